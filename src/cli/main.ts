@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+/**
+ * `fis`: the one command-line program. `fis <command> --help` documents each command.
+ * Every command exits non-zero when it fails.
+ */
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync } from 'node:fs';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import twilio from 'twilio';
+import { type Config, ConfigError, loadConfig } from '../config.js';
+import { openStore, type Store } from '../db/connect.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { countCustomers } from '../customers/customer-write.repository.js';
+import { exportCustomers, writeNdjson } from '../import/export.service.js';
+import { ImportRejected, importCustomers } from '../import/import.service.js';
+import { FILE_FORMATS, type FileFormat, formatOf, readRecords } from '../import/readers.js';
+import { asSourceRecords, generateCustomers, workerIdentity } from '../import/seed.js';
+import { closeOnSignals, startServer } from '../server.js';
+
+const positiveInt = (name: string) => (raw: string) => {
+  if (!/^\d+$/.test(raw)) throw new InvalidArgumentError(`${name} must be a whole number`);
+  return Number(raw);
+};
+
+function config(options: { requireAuthToken?: boolean; env?: Record<string, string | undefined> } = {}): Config {
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  return loadConfig({ ...process.env, ...options.env }, { requireAuthToken: options.requireAuthToken ?? false });
+}
+
+async function withStore<T>(cfg: Config, fn: (store: Store) => Promise<T>): Promise<T> {
+  const store = openStore(cfg);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const say = (message: string) => process.stderr.write(`${message}\n`);
+
+const program = new Command()
+  .name('fis')
+  .description('Frontline Integration Service: serve the Twilio Frontline callbacks, and manage the customer store.')
+  .showHelpAfterError();
+
+program
+  .command('serve')
+  .description('Start the HTTP service (configuration from the environment and ./.env; see .env.example).')
+  .option('--migrate', 'apply pending database migrations before listening (same as MIGRATE_ON_START=true)')
+  .action(async (opts: { migrate?: boolean }) => {
+    const cfg = config({ requireAuthToken: true, env: opts.migrate ? { MIGRATE_ON_START: 'true' } : {} });
+    const server = await startServer(cfg);
+    closeOnSignals(server, say);
+  });
+
+program
+  .command('migrate')
+  .description('Apply every pending database migration (safe to run from several instances at once).')
+  .action(async () => {
+    const cfg = config();
+    const applied = await withStore(cfg, migrateToLatest);
+    say(applied.length === 0 ? 'database is up to date' : `applied ${applied.length} migration(s): ${applied.join(', ')}`);
+  });
+
+program
+  .command('import')
+  .description(
+    'Import customers from FILE: NDJSON (one customer per line), a JSON array, or CSV (see docs/import-format.md). ' +
+      'Upserts by customer_id; the whole file is rejected, and nothing changed, if any record is invalid.',
+  )
+  .argument('<file>', 'the file to import')
+  .addOption(new Option('--format <format>', 'file format (default: from the file extension)').choices(FILE_FORMATS))
+  .option('--prune', 'also delete customers that are not in the file')
+  .action(async (file: string, opts: { format?: FileFormat; prune?: boolean }) => {
+    if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
+    const cfg = config();
+    const started = performance.now();
+    const report = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return importCustomers(store, readRecords(file, formatOf(file, opts.format)), {
+        prune: opts.prune ?? false,
+        defaultCountry: cfg.defaultCountry,
+      });
+    });
+    const seconds = (performance.now() - started) / 1000;
+    say(
+      `imported ${report.records} customer(s) in ${seconds.toFixed(1)} s: ${report.created} created, ${report.updated} updated, ${report.pruned} pruned`,
+    );
+  });
+
+program
+  .command('export')
+  .description('Write every customer as NDJSON (the import format) to FILE, or to standard output.')
+  .argument('[file]', 'output file (default: standard output)')
+  .action(async (file: string | undefined) => {
+    const cfg = config();
+    const out = file ? createWriteStream(file) : process.stdout;
+    const n = await withStore(cfg, (store) => writeNdjson(exportCustomers(store), out));
+    if (file) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    say(`exported ${n} customer(s)`);
+  });
+
+function seedOptions(cmd: Command): Command {
+  return cmd
+    .option('--customers <n>', 'number of customers', positiveInt('--customers'), 1000)
+    .option('--workers <n>', 'number of workers (reps)', positiveInt('--workers'), 5)
+    .option('--seed <n>', 'random seed: the same seed gives the same data', positiveInt('--seed'), 1)
+    .option('--heavy-workers <n>', 'workers who own --heavy-size customers each', positiveInt('--heavy-workers'), 0)
+    .option('--heavy-size <n>', 'customers owned by each heavy worker', positiveInt('--heavy-size'), 0);
+}
+
+interface SeedCliOptions {
+  customers: number;
+  workers: number;
+  seed: number;
+  heavyWorkers: number;
+  heavySize: number;
+  out?: string;
+}
+
+seedOptions(program.command('seed'))
+  .description('Generate realistic sample customers, deterministic for a given --seed; import them, or write NDJSON with --out.')
+  .option('--out <file>', 'write the customers to this NDJSON file instead of importing them')
+  .action(async (opts: SeedCliOptions) => {
+    if (opts.workers < 1) throw new InvalidArgumentError('--workers must be at least 1');
+    const records = generateCustomers(opts);
+    if (opts.out) {
+      const out = createWriteStream(opts.out);
+      const n = await writeNdjson(records, out);
+      await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+      say(`wrote ${n} customer(s) to ${opts.out}`);
+      return;
+    }
+    const cfg = config();
+    const report = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return importCustomers(store, asSourceRecords(records), { prune: false, defaultCountry: cfg.defaultCountry });
+    });
+    say(`seeded ${report.records} customer(s) for ${opts.workers} worker(s), e.g. ${workerIdentity(0)}`);
+  });
+
+seedOptions(program.command('demo'))
+  .description(
+    'Start the service on the embedded SQLite store with sample customers (seeded when the store is empty). ' +
+      'Without TWILIO_AUTH_TOKEN, a token is generated and printed so that you can sign requests.',
+  )
+  .action(async (opts: SeedCliOptions) => {
+    const generated = process.env.TWILIO_AUTH_TOKEN ? undefined : randomBytes(16).toString('hex');
+    const cfg = config({
+      requireAuthToken: true,
+      env: { MIGRATE_ON_START: 'true', ...(generated ? { TWILIO_AUTH_TOKEN: generated } : {}) },
+    });
+    await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      if ((await countCustomers(store.db)) === 0) {
+        await importCustomers(store, asSourceRecords(generateCustomers(opts)), {
+          prune: false,
+          defaultCountry: cfg.defaultCountry,
+        });
+        say(`seeded ${opts.customers} sample customers for ${opts.workers} workers`);
+      }
+    });
+    const server = await startServer(cfg);
+    const token = cfg.twilioAuthToken as string;
+    const base = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
+    const params = { Location: 'GetCustomersList', Worker: workerIdentity(0), PageSize: '5' };
+    const signature = twilio.getExpectedTwilioSignature(token, `${base}/callbacks/crm`, params);
+    say('');
+    say(`Frontline Integration Service (demo) listening on ${server.url}, store ${cfg.store.kind}`);
+    if (generated) say(`Generated TWILIO_AUTH_TOKEN for this run: ${generated}`);
+    say(`Sample workers: ${[0, 1, 2].map(workerIdentity).join(', ')}`);
+    say('Try a signed CRM callback:');
+    say(
+      `  curl -s ${base}/callbacks/crm -H 'X-Twilio-Signature: ${signature}' ` +
+        Object.entries(params)
+          .map(([k, v]) => `--data-urlencode '${k}=${v}'`)
+          .join(' '),
+    );
+    closeOnSignals(server, say);
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    say(err.message);
+  } else if (err instanceof ImportRejected) {
+    say(err.message);
+    for (const p of err.problems) say(`  ${p.position}${p.field ? `: ${p.field}` : ''}: ${p.message}`);
+    if (err.totalProblems > err.problems.length) say(`  … and ${err.totalProblems - err.problems.length} more`);
+  } else if (err instanceof InvalidArgumentError) {
+    say(`error: ${err.message}`);
+  } else {
+    say(`error: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  process.exitCode = 1;
+});

@@ -1,0 +1,218 @@
+/**
+ * Configuration: read once from the environment, validated, frozen, then passed
+ * to whatever needs it. Nothing else in the code base reads `process.env`.
+ *
+ * Every variable is documented in `.env.example`; `test/config.test.ts` checks
+ * that the two lists agree.
+ */
+import { createHmac } from 'node:crypto';
+import path from 'node:path';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** One variable: how to read it from its string form, and its default. */
+interface VarSpec<T> {
+  readonly parse: (raw: string) => T;
+  readonly fallback: () => T;
+}
+
+const text = (fallback?: string): VarSpec<string | undefined> => ({
+  parse: (raw) => raw,
+  fallback: () => fallback,
+});
+
+const integer = (fallback: number, min: number, max: number): VarSpec<number> => ({
+  parse: (raw) => {
+    if (!/^\d+$/.test(raw)) throw new Error(`must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`must be from ${min} to ${max}, got ${n}`);
+    return n;
+  },
+  fallback: () => fallback,
+});
+
+const flag = (fallback: boolean): VarSpec<boolean> => ({
+  parse: (raw) => {
+    const v = raw.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+    throw new Error(`must be true or false, got "${raw}"`);
+  },
+  fallback: () => fallback,
+});
+
+const oneOf = <T extends string>(values: readonly T[], fallback: T): VarSpec<T> => ({
+  parse: (raw) => {
+    if (!(values as readonly string[]).includes(raw)) {
+      throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+    }
+    return raw as T;
+  },
+  fallback: () => fallback,
+});
+
+const httpUrl = (): VarSpec<string | undefined> => ({
+  parse: (raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`must be an absolute http(s) URL, got "${raw}"`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new Error(`must be an http(s) URL, got "${raw}"`);
+    }
+    return raw.replace(/\/+$/, '');
+  },
+  fallback: () => undefined,
+});
+
+const country = (fallback: string): VarSpec<string> => ({
+  parse: (raw) => {
+    if (!/^[A-Z]{2}$/.test(raw)) throw new Error(`must be a two-letter ISO country code such as US or GB, got "${raw}"`);
+    return raw;
+  },
+  fallback: () => fallback,
+});
+
+/** The variables, their types and defaults. The `Config` type is derived from this table. */
+const SPEC = {
+  PORT: integer(5001, 0, 65535),
+  HOST: text('0.0.0.0'),
+  PUBLIC_URL: httpUrl(),
+  DATABASE_URL: text(),
+  DATABASE_SCHEMA: text(),
+  DATABASE_POOL_SIZE: integer(10, 1, 500),
+  DATABASE_TIMEOUT_MS: integer(3000, 100, 60000),
+  MIGRATE_ON_START: flag(false),
+  TWILIO_AUTH_TOKEN: text(),
+  TWILIO_ACCOUNT_SID: text(),
+  INSECURE_DEV_MODE: flag(false),
+  PAGE_TOKEN_SECRET: text(),
+  CUSTOMER_VISIBILITY: oneOf(['owner', 'all'] as const, 'owner'),
+  DEFAULT_COUNTRY: country('US'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+} satisfies Record<string, VarSpec<unknown>>;
+
+export type ConfigVariable = keyof typeof SPEC;
+export const CONFIG_VARIABLES = Object.keys(SPEC) as ConfigVariable[];
+
+type RawConfig = { [K in ConfigVariable]: ReturnType<(typeof SPEC)[K]['fallback']> };
+
+export type StoreUrl =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Base URL Twilio calls us at, e.g. `https://fis.example.com`; used to check signatures. */
+  readonly publicUrl: string | undefined;
+  readonly store: StoreUrl;
+  readonly databasePoolSize: number;
+  /** Upper bound on any one database operation; keeps callbacks inside the app's ~7 s budget. */
+  readonly databaseTimeoutMs: number;
+  readonly migrateOnStart: boolean;
+  /** `undefined` only in insecure development mode. */
+  readonly twilioAuthToken: string | undefined;
+  readonly twilioAccountSid: string | undefined;
+  readonly insecureDevMode: boolean;
+  /** Key that signs `next_page_token`s; identical on every instance. */
+  readonly pageTokenSecret: string;
+  /** `owner`: a worker sees the customers assigned to them; `all`: every worker sees everyone. */
+  readonly customerVisibility: 'owner' | 'all';
+  readonly defaultCountry: string;
+  readonly logLevel: RawConfig['LOG_LEVEL'];
+}
+
+export const DEFAULT_SQLITE_FILE = path.join('data', 'fis.sqlite');
+
+export function parseStoreUrl(raw: string | undefined, schema: string | undefined, cwd: string): StoreUrl {
+  if (raw === undefined || raw === '') {
+    return { kind: 'sqlite', file: path.resolve(cwd, DEFAULT_SQLITE_FILE) };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new Error('sqlite: URL needs a file path, e.g. sqlite:./data/fis.sqlite');
+    return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(cwd, file) };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new Error(`DATABASE_SCHEMA must be a lower-case SQL identifier, got "${schema}"`);
+    }
+    return { kind: 'postgres', url: raw, schema: schema ?? 'public' };
+  }
+  throw new Error(`must start with sqlite: or postgres://, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
+}
+
+/** Reads and validates the configuration; throws a `ConfigError` naming every bad variable. */
+export function loadConfig(
+  env: Env,
+  options: { cwd?: string; requireAuthToken?: boolean } = {},
+): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const raw = {} as Record<ConfigVariable, unknown>;
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    const spec: VarSpec<unknown> = SPEC[name];
+    if (value === undefined || value === '') {
+      raw[name] = spec.fallback();
+      continue;
+    }
+    try {
+      raw[name] = spec.parse(value);
+    } catch (err) {
+      problems.push(`${name} ${(err as Error).message}`);
+    }
+  }
+  const r = raw as RawConfig;
+
+  let store: StoreUrl | undefined;
+  try {
+    store = parseStoreUrl(r.DATABASE_URL, r.DATABASE_SCHEMA, cwd);
+  } catch (err) {
+    problems.push(`DATABASE_URL ${(err as Error).message}`);
+  }
+
+  // Data commands (migrate, import, export, seed) never see a callback and need no token.
+  if ((options.requireAuthToken ?? true) && !r.INSECURE_DEV_MODE && !r.TWILIO_AUTH_TOKEN) {
+    problems.push(
+      'TWILIO_AUTH_TOKEN is required: every callback is checked against the X-Twilio-Signature it computes. ' +
+        'For local experiments only, set INSECURE_DEV_MODE=true to accept unsigned requests.',
+    );
+  }
+  if (r.PAGE_TOKEN_SECRET !== undefined && r.PAGE_TOKEN_SECRET.length < 16) {
+    problems.push('PAGE_TOKEN_SECRET must be at least 16 characters long');
+  }
+  if (problems.length > 0 || store === undefined) throw new ConfigError(problems);
+
+  // Page tokens must verify on every instance: derive the key from shared configuration, never per process.
+  const pageTokenSecret =
+    r.PAGE_TOKEN_SECRET ??
+    createHmac('sha256', r.TWILIO_AUTH_TOKEN ?? 'insecure-dev-mode').update('fis:page-token:v1').digest('hex');
+
+  return Object.freeze({
+    port: r.PORT,
+    host: r.HOST ?? '0.0.0.0',
+    publicUrl: r.PUBLIC_URL,
+    store,
+    databasePoolSize: r.DATABASE_POOL_SIZE,
+    databaseTimeoutMs: r.DATABASE_TIMEOUT_MS,
+    migrateOnStart: r.MIGRATE_ON_START,
+    twilioAuthToken: r.TWILIO_AUTH_TOKEN,
+    twilioAccountSid: r.TWILIO_ACCOUNT_SID,
+    insecureDevMode: r.INSECURE_DEV_MODE,
+    pageTokenSecret,
+    customerVisibility: r.CUSTOMER_VISIBILITY,
+    defaultCountry: r.DEFAULT_COUNTRY,
+    logLevel: r.LOG_LEVEL,
+  });
+}

@@ -1,0 +1,118 @@
+/**
+ * The CRM callback's logic: which customers a worker sees, in what order, how
+ * pages continue, and what a search matches. No HTTP here.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database.js';
+import { AppError, customerNotFound } from '../errors.js';
+import {
+  type ListRow,
+  type Scope,
+  type SearchTerms,
+  findPosition,
+  findVisibleCustomer,
+  listPage,
+  searchPage,
+} from './customer.repository.js';
+import type { Customer, CustomerListItem } from './customer.types.js';
+import { type Cursor, PageTokens } from './page-token.js';
+import { digitsOf, fold, looksLikePhoneNumber } from './text.js';
+
+export const PAGE_SIZE = { default: 30, min: 1, max: 200 } as const;
+export const MAX_QUERY_LENGTH = 200;
+/** A phone-number query needs at least this many digits to be matched against numbers. */
+export const MIN_PHONE_DIGITS = 3;
+
+export interface ListRequest {
+  worker: string;
+  pageSize: number;
+  anchor?: string | undefined;
+  nextPageToken?: string | undefined;
+  query?: string | undefined;
+}
+
+export interface ListResult {
+  customers: CustomerListItem[];
+  nextPageToken?: string;
+}
+
+export class CustomerService {
+  private readonly tokens: PageTokens;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    options: { pageTokenSecret: string; visibility: 'owner' | 'all' },
+  ) {
+    this.tokens = new PageTokens(options.pageTokenSecret);
+    this.visibility = options.visibility;
+  }
+
+  private readonly visibility: 'owner' | 'all';
+
+  private scope(worker: string): Scope {
+    return this.visibility === 'all' ? { kind: 'all' } : { kind: 'worker', worker };
+  }
+
+  async listCustomers(request: ListRequest): Promise<ListResult> {
+    const query = (request.query ?? '').trim();
+    if (query.length > MAX_QUERY_LENGTH) {
+      throw new AppError('BAD_REQUEST', `Query must be at most ${MAX_QUERY_LENGTH} characters`);
+    }
+    const search = query === '' ? undefined : searchTerms(query);
+    const scope = this.scope(request.worker);
+    const tokenScope = { worker: request.worker, query };
+
+    let after: Cursor | undefined;
+    if (request.nextPageToken) {
+      after = this.tokens.read(request.nextPageToken, tokenScope);
+    } else if (request.anchor) {
+      after = await findPosition(this.db, scope, request.anchor, search);
+      // An anchor that is gone or not visible ends the list; restarting at page one would repeat it.
+      if (!after) return { customers: [] };
+    }
+
+    const limit = request.pageSize + 1;
+    const rows = search
+      ? await searchPage(this.db, scope, search, after, limit)
+      : await listPage(this.db, scope, after, limit);
+
+    const page = rows.slice(0, request.pageSize);
+    const result: ListResult = { customers: page.map(toListItem) };
+    const last = page.at(-1);
+    if (rows.length > request.pageSize && last) {
+      result.nextPageToken = this.tokens.issue(
+        { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id },
+        tokenScope,
+      );
+    }
+    return result;
+  }
+
+  async getCustomer(worker: string, customerId: string): Promise<Customer> {
+    const row = await findVisibleCustomer(this.db, this.scope(worker), customerId);
+    if (!row) throw customerNotFound(customerId);
+    const customer: Customer = { customer_id: row.customer_id, display_name: row.display_name };
+    const channels = JSON.parse(row.channels) as Customer['channels'];
+    const links = JSON.parse(row.links) as Customer['links'];
+    if (channels && channels.length > 0) customer.channels = channels;
+    if (links && links.length > 0) customer.links = links;
+    if (row.details !== null) customer.details = JSON.parse(row.details) as Customer['details'];
+    if (row.avatar !== null) customer.avatar = row.avatar;
+    return customer;
+  }
+}
+
+export function searchTerms(query: string): SearchTerms {
+  const digits = digitsOf(query);
+  return {
+    raw: query,
+    folded: fold(query),
+    digits: looksLikePhoneNumber(query) && digits.length >= MIN_PHONE_DIGITS ? digits : undefined,
+  };
+}
+
+function toListItem(row: ListRow): CustomerListItem {
+  return row.avatar === null
+    ? { customer_id: row.customer_id, display_name: row.display_name }
+    : { customer_id: row.customer_id, display_name: row.display_name, avatar: row.avatar };
+}

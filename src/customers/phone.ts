@@ -1,0 +1,30 @@
+import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/**
+ * Normalises a phone number to E.164, reading national numbers in `defaultCountry`.
+ * Accepts any number of a possible length for its country (fictional 555 numbers
+ * included); returns undefined for anything that cannot be a phone number.
+ */
+export function toE164(value: string, defaultCountry: string): string | undefined {
+  const trimmed = value.trim();
+  if (trimmed === '' || /[a-z]/i.test(trimmed.replace(/^tel:/i, '').replace(/\s*(ext|x)\.?\s*\d+$/i, ''))) {
+    return undefined;
+  }
+  const parsed = parsePhoneNumberFromString(trimmed.replace(/^tel:/i, ''), defaultCountry as CountryCode);
+  if (!parsed || !parsed.isPossible()) return undefined;
+  const e164 = parsed.number;
+  return E164.test(e164) ? e164 : undefined;
+}
+
+/** `whatsapp:+1555…` → `+1555…`; other addresses unchanged. */
+export function stripChannelPrefix(address: string): string {
+  return address.replace(/^whatsapp:/i, '');
+}
+
+/** Masks the last four digits, as the Frontline app's own number masking does: `+1555012XXXX`. */
+export function maskAddress(value: string): string {
+  if (value.length <= 4) return 'XXXX';
+  return `${value.slice(0, -4)}XXXX`;
+}

@@ -1,0 +1,82 @@
+/**
+ * The one place that chooses a dialect: `openStore` turns the configured store
+ * URL into a Kysely instance over better-sqlite3 or pg.
+ */
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import pg from 'pg';
+import type { StoreUrl } from '../config.js';
+import type { Database } from './database.js';
+import type { Dialect } from './dialect.js';
+
+export interface StoreOptions {
+  readonly store: StoreUrl;
+  readonly databasePoolSize: number;
+  readonly databaseTimeoutMs: number;
+  /** Called when an idle pooled connection dies (the pool replaces it by itself). */
+  readonly onIdleError?: (err: Error) => void;
+}
+
+export interface Store {
+  readonly db: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** PostgreSQL schema the tables live in (`main` on SQLite). */
+  readonly schema: string;
+  /** Resolves when the store answers a trivial query. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openStore(options: StoreOptions): Store {
+  return options.store.kind === 'sqlite' ? openSqlite(options.store.file, options) : openPostgres(options.store, options);
+}
+
+function openSqlite(file: string, options: StoreOptions): Store {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const database = new SqliteDatabase(file, { timeout: options.databaseTimeoutMs });
+  // WAL: readers never block the writer (an import) and always see a whole transaction.
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = NORMAL');
+  database.pragma('cache_size = -65536');
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    db,
+    dialect: 'sqlite',
+    schema: 'main',
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}
+
+function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: StoreOptions): Store {
+  const timeout = options.databaseTimeoutMs;
+  const pool = new pg.Pool({
+    connectionString: store.url,
+    max: options.databasePoolSize,
+    // Fail fast when the server is gone instead of queueing past the app's callback budget.
+    connectionTimeoutMillis: timeout,
+    statement_timeout: timeout,
+    query_timeout: timeout + 500,
+    idle_in_transaction_session_timeout: Math.max(timeout * 20, 60_000),
+    keepAlive: true,
+    options: `-c search_path=${store.schema},public`,
+    application_name: 'frontline-integration-service',
+  });
+  // A pooled connection that dies while idle (server restart, terminated backend) emits
+  // 'error' on the pool; without a listener that would crash the process.
+  pool.on('error', (err) => options.onIdleError?.(err));
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  return {
+    db,
+    dialect: 'postgres',
+    schema: store.schema,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+  };
+}

@@ -1,0 +1,62 @@
+/**
+ * The tables, as Kysely sees them. Repositories are the only modules that
+ * import Kysely; everything above them works with domain types.
+ *
+ * Column types are the same on both stores: JSON documents are stored as text,
+ * keys and ordering columns are compared byte-wise (PostgreSQL `COLLATE "C"`,
+ * SQLite's default BINARY), so both stores order identically.
+ */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export interface CustomersTable {
+  pk: Generated<number>;
+  customer_id: string;
+  display_name: string;
+  /** `foldForSort(display_name)`: what the list is ordered by. */
+  sort_key: string;
+  avatar: string | null;
+  /** JSON `Channel[]`. */
+  channels: string;
+  /** JSON `Link[]`. */
+  links: string;
+  /** JSON `Detail`, or null. */
+  details: string | null;
+  /** Folded name and e-mail addresses, one per line: what `Query` matches as text. */
+  search_text: string;
+  /** Digits of every phone address, space separated: what `Query` matches as a number. */
+  phone_digits: string;
+  /** The import run that last wrote the row (duplicate detection and `--prune`). */
+  import_seq: number;
+}
+
+/**
+ * One row per (worker, customer): the worker's book, kept in list order.
+ * Denormalised from `customers` so that a page or a search of one worker's book
+ * is a single range scan of this table's primary key.
+ */
+export interface CustomerOwnersTable {
+  worker: string;
+  customer_pk: number;
+  customer_id: string;
+  sort_key: string;
+  display_name: string;
+  avatar: string | null;
+  search_text: string;
+  phone_digits: string;
+}
+
+/** Normalised contact addresses (E.164 phone numbers, lower-case e-mails) for lookups by address. */
+export interface CustomerAddressesTable {
+  address: string;
+  customer_pk: number;
+}
+
+export interface Database {
+  customers: CustomersTable;
+  customer_owners: CustomerOwnersTable;
+  customer_addresses: CustomerAddressesTable;
+}
+
+export type CustomerRow = Selectable<CustomersTable>;
+export type NewCustomerRow = Insertable<CustomersTable>;
+export type CustomerOwnerRow = Selectable<CustomerOwnersTable>;

@@ -1,0 +1,67 @@
+/**
+ * Versioned migrations, applied in name order by Kysely's Migrator, which
+ * holds a lock while it runs (a PostgreSQL advisory lock; SQLite's write lock),
+ * so two instances starting at once apply each migration exactly once.
+ */
+import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
+import type { Store } from './connect.js';
+import type { Dialect } from './dialect.js';
+import { customers } from './migrations/20261122T0001-customers.js';
+
+/** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
+export function migrations(dialect: Dialect): Record<string, Migration> {
+  return {
+    '20261122T0001-customers': customers(dialect),
+  };
+}
+
+class StaticProvider implements MigrationProvider {
+  constructor(private readonly all: Record<string, Migration>) {}
+  async getMigrations() {
+    return this.all;
+  }
+}
+
+function migrator(store: Store): Migrator {
+  return new Migrator({
+    db: store.db,
+    provider: new StaticProvider(migrations(store.dialect)),
+    ...(store.dialect === 'postgres' ? { migrationTableSchema: store.schema } : {}),
+  });
+}
+
+export class MigrationError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MigrationError';
+  }
+}
+
+/** Applies every pending migration; returns the names applied. */
+export async function migrateToLatest(store: Store): Promise<string[]> {
+  if (store.dialect === 'postgres') await ensureSchema(store);
+  const result: MigrationResultSet = await migrator(store).migrateToLatest();
+  if (result.error) {
+    const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new MigrationError(`migration ${failed} failed: ${String((result.error as Error).message ?? result.error)}`, {
+      cause: result.error,
+    });
+  }
+  return (result.results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+/** Names of the migrations this release knows but the database has not applied yet. */
+export async function pendingMigrations(store: Store): Promise<string[]> {
+  const all = await migrator(store).getMigrations();
+  return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+async function ensureSchema(store: Store): Promise<void> {
+  try {
+    await sql`create schema if not exists ${sql.id(store.schema)}`.execute(store.db);
+  } catch (err) {
+    // Two instances creating the schema at the same moment: the loser sees a unique violation.
+    const code = (err as { code?: string }).code;
+    if (code !== '23505' && code !== '42P06') throw err;
+  }
+}

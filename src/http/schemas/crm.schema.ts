@@ -1,0 +1,53 @@
+/** Wire shapes of the CRM callback (../shared/seeds "My Customers" and "Data Transfer Objects"). */
+import { Type } from 'typebox';
+
+const identity = Type.String({ minLength: 1, maxLength: 255 });
+
+/** Form fields of `POST /callbacks/crm`. Twilio may add fields, so unknown ones are allowed. */
+export const CrmRequestSchema = Type.Object(
+  {
+    Location: Type.String({ minLength: 1, maxLength: 100 }),
+    Worker: identity,
+    PageSize: Type.Optional(Type.String()),
+    Anchor: Type.Optional(Type.String({ maxLength: 255 })),
+    NextPageToken: Type.Optional(Type.String({ maxLength: 2048 })),
+    Query: Type.Optional(Type.String({ maxLength: 1000 })),
+    CustomerId: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: true },
+);
+
+export const CustomerListItemSchema = Type.Object({
+  customer_id: Type.String(),
+  display_name: Type.String(),
+  avatar: Type.Optional(Type.String()),
+});
+
+export const CustomersListReplySchema = Type.Object({
+  objects: Type.Object({
+    customers: Type.Array(CustomerListItemSchema),
+    searchable: Type.Boolean(),
+    next_page_token: Type.Optional(Type.String()),
+  }),
+});
+
+export const ChannelSchema = Type.Object({ type: Type.String(), value: Type.String() });
+export const LinkSchema = Type.Object({
+  type: Type.String(),
+  value: Type.String(),
+  display_name: Type.Optional(Type.String()),
+});
+export const DetailSchema = Type.Object({ title: Type.String(), content: Type.String() });
+
+export const CustomerSchema = Type.Object({
+  customer_id: Type.String(),
+  display_name: Type.String(),
+  channels: Type.Optional(Type.Array(ChannelSchema)),
+  links: Type.Optional(Type.Array(LinkSchema)),
+  details: Type.Optional(DetailSchema),
+  avatar: Type.Optional(Type.String()),
+});
+
+export const CustomerDetailsReplySchema = Type.Object({
+  objects: Type.Object({ customer: CustomerSchema }),
+});

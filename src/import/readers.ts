@@ -1,0 +1,150 @@
+/**
+ * Reads customer files record by record, streaming: NDJSON (one JSON object
+ * per line), CSV (columns documented in docs/import-format.md), or a JSON
+ * array (read whole; use NDJSON for large files).
+ */
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { parse as parseCsv } from 'csv-parse';
+
+export type FileFormat = 'ndjson' | 'json' | 'csv';
+export const FILE_FORMATS: readonly FileFormat[] = ['ndjson', 'json', 'csv'];
+
+/** One record as read, before validation; `position` says where it is in the file. */
+export type SourceRecord =
+  | { position: string; value: unknown; error?: undefined }
+  | { position: string; value?: undefined; error: string };
+
+export function formatOf(file: string, explicit: FileFormat | undefined): FileFormat {
+  if (explicit) return explicit;
+  if (/\.csv$/i.test(file)) return 'csv';
+  if (/\.json$/i.test(file)) return 'json';
+  return 'ndjson';
+}
+
+export function readRecords(file: string, format: FileFormat): AsyncIterable<SourceRecord> {
+  switch (format) {
+    case 'ndjson':
+      return readNdjson(createReadStream(file));
+    case 'json':
+      return readJsonArray(file);
+    case 'csv':
+      return readCsv(createReadStream(file));
+  }
+}
+
+export async function* readNdjson(input: Readable): AsyncGenerator<SourceRecord> {
+  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
+  let n = 0;
+  for await (const line of lines) {
+    n++;
+    if (line.trim() === '') continue;
+    const position = `line ${n}`;
+    if (line.includes('\uFFFD')) {
+      yield { position, error: 'is not valid UTF-8' };
+      continue;
+    }
+    try {
+      yield { position, value: JSON.parse(line) };
+    } catch (err) {
+      yield { position, error: `is not valid JSON (${(err as Error).message})` };
+    }
+  }
+}
+
+async function* readJsonArray(file: string): AsyncGenerator<SourceRecord> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    yield { position: 'file', error: `is not valid JSON (${(err as Error).message})` };
+    return;
+  }
+  if (!Array.isArray(parsed)) {
+    yield { position: 'file', error: 'must be a JSON array of customer records' };
+    return;
+  }
+  for (let i = 0; i < parsed.length; i++) yield { position: `record ${i + 1}`, value: parsed[i] };
+}
+
+/** CSV columns. Multi-valued columns separate values with `;`. */
+export const CSV_COLUMNS = [
+  'customer_id',
+  'display_name',
+  'workers',
+  'sms',
+  'whatsapp',
+  'email',
+  'chat',
+  'avatar',
+  'details_title',
+  'details_content',
+  'links',
+] as const;
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(';')
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
+
+/** Turns one CSV row into a customer record (validated later like any other). */
+export function csvRowToRecord(row: Record<string, string>): unknown {
+  const record: Record<string, unknown> = {
+    customer_id: row.customer_id,
+    display_name: row.display_name,
+    workers: list(row.workers),
+  };
+  const channels = (['sms', 'whatsapp', 'email', 'chat'] as const).flatMap((type) =>
+    list(row[type]).map((value) => ({ type, value })),
+  );
+  if (channels.length > 0) record.channels = channels;
+  if (row.avatar) record.avatar = row.avatar;
+  if (row.details_title || row.details_content) {
+    record.details = { title: row.details_title ?? '', content: row.details_content ?? '' };
+  }
+  if (row.links) {
+    try {
+      record.links = JSON.parse(row.links);
+    } catch {
+      record.links = row.links; // reported by validation as "must be an array"
+    }
+  }
+  return record;
+}
+
+async function* readCsv(input: Readable): AsyncGenerator<SourceRecord> {
+  const parser = input.pipe(
+    parseCsv({ columns: true, bom: true, skip_empty_lines: true, trim: false, relax_column_count: false, info: true }),
+  );
+  let headerChecked = false;
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+      const position = `line ${info.lines}`;
+      if (!headerChecked) {
+        headerChecked = true;
+        const unknown = Object.keys(record).filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
+        const missing = ['customer_id', 'display_name'].filter((c) => !(c in record));
+        if (unknown.length > 0 || missing.length > 0) {
+          yield {
+            position: 'line 1',
+            error: [
+              unknown.length > 0 ? `unknown column(s) ${unknown.join(', ')}` : '',
+              missing.length > 0 ? `missing column(s) ${missing.join(', ')}` : '',
+            ]
+              .filter(Boolean)
+              .join('; ')
+              .concat(`; expected ${CSV_COLUMNS.join(',')}`),
+          };
+          return;
+        }
+      }
+      yield { position, value: csvRowToRecord(record) };
+    }
+  } catch (err) {
+    const line = (err as { lines?: number }).lines;
+    yield { position: line ? `line ${line}` : 'file', error: `is not valid CSV (${(err as Error).message})` };
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * A real service on a real port, and a client that speaks to it the way
+ * Twilio does: form-encoded string bodies signed with X-Twilio-Signature.
+ */
+import twilio from 'twilio';
+import { type App, buildApp } from '../../src/app.js';
+import type { Config } from '../../src/config.js';
+import { openStore, type Store } from '../../src/db/connect.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { AUTH_TOKEN, type TestDatabase, testConfig } from './stores.js';
+
+export type Params = Record<string, string | string[]>;
+
+export interface WireResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  // biome-ignore lint: test responses are inspected loosely
+  json: any;
+}
+
+export interface TestService {
+  readonly url: string;
+  readonly config: Config;
+  readonly store: Store;
+  readonly app: App;
+  /** POSTs a signed form, as Twilio would. */
+  post(path: string, params: Params, options?: PostOptions): Promise<WireResponse>;
+  get(path: string): Promise<WireResponse>;
+  close(): Promise<void>;
+}
+
+export interface PostOptions {
+  /** A signature to send instead of the correct one; `false` sends none. */
+  signature?: string | false;
+  headers?: Record<string, string>;
+  /** A raw body sent as is (the signature is then computed over `params`). */
+  body?: string | Uint8Array;
+  authToken?: string;
+  /** The base URL to sign for, when it differs from where the request goes (PUBLIC_URL). */
+  signedBase?: string;
+}
+
+export function encodeForm(params: Params): string {
+  const search = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const v of Array.isArray(value) ? value : [value]) search.append(key, v);
+  }
+  return search.toString();
+}
+
+export function sign(url: string, params: Params, authToken = AUTH_TOKEN): string {
+  return twilio.getExpectedTwilioSignature(authToken, url, params as Record<string, string>);
+}
+
+async function toWire(res: Response): Promise<WireResponse> {
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export async function postForm(baseUrl: string, path: string, params: Params, options: PostOptions = {}) {
+  const url = `${baseUrl}${path}`;
+  const signedUrl = `${options.signedBase ?? baseUrl}${path}`;
+  const signature = options.signature === undefined ? sign(signedUrl, params, options.authToken) : options.signature;
+  const headers: Record<string, string> = {
+    'content-type': 'application/x-www-form-urlencoded',
+    ...(signature === false ? {} : { 'x-twilio-signature': signature }),
+    ...options.headers,
+  };
+  const res = await fetch(url, { method: 'POST', headers, body: options.body ?? encodeForm(params) });
+  return toWire(res);
+}
+
+export async function startService(db: TestDatabase, env: Record<string, string> = {}): Promise<TestService> {
+  const config = testConfig(db, env);
+  const store = openStore(config);
+  await migrateToLatest(store);
+  const app = await buildApp({ config, store, logger: false });
+  const address = await app.http.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    url: address,
+    config,
+    store,
+    app,
+    // PUBLIC_URL is what Twilio signs; without it the service reconstructs the URL from the request.
+    post: (path, params, options) => postForm(address, path, params, { signedBase: config.publicUrl, ...options }),
+    get: async (path) => toWire(await fetch(`${address}${path}`)),
+    async close() {
+      await app.http.close();
+      await store.close();
+    },
+  };
+}
