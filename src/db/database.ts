@@ -51,10 +51,34 @@ export interface CustomerAddressesTable {
   customer_pk: number;
 }
 
+/** A rep, as far as the service knows them (identity = the Frontline/SSO identity). */
+export interface WorkersTable {
+  identity: string;
+  display_name: string | null;
+  avatar: string | null;
+}
+
+/** A Twilio address the service can hand out as `proxy_address` (see migration 0002). */
+export interface SenderAddressesTable {
+  pk: Generated<number>;
+  channel_type: 'sms' | 'whatsapp';
+  /** As sent in `proxy_address`: `+E164` or `whatsapp:+E164`. */
+  address: string;
+  /** The bare E.164 number. */
+  e164: string;
+  /** The rep this address belongs to; null for a shared address. */
+  worker: string | null;
+  /** JSON array of ISO country codes served; `[]` for none in particular. */
+  countries: string;
+  position: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_owners: CustomerOwnersTable;
   customer_addresses: CustomerAddressesTable;
+  workers: WorkersTable;
+  sender_addresses: SenderAddressesTable;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;
