@@ -12,6 +12,7 @@ export function createServices(config: Config, store: Store): Services {
     customers: new CustomerService(store.db, {
       pageTokenSecret: config.pageTokenSecret,
       visibility: config.customerVisibility,
+      defaultCountry: config.defaultCountry,
     }),
   };
 }

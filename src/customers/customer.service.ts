@@ -16,6 +16,7 @@ import {
 } from './customer.repository.js';
 import type { Customer, CustomerListItem } from './customer.types.js';
 import { type Cursor, PageTokens } from './page-token.js';
+import { nationalNumberOf, toE164 } from './phone.js';
 import { digitsOf, fold, looksLikePhoneNumber } from './text.js';
 
 export const PAGE_SIZE = { default: 30, min: 1, max: 200 } as const;
@@ -41,13 +42,15 @@ export class CustomerService {
 
   constructor(
     private readonly db: Kysely<Database>,
-    options: { pageTokenSecret: string; visibility: 'owner' | 'all' },
+    options: { pageTokenSecret: string; visibility: 'owner' | 'all'; defaultCountry: string },
   ) {
     this.tokens = new PageTokens(options.pageTokenSecret);
     this.visibility = options.visibility;
+    this.defaultCountry = options.defaultCountry;
   }
 
   private readonly visibility: 'owner' | 'all';
+  private readonly defaultCountry: string;
 
   private scope(worker: string): Scope {
     return this.visibility === 'all' ? { kind: 'all' } : { kind: 'worker', worker };
@@ -58,7 +61,7 @@ export class CustomerService {
     if (query.length > MAX_QUERY_LENGTH) {
       throw new AppError('BAD_REQUEST', `Query must be at most ${MAX_QUERY_LENGTH} characters`);
     }
-    const search = query === '' ? undefined : searchTerms(query);
+    const search = query === '' ? undefined : searchTerms(query, this.defaultCountry);
     const scope = this.scope(request.worker);
     const tokenScope = { worker: request.worker, query };
 
@@ -102,13 +105,22 @@ export class CustomerService {
   }
 }
 
-export function searchTerms(query: string): SearchTerms {
-  const digits = digitsOf(query);
-  return {
-    raw: query,
-    folded: fold(query),
-    digits: looksLikePhoneNumber(query) && digits.length >= MIN_PHONE_DIGITS ? digits : undefined,
-  };
+/**
+ * Parses a query. A phone-like query matches stored numbers by its digits; a complete
+ * national number (`020 7183 8750` with DEFAULT_COUNTRY=GB) matches by its national
+ * significant number, so the trunk prefix does not get in the way.
+ */
+export function searchTerms(query: string, defaultCountry: string): SearchTerms {
+  let digits: string | undefined;
+  if (looksLikePhoneNumber(query)) {
+    digits = digitsOf(query);
+    if (!query.startsWith('+') && digits.startsWith('0')) {
+      const e164 = toE164(query, defaultCountry);
+      if (e164 !== undefined) digits = digitsOf(nationalNumberOf(e164));
+    }
+    if (digits.length < MIN_PHONE_DIGITS) digits = undefined;
+  }
+  return { raw: query, folded: fold(query), digits };
 }
 
 function toListItem(row: ListRow): CustomerListItem {

@@ -18,6 +18,11 @@ export function toE164(value: string, defaultCountry: string): string | undefine
   return E164.test(e164) ? e164 : undefined;
 }
 
+/** The national significant number of an E.164 number: `+442071838750` → `2071838750`. */
+export function nationalNumberOf(e164: string): string {
+  return parsePhoneNumberFromString(e164)?.nationalNumber ?? e164.slice(1);
+}
+
 /** `whatsapp:+1555…` → `+1555…`; other addresses unchanged. */
 export function stripChannelPrefix(address: string): string {
   return address.replace(/^whatsapp:/i, '');
