@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const base = { TWILIO_AUTH_TOKEN: 'token' };
+
+describe('configuration', () => {
+  test('defaults: SQLite under ./data, port 5001, owner visibility, US', () => {
+    const config = loadConfig(base, { cwd: '/srv/app' });
+    assert.deepEqual(config.store, { kind: 'sqlite', file: path.resolve('/srv/app', 'data/fis.sqlite') });
+    assert.equal(config.port, 5001);
+    assert.equal(config.customerVisibility, 'owner');
+    assert.equal(config.defaultCountry, 'US');
+    assert.ok(Object.isFrozen(config));
+  });
+
+  test('refuses to start without TWILIO_AUTH_TOKEN unless in insecure development mode', () => {
+    assert.throws(() => loadConfig({}), (err: unknown) => err instanceof ConfigError && /TWILIO_AUTH_TOKEN/.test(err.message));
+    assert.equal(loadConfig({ INSECURE_DEV_MODE: 'true' }).insecureDevMode, true);
+    // Data commands need no token.
+    assert.equal(loadConfig({}, { requireAuthToken: false }).twilioAuthToken, undefined);
+  });
+
+  test('names every bad variable at once', () => {
+    try {
+      loadConfig({ ...base, PORT: 'eighty', CUSTOMER_VISIBILITY: 'some', DEFAULT_COUNTRY: 'usa', DATABASE_URL: 'mysql://x', PUBLIC_URL: 'fis.example.com' });
+      assert.fail('should throw');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      for (const name of ['PORT', 'CUSTOMER_VISIBILITY', 'DEFAULT_COUNTRY', 'DATABASE_URL', 'PUBLIC_URL']) {
+        assert.ok(err.problems.some((p) => p.startsWith(name)), `${name} is named`);
+      }
+    }
+  });
+
+  test('postgres URLs and schemas', () => {
+    const config = loadConfig({ ...base, DATABASE_URL: 'postgres://u@db:5432/fis', DATABASE_SCHEMA: 'tenant_a' });
+    assert.deepEqual(config.store, { kind: 'postgres', url: 'postgres://u@db:5432/fis', schema: 'tenant_a' });
+    assert.throws(() => loadConfig({ ...base, DATABASE_URL: 'postgres://u@db/fis', DATABASE_SCHEMA: 'Robert"; drop' }), ConfigError);
+  });
+
+  test('the page token key is shared configuration: the same on every instance', () => {
+    assert.equal(loadConfig(base).pageTokenSecret, loadConfig(base).pageTokenSecret);
+    assert.notEqual(loadConfig(base).pageTokenSecret, loadConfig({ TWILIO_AUTH_TOKEN: 'other' }).pageTokenSecret);
+    assert.equal(loadConfig({ ...base, PAGE_TOKEN_SECRET: 'explicit-secret-123' }).pageTokenSecret, 'explicit-secret-123');
+    assert.throws(() => loadConfig({ ...base, PAGE_TOKEN_SECRET: 'short' }), ConfigError);
+  });
+
+  test('PUBLIC_URL loses its trailing slash', () => {
+    assert.equal(loadConfig({ ...base, PUBLIC_URL: 'https://fis.example.com/' }).publicUrl, 'https://fis.example.com');
+  });
+});

@@ -1,0 +1,20 @@
+/** Contracts that live in two places (code and docs) must agree. */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { CONFIG_VARIABLES } from '../src/config.js';
+import { ERROR_CODES } from '../src/errors.js';
+
+test('docs/errors.md documents exactly the error catalogue', () => {
+  const documented = [...readFileSync('docs/errors.md', 'utf8').matchAll(/^### ([A-Z_]+)$/gm)].map((m) => m[1]);
+  assert.deepEqual([...documented].sort(), Object.keys(ERROR_CODES).sort());
+  for (const [code, status] of Object.entries(ERROR_CODES)) {
+    const section = readFileSync('docs/errors.md', 'utf8').split(`### ${code}\n`)[1] ?? '';
+    assert.ok(section.trimStart().startsWith(`${status}.`), `${code} is documented with status ${status}`);
+  }
+});
+
+test('.env.example documents exactly the configuration variables', () => {
+  const documented = [...readFileSync('.env.example', 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
+  assert.deepEqual([...documented].sort(), [...CONFIG_VARIABLES].sort());
+});
