@@ -1,0 +1,184 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { CustomerRecord } from '../src/customers/customer.types.js';
+import { generateCustomers } from '../src/import/seed.js';
+import { runCli } from './helpers/cli.js';
+import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
+
+const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+
+for (const kind of storeKinds()) {
+  describe(`fis import / export on ${kind}`, () => {
+    let db: TestDatabase;
+    let dir: string;
+    const file = (name: string, content: string) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, content);
+      return p;
+    };
+    const exportAll = async () => {
+      const res = await runCli(['export'], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      return res.stdout;
+    };
+    const records = [...generateCustomers({ customers: 300, workers: 4, seed: 3 })];
+
+    before(async () => {
+      db = await createTestDatabase(kind);
+      dir = mkdtempSync(path.join(tmpdir(), 'fis-import-'));
+    });
+    after(async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    });
+
+    test('imports NDJSON; export writes the same records back', async () => {
+      const res = await runCli(['import', file('a.ndjson', ndjson(records))], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /imported 300 customer\(s\).*300 created, 0 updated, 0 pruned/);
+      const exported = (await exportAll()).trim().split('\n').map((l) => JSON.parse(l) as CustomerRecord);
+      const sorted = [...records].sort((a, b) => (a.customer_id < b.customer_id ? -1 : 1));
+      assert.deepEqual(exported, sorted.map((r) => ({ ...r, workers: [...r.workers].sort() })));
+    });
+
+    test('re-importing the same file changes nothing', async () => {
+      const before = await exportAll();
+      const res = await runCli(['import', path.join(dir, 'a.ndjson')], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /0 created, 300 updated/);
+      assert.equal(await exportAll(), before);
+    });
+
+    test('export then import is the identity (into an empty store)', async () => {
+      const exported = await exportAll();
+      const other = await createTestDatabase(kind);
+      try {
+        const res = await runCli(['import', file('exported.ndjson', exported)], other.env);
+        assert.equal(res.code, 0, res.stderr);
+        const again = await runCli(['export'], other.env);
+        assert.equal(again.stdout, exported);
+      } finally {
+        await other.drop();
+      }
+    });
+
+    test('a bad file is rejected whole, every problem reported by line and field, the store untouched', async () => {
+      const before = await exportAll();
+      const good = records.slice(0, 5).map((r) => ({ ...r, display_name: `${r.display_name} Changed` }));
+      const lines = [
+        JSON.stringify(good[0]),
+        '{"customer_id": "x1", "display_name": ',
+        JSON.stringify({ customer_id: 'x2', display_name: 'Bad Phone', channels: [{ type: 'sms', value: 'not a number' }] }),
+        JSON.stringify(good[1]),
+        JSON.stringify({ customer_id: 'x3', display_name: 'Bad Link', links: [{ type: 'Site', value: 'javascript:alert(1)' }] }),
+        JSON.stringify({ ...good[2], customer_id: good[0]?.customer_id }),
+        '',
+        JSON.stringify({ customer_id: '', display_name: 'No Id', colour: 'red' }),
+      ];
+      const res = await runCli(['import', file('bad.ndjson', lines.join('\n'))], db.env);
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, /nothing was changed/);
+      assert.match(res.stderr, /line 2: is not valid JSON/);
+      assert.match(res.stderr, /line 3: channels\[0\]\.value: "not a number" is not a phone number/);
+      assert.match(res.stderr, /line 5: links\[0\]\.value: must use/);
+      assert.match(res.stderr, /line 6: customer_id: .* appears more than once in the file \(also at line 1\)/);
+      assert.match(res.stderr, /line 8: customer_id: must not be empty/);
+      assert.match(res.stderr, /line 8: colour: unknown field/);
+      assert.equal(await exportAll(), before, 'the store is exactly as it was');
+    });
+
+    test('upsert replaces channels, links, details and owners', async () => {
+      const changed = { ...(records[0] as CustomerRecord), workers: ['new-owner@example.com'], channels: [{ type: 'sms', value: '+15550000001' }] };
+      delete (changed as Partial<CustomerRecord>).links;
+      const res = await runCli(['import', file('one.ndjson', ndjson([changed]))], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      const line = (await exportAll()).split('\n').find((l) => l.includes(`"${changed.customer_id}"`)) as string;
+      assert.deepEqual(JSON.parse(line), changed);
+    });
+
+    test('--prune removes customers absent from the file', async () => {
+      const keep = records.slice(0, 10);
+      const res = await runCli(['import', '--prune', file('keep.ndjson', ndjson(keep))], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /290 pruned/);
+      assert.equal((await exportAll()).trim().split('\n').length, 10);
+    });
+
+    test('CSV with the documented columns', async () => {
+      const csv = [
+        'customer_id,display_name,workers,sms,whatsapp,email,chat,avatar,details_title,details_content,links',
+        'csv-1,"Martin, Joseph",alice@example.com;bob@example.com,(555) 867-5310,+15558675310,joseph@example.com,,https://example.com/j.png,Purchase History,"Line one\nLine two","[{""type"":""CRM"",""value"":""https://crm.example.com/1""}]"',
+        'csv-2,Ann Lee,alice@example.com,,,,,,,,',
+      ].join('\n');
+      const res = await runCli(['import', file('c.csv', csv)], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      const exported = (await exportAll()).trim().split('\n').map((l) => JSON.parse(l));
+      assert.deepEqual(exported.find((r) => r.customer_id === 'csv-1'), {
+        customer_id: 'csv-1',
+        display_name: 'Martin, Joseph',
+        workers: ['alice@example.com', 'bob@example.com'],
+        channels: [
+          { type: 'sms', value: '+15558675310' },
+          { type: 'whatsapp', value: 'whatsapp:+15558675310' },
+          { type: 'email', value: 'joseph@example.com' },
+        ],
+        links: [{ type: 'CRM', value: 'https://crm.example.com/1' }],
+        details: { title: 'Purchase History', content: 'Line one\nLine two' },
+        avatar: 'https://example.com/j.png',
+      });
+      assert.deepEqual(exported.find((r) => r.customer_id === 'csv-2'), { customer_id: 'csv-2', display_name: 'Ann Lee', workers: ['alice@example.com'] });
+    });
+
+    test('CSV with an unknown column is rejected', async () => {
+      const res = await runCli(['import', file('bad.csv', 'customer_id,display_name,phone\n1,A,555\n')], db.env);
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, /line 1: unknown column\(s\) phone/);
+    });
+
+    test('a JSON array', async () => {
+      const res = await runCli(['import', file('arr.json', JSON.stringify([{ customer_id: 7, display_name: 'Numeric Id' }]))], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(await exportAll(), /\{"customer_id":"7","display_name":"Numeric Id","workers":\[\]\}/);
+    });
+
+    test('seed is deterministic for a given seed', async () => {
+      const a = await runCli(['seed', '--customers', '50', '--workers', '3', '--seed', '9', '--out', path.join(dir, 's1.ndjson')]);
+      const b = await runCli(['seed', '--customers', '50', '--workers', '3', '--seed', '9', '--out', path.join(dir, 's2.ndjson')]);
+      const c = await runCli(['seed', '--customers', '50', '--workers', '3', '--seed', '10', '--out', path.join(dir, 's3.ndjson')]);
+      assert.deepEqual([a.code, b.code, c.code], [0, 0, 0]);
+      assert.equal(readFileSync(path.join(dir, 's1.ndjson'), 'utf8'), readFileSync(path.join(dir, 's2.ndjson'), 'utf8'));
+      assert.notEqual(readFileSync(path.join(dir, 's1.ndjson'), 'utf8'), readFileSync(path.join(dir, 's3.ndjson'), 'utf8'));
+      // Generated data passes the importer's validation.
+      const imported = await runCli(['import', path.join(dir, 's1.ndjson')], db.env);
+      assert.equal(imported.code, 0, imported.stderr);
+    });
+  });
+}
+
+describe('fis command line', () => {
+  for (const command of ['serve', 'migrate', 'import', 'export', 'seed', 'demo']) {
+    test(`fis ${command} --help`, async () => {
+      const res = await runCli([command, '--help']);
+      assert.equal(res.code, 0);
+      assert.match(res.stdout, new RegExp(`Usage: fis ${command}`));
+    });
+  }
+  test('a missing file is a non-zero exit with a message', async () => {
+    const res = await runCli(['import', '/no/such/file.ndjson']);
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /no such file/);
+  });
+  test('serve refuses to start without TWILIO_AUTH_TOKEN, naming it', async () => {
+    const res = await runCli(['serve'], { DATABASE_URL: 'sqlite::memory:' });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /TWILIO_AUTH_TOKEN is required/);
+  });
+  test('a bad variable is named at start', async () => {
+    const res = await runCli(['serve'], { TWILIO_AUTH_TOKEN: 't', PORT: 'eighty' });
+    assert.notEqual(res.code, 0);
+    assert.match(res.stderr, /PORT must be a whole number/);
+  });
+});
