@@ -60,7 +60,7 @@ for (const kind of storeKinds()) {
 
     test('no content type is a 415', async () => {
       const res = await fetch(`${service.url}/callbacks/crm`, { method: 'POST', body: new Uint8Array(Buffer.from(encodeForm(LIST))) });
-      expectError({ status: res.status, json: await res.json() }, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expectError({ status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } }, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
     test('a charset other than UTF-8 is a 415', async () => {

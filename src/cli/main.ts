@@ -6,7 +6,6 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import twilio from 'twilio';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { openStore, type Store } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
@@ -15,7 +14,6 @@ import { exportCustomers, writeNdjson } from '../import/export.service.js';
 import { ImportRejected, importCustomers } from '../import/import.service.js';
 import { FILE_FORMATS, type FileFormat, formatOf, readRecords } from '../import/readers.js';
 import { asSourceRecords, generateCustomers, workerIdentity } from '../import/seed.js';
-import { closeOnSignals, startServer } from '../server.js';
 
 const positiveInt = (name: string) => (raw: string) => {
   if (!/^\d+$/.test(raw)) throw new InvalidArgumentError(`${name} must be a whole number`);
@@ -49,6 +47,8 @@ program
   .option('--migrate', 'apply pending database migrations before listening (same as MIGRATE_ON_START=true)')
   .action(async (opts: { migrate?: boolean }) => {
     const cfg = config({ requireAuthToken: true, env: opts.migrate ? { MIGRATE_ON_START: 'true' } : {} });
+    // Loaded on demand: the HTTP stack is not needed by the data commands, which then start faster.
+    const { closeOnSignals, startServer } = await import('../server.js');
     const server = await startServer(cfg);
     closeOnSignals(server, say);
   });
@@ -160,6 +160,8 @@ seedOptions(program.command('demo'))
         say(`seeded ${opts.customers} sample customers for ${opts.workers} workers`);
       }
     });
+    const { closeOnSignals, startServer } = await import('../server.js');
+    const { default: twilio } = await import('twilio');
     const server = await startServer(cfg);
     const token = cfg.twilioAuthToken as string;
     const base = cfg.publicUrl ?? `http://localhost:${cfg.port}`;

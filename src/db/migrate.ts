@@ -28,7 +28,10 @@ function migrator(store: Store): Migrator {
   return new Migrator({
     db: store.db,
     provider: new StaticProvider(migrations(store.dialect)),
-    ...(store.dialect === 'postgres' ? { migrationTableSchema: store.schema } : {}),
+    ...(store.dialect === 'postgres'
+      ? { migrationTableSchema: store.schema }
+      : // SQLite: we hold the write lock ourselves (see migrateToLatest), so Kysely must not open its own transaction.
+        { disableTransactions: true }),
   });
 }
 
@@ -41,8 +44,25 @@ export class MigrationError extends Error {
 
 /** Applies every pending migration; returns the names applied. */
 export async function migrateToLatest(store: Store): Promise<string[]> {
-  if (store.dialect === 'postgres') await ensureSchema(store);
-  const result: MigrationResultSet = await migrator(store).migrateToLatest();
+  if (store.dialect === 'postgres') {
+    await ensureSchema(store);
+    return report(await migrator(store).migrateToLatest());
+  }
+  // Kysely's SQLite lock only guards one connection. Two processes sharing the file would both read
+  // "not applied" inside deferred transactions; BEGIN IMMEDIATE takes the file's write lock first,
+  // so the second process waits (busy timeout), then finds the migrations applied.
+  await sql`begin immediate`.execute(store.db);
+  try {
+    const result = await migrator(store).migrateToLatest();
+    await sql`${sql.raw(result.error ? 'rollback' : 'commit')}`.execute(store.db);
+    return report(result);
+  } catch (err) {
+    await sql`rollback`.execute(store.db).catch(() => undefined);
+    throw err;
+  }
+}
+
+function report(result: MigrationResultSet): string[] {
   if (result.error) {
     const failed = result.results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
     throw new MigrationError(`migration ${failed} failed: ${String((result.error as Error).message ?? result.error)}`, {

@@ -30,3 +30,47 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = E
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
+
+export interface ServeProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `fis serve` in its own process on a free port; resolves when it listens. */
+export function serveProcess(env: Record<string, string>): Promise<ServeProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...CLI, 'serve'], {
+      cwd: EMPTY_CWD,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`fis serve did not start:\n${output}`));
+    }, 20_000);
+    const onData = (d: Buffer) => {
+      output += d;
+      const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
+      if (!match) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      child.stdout.resume();
+      resolve({
+        url: match[1] as string,
+        stop: () =>
+          new Promise((done) => {
+            if (child.exitCode !== null) return done();
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', (d) => (output += d));
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`fis serve exited with ${code}:\n${output}`));
+    });
+  });
+}
