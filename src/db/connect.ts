@@ -69,6 +69,10 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
   // A pooled connection that dies while idle (server restart, terminated backend) emits
   // 'error' on the pool; without a listener that would crash the process.
   pool.on('error', (err) => options.onIdleError?.(err));
+  // pg-pool removes its listener while a client is checked out, so a connection that dies between
+  // two queries would emit an unhandled 'error' and crash the process. The query in flight still
+  // fails (and becomes a 503); the dead client is discarded on release.
+  pool.on('connect', (client) => client.on('error', (err) => options.onIdleError?.(err)));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
