@@ -39,7 +39,7 @@ export function parseSettings(text: string, format: DocumentFormat): ReadResult 
   }
   const lineCounter = new LineCounter();
   // uniqueKeys: a repeated key is an error (JSON.parse would silently keep the last one).
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false });
+  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
