@@ -113,6 +113,19 @@ describe('parsing settings files', () => {
       { position: 'line 14', field: 'senders[5].address', message: 'sms address +14155550100 is also at senders[4]' },
     ]);
   });
+  test('YAML pitfalls: an unquoted +number is reported as such; NO (Norway) stays a country code', () => {
+    const r = parseSettings('senders:\n  - channel_type: sms\n    address: +14155550100\n  - channel_type: sms\n    address: "+4722334455"\n    countries: [NO]\n', 'yaml');
+    assert.ok(r.ok);
+    const v = validateSenders(r.value, { defaultCountry: 'US' });
+    assert.ok(!v.ok);
+    assert.deepEqual(r.locate(v.problems), [
+      {
+        position: 'line 3',
+        field: 'senders[0].address',
+        message: 'is a number (14155550100); write the phone number as a quoted string such as "+14155550100"',
+      },
+    ]);
+  });
   test('a file without its top-level list says what it expects', () => {
     const r = parseSettings('- channel_type: sms\n', 'yaml');
     assert.ok(r.ok);

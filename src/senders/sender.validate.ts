@@ -77,6 +77,11 @@ function number(
   options: { defaultCountry: string },
   problems: DocProblem[],
 ): string | undefined {
+  if (typeof value === 'number') {
+    // YAML reads an unquoted +14155550100 as the integer 14155550100, dropping the "+".
+    problems.push({ path, message: `is a number (${value}); write the phone number as a quoted string such as "+14155550100"` });
+    return undefined;
+  }
   if (typeof value !== 'string' || value.trim() === '') {
     problems.push({ path, message: value === undefined ? 'is required' : 'must be a phone number as a string' });
     return undefined;
