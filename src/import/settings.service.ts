@@ -32,13 +32,15 @@ function reject(problems: LocatedProblem[], records: number): never {
 /** Parses and validates; throws ImportRejected with every located problem. */
 async function load<T>(
   source: SettingsSource,
+  /** The document's top-level list, e.g. `senders`: its length is the record count reported. */
+  key: string,
   validate: (doc: unknown) => { ok: true; value: T } | { ok: false; problems: DocProblem[] },
 ): Promise<T> {
   const parsed = await read(source);
   if (!parsed.ok) reject(parsed.problems, 0);
   const result = validate(parsed.value);
   if (!result.ok) {
-    const list = Object.values(parsed.value as object)[0];
+    const list = (parsed.value as Record<string, unknown> | null)?.[key];
     reject(parsed.locate(result.problems), Array.isArray(list) ? list.length : 0);
   }
   return result.value;
@@ -46,7 +48,7 @@ async function load<T>(
 
 /** Replaces every sender address with the file's. */
 export async function importSenders(store: Store, source: SettingsSource, options: { defaultCountry: string }) {
-  const senders = await load(source, (doc) => {
+  const senders = await load(source, 'senders', (doc) => {
     const r = validateSenders(doc, options);
     return r.ok ? { ok: true, value: r.senders } : r;
   });
@@ -61,7 +63,7 @@ export async function importSenders(store: Store, source: SettingsSource, option
 
 /** Replaces every category and template with the file's. */
 export async function importTemplates(store: Store, source: SettingsSource) {
-  const categories = await load(source, (doc) => {
+  const categories = await load(source, 'categories', (doc) => {
     const r = validateTemplates(doc);
     return r.ok ? { ok: true, value: r.categories } : r;
   });
@@ -71,7 +73,7 @@ export async function importTemplates(store: Store, source: SettingsSource) {
 
 /** Upserts the file's workers by identity; with `prune`, deletes the others. */
 export async function importWorkers(store: Store, source: SettingsSource, options: { prune: boolean }) {
-  const workers = await load(source, (doc) => {
+  const workers = await load(source, 'workers', (doc) => {
     const r = validateWorkers(doc);
     return r.ok ? { ok: true, value: r.workers } : r;
   });
