@@ -208,7 +208,9 @@ const SETTINGS: Record<SettingsKind, { what: string; load: string }> = {
 };
 
 for (const kind of Object.keys(SETTINGS) as SettingsKind[]) {
-  const group = program.command(kind).description(`Load or export the ${SETTINGS[kind].what}.`);
+  const group = program
+    .command(kind)
+    .description(`Load or export the ${SETTINGS[kind].what} (JSON or YAML; see docs/outgoing-and-templates.md).`);
   const load = group
     .command('import')
     .description(`${SETTINGS[kind].load} JSON or YAML; the whole file is rejected, and nothing changed, if anything in it is invalid.`)
