@@ -7,6 +7,7 @@
  */
 import { createHmac } from 'node:crypto';
 import path from 'node:path';
+import { toE164 } from './customers/phone.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -82,6 +83,23 @@ const country = (fallback: string): VarSpec<string> => ({
   fallback: () => fallback,
 });
 
+/**
+ * A Twilio sender number in international form (`+14155550100`); for WhatsApp
+ * also `whatsapp:+14155550100`. Returned as sent in `proxy_address`.
+ */
+const senderNumber = (channel: 'sms' | 'whatsapp'): VarSpec<string | undefined> => ({
+  parse: (raw) => {
+    const bare = channel === 'whatsapp' ? raw.trim().replace(/^whatsapp:/i, '') : raw.trim();
+    const e164 = bare.startsWith('+') ? toE164(bare, 'US') : undefined;
+    if (e164 === undefined) {
+      const example = channel === 'whatsapp' ? 'whatsapp:+14155550100 or +14155550100' : '+14155550100';
+      throw new Error(`must be a phone number in international (E.164) form such as ${example}, got "${raw}"`);
+    }
+    return channel === 'whatsapp' ? `whatsapp:${e164}` : e164;
+  },
+  fallback: () => undefined,
+});
+
 /** The variables, their types and defaults. The `Config` type is derived from this table. */
 const SPEC = {
   PORT: integer(5001, 0, 65535),
@@ -98,6 +116,8 @@ const SPEC = {
   PAGE_TOKEN_SECRET: text(),
   CUSTOMER_VISIBILITY: oneOf(['owner', 'all'] as const, 'owner'),
   DEFAULT_COUNTRY: country('US'),
+  TWILIO_SMS_NUMBER: senderNumber('sms'),
+  TWILIO_WHATSAPP_NUMBER: senderNumber('whatsapp'),
   LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
 } satisfies Record<string, VarSpec<unknown>>;
 
@@ -129,6 +149,11 @@ export interface Config {
   /** `owner`: a worker sees the customers assigned to them; `all`: every worker sees everyone. */
   readonly customerVisibility: 'owner' | 'all';
   readonly defaultCountry: string;
+  /**
+   * Per-channel default sender (the reference implementation's TWILIO_SMS_NUMBER and
+   * TWILIO_WHATSAPP_NUMBER): used by GetProxyAddress when the store has no default address.
+   */
+  readonly defaultSenders: { readonly sms: string | undefined; readonly whatsapp: string | undefined };
   readonly logLevel: RawConfig['LOG_LEVEL'];
 }
 
@@ -213,6 +238,7 @@ export function loadConfig(
     pageTokenSecret,
     customerVisibility: r.CUSTOMER_VISIBILITY,
     defaultCountry: r.DEFAULT_COUNTRY,
+    defaultSenders: Object.freeze({ sms: r.TWILIO_SMS_NUMBER, whatsapp: r.TWILIO_WHATSAPP_NUMBER }),
     logLevel: r.LOG_LEVEL,
   });
 }

@@ -2,17 +2,27 @@
 import type { Config } from './config.js';
 import { CustomerService } from './customers/customer.service.js';
 import type { Store } from './db/connect.js';
+import { SenderService } from './senders/sender.service.js';
+import { TemplateService } from './templates/template.service.js';
 
 export interface Services {
   readonly customers: CustomerService;
+  readonly senders: SenderService;
+  readonly templates: TemplateService;
 }
 
 export function createServices(config: Config, store: Store): Services {
+  const customers = new CustomerService(store.db, {
+    pageTokenSecret: config.pageTokenSecret,
+    visibility: config.customerVisibility,
+    defaultCountry: config.defaultCountry,
+  });
   return {
-    customers: new CustomerService(store.db, {
-      pageTokenSecret: config.pageTokenSecret,
-      visibility: config.customerVisibility,
+    customers,
+    senders: new SenderService(store.db, customers, {
       defaultCountry: config.defaultCountry,
+      defaults: config.defaultSenders,
     }),
+    templates: new TemplateService(store.db, customers),
   };
 }

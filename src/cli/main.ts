@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { openStore, type Store } from '../db/connect.js';
@@ -14,6 +15,14 @@ import { exportCustomers, writeNdjson } from '../import/export.service.js';
 import { ImportRejected, importCustomers } from '../import/import.service.js';
 import { FILE_FORMATS, type FileFormat, formatOf, readRecords } from '../import/readers.js';
 import { asSourceRecords, generateCustomers, workerIdentity } from '../import/seed.js';
+import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../import/documents.js';
+import {
+  exportSettings,
+  importSenders,
+  importTemplates,
+  importWorkers,
+  type SettingsKind,
+} from '../import/settings.service.js';
 
 const positiveInt = (name: string) => (raw: string) => {
   if (!/^\d+$/.test(raw)) throw new InvalidArgumentError(`${name} must be a whole number`);
@@ -180,6 +189,73 @@ seedOptions(program.command('demo'))
     );
     closeOnSignals(server, say);
   });
+
+/**
+ * `fis senders|templates|workers import|export`: the company's settings files, JSON or YAML
+ * (docs/outgoing-and-templates.md). A load validates the whole file first: any problem and nothing changes.
+ */
+const SETTINGS: Record<SettingsKind, { what: string; load: string }> = {
+  senders: {
+    what: 'Twilio sender addresses handed out by GetProxyAddress',
+    load: 'Replace every sender address with those in FILE ({"senders": [{channel_type, address, worker?, countries?}]}).',
+  },
+  templates: {
+    what: 'message templates offered by GetTemplatesByCustomerId',
+    load: 'Replace every template category with those in FILE ({"categories": [{display_name, templates: [{content, whatsAppApproved}]}]}).',
+  },
+  workers: {
+    what: 'workers (reps): display name and avatar',
+    load: 'Insert or update the workers in FILE by identity ({"workers": [{identity, display_name?, avatar?}]}).',
+  },
+};
+
+for (const kind of Object.keys(SETTINGS) as SettingsKind[]) {
+  const group = program
+    .command(kind)
+    .description(`Load or export the ${SETTINGS[kind].what} (JSON or YAML; see docs/outgoing-and-templates.md).`);
+  const load = group
+    .command('import')
+    .description(`${SETTINGS[kind].load} JSON or YAML; the whole file is rejected, and nothing changed, if anything in it is invalid.`)
+    .argument('<file>', 'the file to load (.json, .yaml or .yml)')
+    .addOption(new Option('--format <format>', 'file format (default: from the file extension; JSON otherwise)').choices(DOCUMENT_FORMATS));
+  if (kind === 'workers') load.option('--prune', 'also delete workers that are not in the file');
+  load.action(async (file: string, opts: { format?: DocumentFormat; prune?: boolean }) => {
+    if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
+    const cfg = config();
+    const source = { file, format: documentFormatOf(file, opts.format) };
+    const summary = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      switch (kind) {
+        case 'senders': {
+          const r = await importSenders(store, source, { defaultCountry: cfg.defaultCountry });
+          return `loaded ${r.senders} sender address(es): ${r.own} of a worker's own, ${r.byCountry} by country, ${r.defaults} default`;
+        }
+        case 'templates': {
+          const r = await importTemplates(store, source);
+          return `loaded ${r.templates} template(s) in ${r.categories} categor${r.categories === 1 ? 'y' : 'ies'}`;
+        }
+        case 'workers': {
+          const r = await importWorkers(store, source, { prune: opts.prune ?? false });
+          return `loaded ${r.workers} worker(s): ${r.created} created, ${r.updated} updated, ${r.pruned} pruned`;
+        }
+      }
+    });
+    say(summary);
+  });
+  group
+    .command('export')
+    .description(`Write the ${SETTINGS[kind].what} to FILE (or standard output) in the format \`${kind} import\` reads.`)
+    .argument('[file]', 'output file (default: standard output); .yaml/.yml writes YAML, anything else JSON')
+    .addOption(new Option('--format <format>', 'output format (default: from the file extension; JSON otherwise)').choices(DOCUMENT_FORMATS))
+    .action(async (file: string | undefined, opts: { format?: DocumentFormat }) => {
+      const cfg = config();
+      const document = await withStore(cfg, (store) => exportSettings(store, kind));
+      const text = renderSettings(document, documentFormatOf(file ?? '', opts.format));
+      if (file) await writeFile(file, text);
+      else process.stdout.write(text);
+      say(`exported ${Object.values(document)[0]?.length ?? 0} ${kind === 'templates' ? 'categories' : kind}`);
+    });
+}
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -1,4 +1,7 @@
-import { type CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import { type CountryCode, type MetadataJson, parsePhoneNumberFromString } from 'libphonenumber-js/min';
+import metadataJson from 'libphonenumber-js/min/metadata';
+
+const metadata = metadataJson as MetadataJson;
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 
@@ -32,4 +35,15 @@ export function stripChannelPrefix(address: string): string {
 export function maskAddress(value: string): string {
   if (value.length <= 4) return 'XXXX';
   return `${value.slice(0, -4)}XXXX`;
+}
+
+/**
+ * The ISO country of an E.164 number. A number whose exact country the
+ * metadata cannot tell (a fictional +1 555 number, a new range) is taken as
+ * the main country of its calling code (US for +1, GB for +44, RU for +7).
+ */
+export function countryOf(e164: string): string | undefined {
+  const parsed = parsePhoneNumberFromString(e164);
+  if (!parsed) return undefined;
+  return parsed.country ?? metadata.country_calling_codes[parsed.countryCallingCode]?.[0];
 }

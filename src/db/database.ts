@@ -73,12 +73,29 @@ export interface SenderAddressesTable {
   position: number;
 }
 
+/** A template category; `position` is its place in the company's order (0-based). */
+export interface TemplateCategoriesTable {
+  position: number;
+  display_name: string;
+}
+
+/** A template, as loaded (placeholders unfilled). */
+export interface TemplatesTable {
+  category_position: number;
+  position: number;
+  content: string;
+  /** 0 or 1 (SQLite has no boolean); the repository maps it to a boolean. */
+  whatsapp_approved: number;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_owners: CustomerOwnersTable;
   customer_addresses: CustomerAddressesTable;
   workers: WorkersTable;
   sender_addresses: SenderAddressesTable;
+  template_categories: TemplateCategoriesTable;
+  templates: TemplatesTable;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;
