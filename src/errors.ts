@@ -1,6 +1,6 @@
 /**
  * The closed catalogue of errors the service answers with. Every code is listed
- * in docs/errors.md (checked by test/errors-doc.test.ts). Services throw these;
+ * in docs/errors.md (checked by test/docs-consistency.test.ts). Services throw these;
  * the single error handler in src/http/error-handler.ts renders them as
  * `{"error": {"code", "message"}}` with the status below.
  */
