@@ -8,12 +8,14 @@ import type { Store } from './connect.js';
 import type { Dialect } from './dialect.js';
 import { customers } from './migrations/20261122T0001-customers.js';
 import { workersAndSenders } from './migrations/20261122T0002-workers-senders.js';
+import { routing } from './migrations/20261122T0200-routing.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
   return {
     '20261122T0001-customers': customers(dialect),
     '20261122T0002-workers-senders': workersAndSenders(dialect),
+    '20261122T0200-routing': routing(dialect),
   };
 }
 
