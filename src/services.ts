@@ -2,13 +2,28 @@
 import type { Config } from './config.js';
 import { CustomerService } from './customers/customer.service.js';
 import type { Store } from './db/connect.js';
+import { createMetrics, METRIC, type Metrics } from './metrics.js';
+import { RoutingService } from './routing/routing.service.js';
+import { ConversationsClient } from './twilio/conversations-client.js';
 
 export interface Services {
   readonly customers: CustomerService;
+  readonly routing: RoutingService;
+  readonly metrics: Metrics;
 }
 
 export function createServices(config: Config, store: Store): Services {
+  const metrics = createMetrics();
+  const twilioApi = new ConversationsClient(config.twilioApi, {
+    attempt: (outcome) => metrics.inc(METRIC.twilioApi, { outcome }),
+  });
   return {
+    metrics,
+    routing: new RoutingService(store.db, twilioApi, metrics, {
+      ...config.routing,
+      defaultCountry: config.defaultCountry,
+      budgetMs: config.twilioApi.budgetMs,
+    }),
     customers: new CustomerService(store.db, {
       pageTokenSecret: config.pageTokenSecret,
       visibility: config.customerVisibility,

@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Services } from '../services.js';
 import { acceptOnlyForms } from './form-body.js';
 import { crmRoutes } from './routes/crm.js';
+import { routingRoutes } from './routes/routing.js';
 import { type SignatureOptions, verifyTwilioSignature } from './twilio-signature.js';
 
 /** Twilio's callback bodies are a few hundred bytes; anything near this is not from Twilio. */
@@ -15,4 +16,5 @@ export async function callbacks(app: FastifyInstance, opts: { services: Services
   acceptOnlyForms(app, CALLBACK_BODY_LIMIT);
   app.addHook('preValidation', verifyTwilioSignature(opts.signature));
   crmRoutes(app, opts.services.customers);
+  routingRoutes(app, opts.services.routing);
 }
