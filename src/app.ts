@@ -40,6 +40,7 @@ export async function buildApp({ config, store, logger }: AppOptions): Promise<A
   const services = createServices(config, store);
 
   installErrorHandling(http);
+  http.addHook('onClose', async () => services.routing.close());
   http.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

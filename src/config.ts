@@ -113,6 +113,7 @@ const SPEC = {
   TWILIO_API_ATTEMPT_TIMEOUT_MS: integer(1500, 100, 4500),
   ROUTING_DEFAULT_WORKERS: identityList(),
   ROUTING_AUTO_CREATE_CUSTOMERS: flag(false),
+  ROUTING_RETRY_AFTER_REPLY_MS: integer(10000, 0, 600000),
   INSECURE_DEV_MODE: flag(false),
   PAGE_TOKEN_SECRET: text(),
   CUSTOMER_VISIBILITY: oneOf(['owner', 'all'] as const, 'owner'),
@@ -170,6 +171,12 @@ export interface RoutingConfig {
   readonly defaultWorkers: readonly string[];
   /** Create a customer record, owned by the chosen worker, for an unknown sender. */
   readonly autoCreateCustomers: boolean;
+  /**
+   * When adding the worker failed within the webhook's budget, try again this
+   * long after the reply (then twice more, doubling); 0 disables. The claim in
+   * the database keeps this safe with several instances and redeliveries.
+   */
+  readonly retryAfterReplyMs: number;
 }
 
 export const DEFAULT_TWILIO_API_BASE_URL = 'https://conversations.twilio.com';
@@ -270,6 +277,7 @@ export function loadConfig(
     routing: Object.freeze({
       defaultWorkers: r.ROUTING_DEFAULT_WORKERS,
       autoCreateCustomers: r.ROUTING_AUTO_CREATE_CUSTOMERS,
+      retryAfterReplyMs: r.ROUTING_RETRY_AFTER_REPLY_MS,
     }),
     logLevel: r.LOG_LEVEL,
   });

@@ -69,6 +69,8 @@ for (const kind of storeKinds()) {
       TWILIO_API_BASE_URL: fake.url,
       TWILIO_API_BUDGET_MS: '4000',
       TWILIO_API_ATTEMPT_TIMEOUT_MS: '1500',
+      // Retries after the reply have their own tests below, with their own service.
+      ROUTING_RETRY_AFTER_REPLY_MS: '0',
     });
 
     /** A conversation Twilio has just created for an inbound message from `address`. */
@@ -334,6 +336,58 @@ for (const kind of storeKinds()) {
         assert.deepEqual(added(ch), [res.json.worker]);
       });
     }
+
+    describe('retries after the reply', () => {
+      let retrying: TestService;
+      before(async () => {
+        retrying = await startService(db, {
+          ...twilioEnv(),
+          TWILIO_API_BUDGET_MS: '400',
+          TWILIO_API_ATTEMPT_TIMEOUT_MS: '200',
+          ROUTING_DEFAULT_WORKERS: TEAM.join(','),
+          ROUTING_RETRY_AFTER_REPLY_MS: '250',
+        });
+      });
+      after(async () => retrying?.close());
+
+      const claimOf = (ch: string) =>
+        retrying.store.db.selectFrom('routing_claims').selectAll().where('conversation_sid', '=', ch).executeTakeFirstOrThrow();
+      const waitFor = async (what: () => Promise<boolean>, ms: number) => {
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+          if (await what()) return true;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        return false;
+      };
+
+      test('a routing that failed within the budget is completed after the reply, without a redelivery', async () => {
+        const ch = inbound('+15559990010');
+        fake.always({ status: 503 });
+        const res = await retrying.post('/callbacks/routing', routingParams(ch, '+15559990010'));
+        fake.always(undefined);
+        assert.equal(res.json.outcome, 'failed');
+        assert.ok(await waitFor(async () => added(ch).length > 0, 3000), 'the worker was added after the reply');
+        assert.deepEqual(added(ch), [res.json.worker]);
+        assert.equal((await claimOf(ch)).state, 'routed');
+        const metrics = await retrying.get('/metrics');
+        assert.match(metrics.text, /^fis_routing_total\{outcome="routed",via="retry_after_reply"\} [1-9]/m);
+      });
+
+      test('an API that stays down: three retries after the reply, then it stops (failed, logged, counted)', async () => {
+        const ch = inbound('+15559990011');
+        fake.always({ status: 500 });
+        const res = await retrying.post('/callbacks/routing', routingParams(ch, '+15559990011'));
+        assert.equal(res.json.outcome, 'failed');
+        // 1 delivery + 3 retries (250, 500, 1000 ms after each failure), each within its own 400 ms budget.
+        assert.ok(await waitFor(async () => (await claimOf(ch)).attempts === 4 && (await claimOf(ch)).state === 'failed', 6000));
+        const calls = fake.callsTo(new RegExp(`${ch}/Participants$`)).length;
+        await new Promise((r) => setTimeout(r, 2500));
+        assert.equal(fake.callsTo(new RegExp(`${ch}/Participants$`)).length, calls, 'no further attempts');
+        fake.always(undefined);
+        assert.deepEqual(added(ch), []);
+      });
+    });
 
     test('unsigned or wrongly signed requests are refused before anything happens', async () => {
       const ch = inbound('+15551230001');

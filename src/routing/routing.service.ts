@@ -43,9 +43,11 @@ export interface RoutingRequest {
   proxyAddress?: string;
   /** When the request arrived (epoch ms): the Twilio API budget counts from here. */
   receivedAt: number;
+  /** `I-Twilio-Idempotency-Token`, for the logs; the claim itself is keyed by the conversation. */
+  deliveryId?: string;
 }
 
-export type RouteVia = 'owner' | 'sender_address' | 'default_team' | 'earlier_choice';
+export type RouteVia = 'owner' | 'sender_address' | 'default_team' | 'earlier_choice' | 'retry_after_reply';
 
 export interface RoutingResult {
   outcome: 'routed' | 'unrouted' | 'failed' | 'duplicate' | 'in_progress';
@@ -70,10 +72,15 @@ export type TaggingOutcome = 'updated' | 'unchanged' | 'unknown_customer' | 'ski
 const DEFAULT_TEAM_CURSOR = 'default_team';
 /** A claim outlives the API budget by this margin before another delivery may take it over. */
 const LEASE_MARGIN_MS = 2000;
+/** Retries after the reply, when the in-budget attempts failed: at d, 2d and 4d after it. */
+const RETRIES_AFTER_REPLY = 3;
 /** Customer ids given to auto-created customers: the prefix plus the E.164 number. */
 export const AUTO_CUSTOMER_PREFIX = 'inbound:';
 
 export class RoutingService {
+  /** Pending retries after the reply, cancelled on close. */
+  private readonly timers = new Set<NodeJS.Timeout>();
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly client: ConversationsClient,
@@ -88,7 +95,10 @@ export class RoutingService {
     if (!claim.owned) {
       const outcome = claim.state === 'pending' ? 'in_progress' : 'duplicate';
       this.metrics.inc(METRIC.routing, { outcome, via: 'none' });
-      log.info({ conversationSid: req.conversationSid, state: claim.state }, 'routing: repeated delivery, already handled');
+      log.info(
+        { conversationSid: req.conversationSid, deliveryId: req.deliveryId, state: claim.state },
+        'routing: repeated delivery, already handled',
+      );
       return { outcome, ...(claim.worker ? { worker: claim.worker } : {}) };
     }
 
@@ -132,7 +142,55 @@ export class RoutingService {
         { conversationSid: req.conversationSid, worker: choice.worker, status: err.status, twilioCode: err.twilioCode, err },
         'routing: could not add the worker to the conversation',
       );
+      this.retryAfterReply(req.conversationSid, 1, log);
       return { ...result, outcome: 'failed' };
+    }
+  }
+
+  /** Cancels the retries still waiting (the app is closing). */
+  close(): void {
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+  }
+
+  /**
+   * Not fire-and-forget: a failed routing is retried after the reply, because
+   * Twilio does not redeliver a callback we answered 200. Each retry goes
+   * through the claim, so a redelivery or another instance that got there
+   * first wins, and the worker stays the one chosen at first.
+   */
+  private retryAfterReply(conversationSid: string, attempt: number, log: Log): void {
+    const base = this.options.retryAfterReplyMs;
+    if (base === 0 || attempt > RETRIES_AFTER_REPLY) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.retryNow(conversationSid, attempt, log).catch((err: unknown) =>
+        log.error({ conversationSid, err }, 'routing: retry after the reply failed'),
+      );
+    }, base * 2 ** (attempt - 1));
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  private async retryNow(conversationSid: string, attempt: number, log: Log): Promise<void> {
+    const start = Date.now();
+    const claim = await claimConversation(this.db, conversationSid, start, this.options.budgetMs + LEASE_MARGIN_MS);
+    if (!claim.owned) return; // routed by a redelivery or another instance meanwhile
+    if (!claim.worker) {
+      await finishClaim(this.db, conversationSid, 'failed', Date.now());
+      return;
+    }
+    try {
+      await this.client.addChatParticipant(conversationSid, claim.worker, { deadline: start + this.options.budgetMs, retryNotFound: true });
+      await finishClaim(this.db, conversationSid, 'routed', Date.now());
+      this.metrics.inc(METRIC.routing, { outcome: 'routed', via: 'retry_after_reply' });
+      log.info({ conversationSid, worker: claim.worker, attempt }, 'routing: worker added on a retry after the reply');
+    } catch (err) {
+      if (!(err instanceof TwilioApiError)) throw err;
+      await finishClaim(this.db, conversationSid, 'failed', Date.now());
+      this.metrics.inc(METRIC.routing, { outcome: 'failed', via: 'retry_after_reply' });
+      log.error({ conversationSid, worker: claim.worker, attempt, status: err.status, err }, 'routing: retry after the reply failed');
+      this.retryAfterReply(conversationSid, attempt + 1, log);
     }
   }
 

@@ -3,14 +3,16 @@
  * participant, fetch a participant, update a participant's attributes.
  *
  * Why not the official `twilio` client (a dependency, used for signatures):
- * its domain base URL is fixed per domain (overriding it means a custom
- * RequestClient that rewrites every URI), and its only retry is
- * `autoRetry` for 429, with no notion of a total deadline. Every call here
- * runs inside a webhook that must answer within Twilio's 5 s, so we need
- * one deadline shared by all attempts, a per-attempt timeout, retries on
- * 429/5xx/network errors and on the "conversation not ready yet" 404, and
- * a base URL (`TWILIO_API_BASE_URL`) for tests and regional edges. That is
- * a small fetch loop, tested against a local fake of the wire format.
+ * - its domains have fixed base URLs; `region`/`edge` only rewrite Twilio
+ *   host names, so reaching an arbitrary `TWILIO_API_BASE_URL` (a local test
+ *   server) needs a custom RequestClient that rewrites every URI;
+ * - its `autoRetry` covers 429 only (not 5xx, network errors or the
+ *   "conversation not ready yet" 404), and neither it nor its per-request
+ *   `timeout` knows about a total deadline.
+ * Every call here runs inside a webhook that must answer within Twilio's 5 s,
+ * so we need one deadline shared by all attempts, a per-attempt timeout, and
+ * those retries. That is a small fetch loop, tested against a local fake of
+ * the wire format (test/helpers/fake-twilio.ts).
  */
 import type { TwilioApiConfig } from '../config.js';
 

@@ -29,6 +29,8 @@ type WebhookBody = Static<typeof ConversationsWebhookSchema>;
 /** When the request arrived, in epoch ms: the API budget counts from here, not from the handler. */
 const receivedAt = (reply: FastifyReply) => Date.now() - reply.elapsedTime;
 
+const singleHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)?.slice(0, 200);
+
 export function routingRoutes(app: FastifyInstance, routing: RoutingService): void {
   app.post<{ Body: RoutingBody }>(
     '/callbacks/routing',
@@ -42,6 +44,7 @@ export function routingRoutes(app: FastifyInstance, routing: RoutingService): vo
           authorAddress: body['MessagingBinding.AuthorAddress'],
           proxyAddress: body['MessagingBinding.ProxyAddress'],
           receivedAt: receivedAt(reply),
+          deliveryId: singleHeader(request.headers['i-twilio-idempotency-token']),
         },
         request.log,
       );
