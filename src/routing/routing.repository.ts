@@ -2,7 +2,7 @@
  * Reads and writes for inbound routing. Only this module (and the other
  * repositories) use Kysely; every function takes the db or a transaction first.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { upsertCustomers } from '../customers/customer-write.repository.js';
 import type { NormalizedCustomer } from '../customers/customer.validate.js';
 import type { Database, RoutingClaimState } from '../db/database.js';
@@ -131,17 +131,19 @@ export async function finishClaim(db: Db, conversationSid: string, state: Exclud
  * (customers, owners and addresses stay consistent). `import_seq` 0 marks a
  * record no import wrote; an import with `--prune` removes it like any record
  * missing from the file. If a record with the same id appeared meanwhile, it
- * is kept as is.
+ * is kept as is. Runs in the caller's transaction: the row, its owner and its
+ * addresses appear together.
  */
-export async function createCustomerIfAbsent(db: Db, customer: NormalizedCustomer): Promise<'created' | 'exists'> {
-  return db.transaction().execute(async (trx) => {
-    const existing = await trx
-      .selectFrom('customers')
-      .select('pk')
-      .where('customer_id', '=', customer.record.customer_id)
-      .executeTakeFirst();
-    if (existing) return 'exists';
-    await upsertCustomers(trx, [customer], 0);
-    return 'created';
-  });
+export async function createCustomerIfAbsent(
+  trx: Transaction<Database>,
+  customer: NormalizedCustomer,
+): Promise<'created' | 'exists'> {
+  const existing = await trx
+    .selectFrom('customers')
+    .select('pk')
+    .where('customer_id', '=', customer.record.customer_id)
+    .executeTakeFirst();
+  if (existing) return 'exists';
+  await upsertCustomers(trx, [customer], 0);
+  return 'created';
 }

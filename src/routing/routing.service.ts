@@ -236,7 +236,7 @@ export class RoutingService {
       log.warn({ errors: validated.errors }, 'routing: could not build a customer record for the unknown sender');
       return undefined;
     }
-    const outcome = await createCustomerIfAbsent(this.db, validated.value);
+    const outcome = await this.db.transaction().execute((trx) => createCustomerIfAbsent(trx, validated.value));
     log.info({ customerId: validated.value.record.customer_id, worker, outcome }, 'routing: customer record for unknown sender');
     return validated.value.record.customer_id;
   }
