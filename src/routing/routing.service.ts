@@ -121,7 +121,11 @@ export class RoutingService {
       outcome: 'routed',
       worker: choice.worker,
       via: choice.via,
-      ...(customer ? { customer_id: customer.customer_id } : created ? { customer_id: created, customer_created: true } : {}),
+      ...(customer
+        ? { customer_id: customer.customer_id }
+        : created
+          ? { customer_id: created.customerId, ...(created.outcome === 'created' ? { customer_created: true } : {}) }
+          : {}),
     };
 
     try {
@@ -218,7 +222,11 @@ export class RoutingService {
   }
 
   /** ROUTING_AUTO_CREATE_CUSTOMERS: a record for the unknown sender, owned by the chosen worker. */
-  private async autoCreate(sender: string | undefined, worker: string, log: Log): Promise<string | undefined> {
+  private async autoCreate(
+    sender: string | undefined,
+    worker: string,
+    log: Log,
+  ): Promise<{ customerId: string; outcome: 'created' | 'exists' } | undefined> {
     if (!this.options.autoCreateCustomers || sender === undefined) return undefined;
     const e164 = e164Of(sender, this.options.defaultCountry);
     if (!e164) return undefined;
@@ -237,8 +245,9 @@ export class RoutingService {
       return undefined;
     }
     const outcome = await this.db.transaction().execute((trx) => createCustomerIfAbsent(trx, validated.value));
-    log.info({ customerId: validated.value.record.customer_id, worker, outcome }, 'routing: customer record for unknown sender');
-    return validated.value.record.customer_id;
+    const customerId = validated.value.record.customer_id;
+    log.info({ customerId, worker, outcome }, 'routing: customer record for unknown sender');
+    return { customerId, outcome };
   }
 
   /**
