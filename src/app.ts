@@ -9,6 +9,7 @@ import type { Store } from './db/connect.js';
 import { callbacks } from './http/callbacks.js';
 import { installErrorHandling } from './http/error-handler.js';
 import { healthRoutes } from './http/routes/health.js';
+import { metricsRoutes } from './http/routes/metrics.js';
 import { loggerOptions, RequestLogController } from './logging.js';
 import { createServices, type Services } from './services.js';
 
@@ -39,11 +40,13 @@ export async function buildApp({ config, store, logger }: AppOptions): Promise<A
   const services = createServices(config, store);
 
   installErrorHandling(http);
+  http.addHook('onClose', async () => services.routing.close());
   http.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
 
   healthRoutes(http, store, config.databaseTimeoutMs);
+  metricsRoutes(http, services.metrics);
   await http.register(callbacks, {
     services,
     signature: { authToken: config.insecureDevMode ? undefined : config.twilioAuthToken, publicUrl: config.publicUrl },

@@ -100,6 +100,18 @@ const senderNumber = (channel: 'sms' | 'whatsapp'): VarSpec<string | undefined> 
   fallback: () => undefined,
 });
 
+/** A comma-separated list of identities; blanks dropped, duplicates kept once, order kept. */
+const identityList = (): VarSpec<readonly string[]> => ({
+  parse: (raw) => {
+    const items = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
+    for (const item of items) {
+      if (item.length > 255 || /[\u0000-\u001f\u007f]/.test(item)) throw new Error(`has an invalid identity "${item.slice(0, 40)}"`);
+    }
+    return items;
+  },
+  fallback: () => [],
+});
+
 /** The variables, their types and defaults. The `Config` type is derived from this table. */
 const SPEC = {
   PORT: integer(5001, 0, 65535),
@@ -112,6 +124,14 @@ const SPEC = {
   MIGRATE_ON_START: flag(false),
   TWILIO_AUTH_TOKEN: text(),
   TWILIO_ACCOUNT_SID: text(),
+  TWILIO_API_KEY_SID: text(),
+  TWILIO_API_KEY_SECRET: text(),
+  TWILIO_API_BASE_URL: httpUrl(),
+  TWILIO_API_BUDGET_MS: integer(4000, 200, 4500),
+  TWILIO_API_ATTEMPT_TIMEOUT_MS: integer(1500, 100, 4500),
+  ROUTING_DEFAULT_WORKERS: identityList(),
+  ROUTING_AUTO_CREATE_CUSTOMERS: flag(false),
+  ROUTING_RETRY_AFTER_REPLY_MS: integer(10000, 0, 600000),
   INSECURE_DEV_MODE: flag(false),
   PAGE_TOKEN_SECRET: text(),
   CUSTOMER_VISIBILITY: oneOf(['owner', 'all'] as const, 'owner'),
@@ -154,8 +174,37 @@ export interface Config {
    * TWILIO_WHATSAPP_NUMBER): used by GetProxyAddress when the store has no default address.
    */
   readonly defaultSenders: { readonly sms: string | undefined; readonly whatsapp: string | undefined };
+  /** How the service reaches Twilio's Conversations REST API (routing, participant attributes). */
+  readonly twilioApi: TwilioApiConfig;
+  readonly routing: RoutingConfig;
   readonly logLevel: RawConfig['LOG_LEVEL'];
 }
+
+export interface TwilioApiConfig {
+  /** Default `https://conversations.twilio.com`; tests and regional edges override it. */
+  readonly baseUrl: string;
+  /** Basic-auth credentials: an API key (sid, secret) or the account (sid, auth token); undefined when not configured. */
+  readonly credentials: { readonly username: string; readonly password: string } | undefined;
+  /** Total time the API calls of one webhook may take, retries included; keeps replies inside Twilio's 5 s. */
+  readonly budgetMs: number;
+  /** Upper bound on one HTTP attempt. */
+  readonly attemptTimeoutMs: number;
+}
+
+export interface RoutingConfig {
+  /** Fallback workers, served round-robin, when neither an owner nor a per-rep number decides. */
+  readonly defaultWorkers: readonly string[];
+  /** Create a customer record, owned by the chosen worker, for an unknown sender. */
+  readonly autoCreateCustomers: boolean;
+  /**
+   * When adding the worker failed within the webhook's budget, try again this
+   * long after the reply (then twice more, doubling); 0 disables. The claim in
+   * the database keeps this safe with several instances and redeliveries.
+   */
+  readonly retryAfterReplyMs: number;
+}
+
+export const DEFAULT_TWILIO_API_BASE_URL = 'https://conversations.twilio.com';
 
 export const DEFAULT_SQLITE_FILE = path.join('data', 'fis.sqlite');
 
@@ -217,6 +266,12 @@ export function loadConfig(
   if (r.PAGE_TOKEN_SECRET !== undefined && r.PAGE_TOKEN_SECRET.length < 16) {
     problems.push('PAGE_TOKEN_SECRET must be at least 16 characters long');
   }
+  if ((r.TWILIO_API_KEY_SID === undefined) !== (r.TWILIO_API_KEY_SECRET === undefined)) {
+    problems.push('TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET go together: set both or neither');
+  }
+  if (r.TWILIO_API_ATTEMPT_TIMEOUT_MS > r.TWILIO_API_BUDGET_MS) {
+    problems.push('TWILIO_API_ATTEMPT_TIMEOUT_MS must not exceed TWILIO_API_BUDGET_MS');
+  }
   if (problems.length > 0 || store === undefined) throw new ConfigError(problems);
 
   // Page tokens must verify on every instance: derive the key from shared configuration, never per process.
@@ -239,6 +294,26 @@ export function loadConfig(
     customerVisibility: r.CUSTOMER_VISIBILITY,
     defaultCountry: r.DEFAULT_COUNTRY,
     defaultSenders: Object.freeze({ sms: r.TWILIO_SMS_NUMBER, whatsapp: r.TWILIO_WHATSAPP_NUMBER }),
+    twilioApi: Object.freeze({
+      baseUrl: r.TWILIO_API_BASE_URL ?? DEFAULT_TWILIO_API_BASE_URL,
+      credentials: twilioCredentials(r),
+      budgetMs: r.TWILIO_API_BUDGET_MS,
+      attemptTimeoutMs: r.TWILIO_API_ATTEMPT_TIMEOUT_MS,
+    }),
+    routing: Object.freeze({
+      defaultWorkers: r.ROUTING_DEFAULT_WORKERS,
+      autoCreateCustomers: r.ROUTING_AUTO_CREATE_CUSTOMERS,
+      retryAfterReplyMs: r.ROUTING_RETRY_AFTER_REPLY_MS,
+    }),
     logLevel: r.LOG_LEVEL,
   });
+}
+
+/** An API key when one is configured (revocable, preferred), else the account SID and auth token. */
+function twilioCredentials(r: RawConfig): TwilioApiConfig['credentials'] {
+  if (r.TWILIO_API_KEY_SID && r.TWILIO_API_KEY_SECRET) {
+    return { username: r.TWILIO_API_KEY_SID, password: r.TWILIO_API_KEY_SECRET };
+  }
+  if (r.TWILIO_ACCOUNT_SID && r.TWILIO_AUTH_TOKEN) return { username: r.TWILIO_ACCOUNT_SID, password: r.TWILIO_AUTH_TOKEN };
+  return undefined;
 }

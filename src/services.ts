@@ -2,16 +2,25 @@
 import type { Config } from './config.js';
 import { CustomerService } from './customers/customer.service.js';
 import type { Store } from './db/connect.js';
+import { createMetrics, METRIC, type Metrics } from './metrics.js';
+import { RoutingService } from './routing/routing.service.js';
 import { SenderService } from './senders/sender.service.js';
 import { TemplateService } from './templates/template.service.js';
+import { ConversationsClient } from './twilio/conversations-client.js';
 
 export interface Services {
   readonly customers: CustomerService;
   readonly senders: SenderService;
   readonly templates: TemplateService;
+  readonly routing: RoutingService;
+  readonly metrics: Metrics;
 }
 
 export function createServices(config: Config, store: Store): Services {
+  const metrics = createMetrics();
+  const twilioApi = new ConversationsClient(config.twilioApi, {
+    attempt: (outcome) => metrics.inc(METRIC.twilioApi, { outcome }),
+  });
   const customers = new CustomerService(store.db, {
     pageTokenSecret: config.pageTokenSecret,
     visibility: config.customerVisibility,
@@ -24,5 +33,11 @@ export function createServices(config: Config, store: Store): Services {
       defaults: config.defaultSenders,
     }),
     templates: new TemplateService(store.db, customers),
+    metrics,
+    routing: new RoutingService(store.db, twilioApi, metrics, {
+      ...config.routing,
+      defaultCountry: config.defaultCountry,
+      budgetMs: config.twilioApi.budgetMs,
+    }),
   };
 }

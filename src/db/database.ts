@@ -88,6 +88,25 @@ export interface TemplatesTable {
   whatsapp_approved: number;
 }
 
+/** Round-robin position over a configured team (migration 0200). */
+export interface RoutingCursorsTable {
+  name: string;
+  /** bigint: PostgreSQL returns it as a string, so readers convert with `Number`. */
+  next: number | string;
+}
+
+export type RoutingClaimState = 'pending' | 'routed' | 'unrouted' | 'failed';
+
+/** One row per conversation the routing callback has seen (migration 0200). */
+export interface RoutingClaimsTable {
+  conversation_sid: string;
+  worker: string | null;
+  state: RoutingClaimState;
+  lease_until: number | string;
+  attempts: number;
+  updated_at: number | string;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_owners: CustomerOwnersTable;
@@ -96,6 +115,8 @@ export interface Database {
   sender_addresses: SenderAddressesTable;
   template_categories: TemplateCategoriesTable;
   templates: TemplatesTable;
+  routing_cursors: RoutingCursorsTable;
+  routing_claims: RoutingClaimsTable;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;

@@ -9,6 +9,7 @@ import type { Dialect } from './dialect.js';
 import { customers } from './migrations/20261122T0001-customers.js';
 import { workersAndSenders } from './migrations/20261122T0002-workers-senders.js';
 import { templates } from './migrations/20261122T0100-templates.js';
+import { routing } from './migrations/20261122T0200-routing.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -16,6 +17,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261122T0001-customers': customers(dialect),
     '20261122T0002-workers-senders': workersAndSenders(dialect),
     '20261122T0100-templates': templates(dialect),
+    '20261122T0200-routing': routing(dialect),
   };
 }
 

@@ -7,6 +7,7 @@ import type { Services } from '../services.js';
 import { acceptOnlyForms } from './form-body.js';
 import { crmRoutes } from './routes/crm.js';
 import { outgoingRoutes } from './routes/outgoing.js';
+import { routingRoutes } from './routes/routing.js';
 import { type SignatureOptions, verifyTwilioSignature } from './twilio-signature.js';
 
 /** Twilio's callback bodies are a few hundred bytes; anything near this is not from Twilio. */
@@ -17,4 +18,5 @@ export async function callbacks(app: FastifyInstance, opts: { services: Services
   app.addHook('preValidation', verifyTwilioSignature(opts.signature));
   crmRoutes(app, opts.services.customers);
   outgoingRoutes(app, opts.services.senders, opts.services.templates);
+  routingRoutes(app, opts.services.routing);
 }
