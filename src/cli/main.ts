@@ -6,6 +6,8 @@
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../config.js';
 import { openStore, type Store } from '../db/connect.js';
@@ -41,6 +43,13 @@ async function withStore<T>(cfg: Config, fn: (store: Store) => Promise<T>): Prom
   } finally {
     await store.close();
   }
+}
+
+/** A file of the package's examples/ folder, from src/cli (tsx) or dist/src/cli (built). */
+function exampleFile(name: string): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return path.join(dir, 'examples', name);
 }
 
 const say = (message: string) => process.stderr.write(`${message}\n`);
@@ -150,7 +159,8 @@ seedOptions(program.command('seed'))
 
 seedOptions(program.command('demo'))
   .description(
-    'Start the service on the embedded SQLite store with sample customers (seeded when the store is empty). ' +
+    'Start the service on the embedded SQLite store with sample customers, reps, sender numbers and templates ' +
+      '(loaded from examples/ when the store is empty). ' +
       'Without TWILIO_AUTH_TOKEN, a token is generated and printed so that you can sign requests.',
   )
   .action(async (opts: SeedCliOptions) => {
@@ -166,7 +176,10 @@ seedOptions(program.command('demo'))
           prune: false,
           defaultCountry: cfg.defaultCountry,
         });
-        say(`seeded ${opts.customers} sample customers for ${opts.workers} workers`);
+        await importWorkers(store, { file: exampleFile('workers.yaml'), format: 'yaml' }, { prune: false });
+        await importSenders(store, { file: exampleFile('senders.yaml'), format: 'yaml' }, { defaultCountry: cfg.defaultCountry });
+        await importTemplates(store, { file: exampleFile('templates.yaml'), format: 'yaml' });
+        say(`seeded ${opts.customers} sample customers for ${opts.workers} workers, with the reps, numbers and templates in examples/`);
       }
     });
     const { closeOnSignals, startServer } = await import('../server.js');
