@@ -24,6 +24,9 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = E
     });
     let stdout = '';
     let stderr = '';
+    // Decode as streams: a multi-byte character split across two chunks must not become two U+FFFD.
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
