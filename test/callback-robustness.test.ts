@@ -3,30 +3,20 @@
  * clear JSON 4xx, and the service answers normally afterwards.
  */
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { type TestService, encodeForm, postForm, sign, startService } from './helpers/service.js';
-import { createTestDatabase, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { afterEach, describe, test } from 'node:test';
+import { encodeForm, postForm, sign, startService, useService } from './helpers/service.js';
+import { createTestDatabase, seed, storeKinds } from './helpers/stores.js';
 
 const ALICE = 'alice@example.com';
 const LIST = { Location: 'GetCustomersList', Worker: ALICE };
 
 for (const kind of storeKinds()) {
   describe(`bad input on ${kind}`, () => {
-    let db: TestDatabase;
-    let service: TestService;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      service = await startService(db);
-      await seed(service.store, [{ customer_id: '1', display_name: 'Ann', workers: [ALICE] }]);
-    });
+    const fx = useService(kind, { setup: (s) => seed(s.store, [{ customer_id: '1', display_name: 'Ann', workers: [ALICE] }]) });
     afterEach(async () => {
-      const res = await service.post('/callbacks/crm', LIST);
-      assert.equal(res.status, 200, 'the service still answers normally');
+      const res = await fx.service.post('/callbacks/crm', LIST);
+      assert.equal(res.status, 200, 'the fx.service still answers normally');
       assert.equal(res.json.objects.customers.length, 1);
-    });
-    after(async () => {
-      await service.close();
-      await db.drop();
     });
 
     const expectError = (res: { status: number; json: { error?: { code: string; message: string } } }, status: number, code: string) => {
@@ -35,23 +25,23 @@ for (const kind of storeKinds()) {
       assert.equal(typeof res.json.error?.message, 'string');
     };
 
-    test('missing Location', async () => expectError(await service.post('/callbacks/crm', { Worker: ALICE }), 400, 'BAD_REQUEST'));
+    test('missing Location', async () => expectError(await fx.service.post('/callbacks/crm', { Worker: ALICE }), 400, 'BAD_REQUEST'));
     test('missing Worker', async () =>
-      expectError(await service.post('/callbacks/crm', { Location: 'GetCustomersList' }), 400, 'BAD_REQUEST'));
-    test('empty Worker', async () => expectError(await service.post('/callbacks/crm', { ...LIST, Worker: '' }), 400, 'BAD_REQUEST'));
+      expectError(await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList' }), 400, 'BAD_REQUEST'));
+    test('empty Worker', async () => expectError(await fx.service.post('/callbacks/crm', { ...LIST, Worker: '' }), 400, 'BAD_REQUEST'));
     test('a field sent twice (wrong type: a list)', async () =>
-      expectError(await service.post('/callbacks/crm', { ...LIST, Worker: [ALICE, 'bob@example.com'] }), 400, 'BAD_REQUEST'));
+      expectError(await fx.service.post('/callbacks/crm', { ...LIST, Worker: [ALICE, 'bob@example.com'] }), 400, 'BAD_REQUEST'));
     test('unknown Location is a 422', async () =>
-      expectError(await service.post('/callbacks/crm', { ...LIST, Location: 'DeleteEverything' }), 422, 'UNKNOWN_LOCATION'));
-    test('an empty body', async () => expectError(await service.post('/callbacks/crm', {}), 400, 'BAD_REQUEST'));
+      expectError(await fx.service.post('/callbacks/crm', { ...LIST, Location: 'DeleteEverything' }), 422, 'UNKNOWN_LOCATION'));
+    test('an empty body', async () => expectError(await fx.service.post('/callbacks/crm', {}), 400, 'BAD_REQUEST'));
 
     test('a huge body is a 413', async () => {
       const params = { ...LIST, Query: 'x'.repeat(100_000) };
-      expectError(await service.post('/callbacks/crm', params), 413, 'BODY_TOO_LARGE');
+      expectError(await fx.service.post('/callbacks/crm', params), 413, 'BODY_TOO_LARGE');
     });
 
     test('JSON instead of a form is a 415', async () => {
-      const res = await service.post('/callbacks/crm', LIST, {
+      const res = await fx.service.post('/callbacks/crm', LIST, {
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify(LIST),
       });
@@ -59,12 +49,12 @@ for (const kind of storeKinds()) {
     });
 
     test('no content type is a 415', async () => {
-      const res = await fetch(`${service.url}/callbacks/crm`, { method: 'POST', body: new Uint8Array(Buffer.from(encodeForm(LIST))) });
+      const res = await fetch(`${fx.service.url}/callbacks/crm`, { method: 'POST', body: new Uint8Array(Buffer.from(encodeForm(LIST))) });
       expectError({ status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } }, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
 
     test('a charset other than UTF-8 is a 415', async () => {
-      const res = await service.post('/callbacks/crm', LIST, {
+      const res = await fx.service.post('/callbacks/crm', LIST, {
         headers: { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1' },
       });
       expectError(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
@@ -72,70 +62,61 @@ for (const kind of storeKinds()) {
 
     test('raw bytes that are not UTF-8 are a 400, never repaired', async () => {
       const body = Buffer.concat([Buffer.from('Location=GetCustomersList&Worker=alice'), Buffer.from([0xff, 0xfe]), Buffer.from('@example.com')]);
-      expectError(await service.post('/callbacks/crm', LIST, { body: new Uint8Array(body) }), 400, 'INVALID_ENCODING');
+      expectError(await fx.service.post('/callbacks/crm', LIST, { body: new Uint8Array(body) }), 400, 'INVALID_ENCODING');
     });
 
     for (const bad of ['%FF', '%E0%A4%A', '%', '%zz', '%C3']) {
       test(`broken percent-encoding ${bad} is a 400`, async () => {
         const body = `Location=GetCustomersList&Worker=alice${bad}%40example.com`;
-        expectError(await service.post('/callbacks/crm', LIST, { body }), 400, 'INVALID_ENCODING');
+        expectError(await fx.service.post('/callbacks/crm', LIST, { body }), 400, 'INVALID_ENCODING');
       });
     }
 
     test('a well-encoded U+FFFD in an identity matches nobody', async () => {
-      const res = await service.post('/callbacks/crm', { ...LIST, Worker: 'alice\uFFFD@example.com' });
+      const res = await fx.service.post('/callbacks/crm', { ...LIST, Worker: 'alice\uFFFD@example.com' });
       assert.equal(res.status, 200);
       assert.deepEqual(res.json.objects.customers, []);
     });
 
     test('an unknown route is a JSON 404', async () => {
-      const res = await service.get('/callbacks/crm');
+      const res = await fx.service.get('/callbacks/crm');
       expectError(res, 404, 'NOT_FOUND');
     });
   });
 
   describe(`X-Twilio-Signature on ${kind}`, () => {
-    let db: TestDatabase;
-    let service: TestService;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      service = await startService(db);
-    });
-    after(async () => {
-      await service.close();
-      await db.drop();
-    });
+    const fx = useService(kind);
 
     test('missing signature: 403', async () => {
-      const res = await service.post('/callbacks/crm', LIST, { signature: false });
+      const res = await fx.service.post('/callbacks/crm', LIST, { signature: false });
       assert.equal(res.status, 403);
       assert.equal(res.json.error.code, 'INVALID_SIGNATURE');
     });
     test('wrong signature: 403', async () => {
-      const res = await service.post('/callbacks/crm', LIST, { signature: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' });
+      const res = await fx.service.post('/callbacks/crm', LIST, { signature: 'AAAAAAAAAAAAAAAAAAAAAAAAAAA=' });
       assert.equal(res.status, 403);
     });
     test('signed with another auth token: 403', async () => {
-      const res = await service.post('/callbacks/crm', LIST, { authToken: 'someone-elses-token' });
+      const res = await fx.service.post('/callbacks/crm', LIST, { authToken: 'someone-elses-token' });
       assert.equal(res.status, 403);
     });
     test('signed for other parameters: 403', async () => {
-      const signature = sign(`${service.url}/callbacks/crm`, { ...LIST, Worker: 'bob@example.com' });
-      assert.equal((await service.post('/callbacks/crm', LIST, { signature })).status, 403);
+      const signature = sign(`${fx.service.url}/callbacks/crm`, { ...LIST, Worker: 'bob@example.com' });
+      assert.equal((await fx.service.post('/callbacks/crm', LIST, { signature })).status, 403);
     });
     test('signature is checked before the input: an unsigned bad request is a 403, not a 400', async () => {
-      const res = await service.post('/callbacks/crm', { ...LIST, PageSize: 'lots' }, { signature: false });
+      const res = await fx.service.post('/callbacks/crm', { ...LIST, PageSize: 'lots' }, { signature: false });
       assert.equal(res.status, 403);
     });
     test('the query string is part of what is signed', async () => {
-      const url = `${service.url}/callbacks/crm?tenant=a`;
+      const url = `${fx.service.url}/callbacks/crm?tenant=a`;
       const ok = await fetch(url, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(url, LIST) },
         body: encodeForm(LIST),
       });
       assert.equal(ok.status, 200);
-      const bad = await fetch(`${service.url}/callbacks/crm?tenant=b`, {
+      const bad = await fetch(`${fx.service.url}/callbacks/crm?tenant=b`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(url, LIST) },
         body: encodeForm(LIST),
@@ -145,26 +126,17 @@ for (const kind of storeKinds()) {
   });
 
   describe(`PUBLIC_URL behind a TLS-terminating proxy, on ${kind}`, () => {
-    let db: TestDatabase;
-    let service: TestService;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      service = await startService(db, { PUBLIC_URL: 'https://fis.example.com' });
-    });
-    after(async () => {
-      await service.close();
-      await db.drop();
-    });
+    const fx = useService(kind, { env: { PUBLIC_URL: 'https://fis.example.com' } });
 
     test('a request signed for the public URL is accepted', async () => {
-      assert.equal((await service.post('/callbacks/crm', LIST)).status, 200);
+      assert.equal((await fx.service.post('/callbacks/crm', LIST)).status, 200);
     });
     test('the with-port form Twilio sometimes signs is accepted too', async () => {
-      const res = await postForm(service.url, '/callbacks/crm', LIST, { signedBase: 'https://fis.example.com:443' });
+      const res = await postForm(fx.service.url, '/callbacks/crm', LIST, { signedBase: 'https://fis.example.com:443' });
       assert.equal(res.status, 200);
     });
     test('a request signed for the internal address is refused', async () => {
-      const res = await postForm(service.url, '/callbacks/crm', LIST);
+      const res = await postForm(fx.service.url, '/callbacks/crm', LIST);
       assert.equal(res.status, 403);
     });
   });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CustomerRecord } from '../src/customers/customer.types.js';
-import { type TestService, startService } from './helpers/service.js';
-import { createTestDatabase, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { startService, useService } from './helpers/service.js';
+import { seed, storeKinds } from './helpers/stores.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -26,20 +26,10 @@ const FOREIGN: CustomerRecord = { customer_id: 'bob-1', display_name: 'Bob Custo
 
 for (const kind of storeKinds()) {
   describe(`GetCustomerDetailsByCustomerId on ${kind}`, () => {
-    let db: TestDatabase;
-    let service: TestService;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      service = await startService(db);
-      await seed(service.store, [FULL, MINIMAL, FOREIGN]);
-    });
-    after(async () => {
-      await service.close();
-      await db.drop();
-    });
+    const fx = useService(kind, { setup: (s) => seed(s.store, [FULL, MINIMAL, FOREIGN]) });
 
     const details = (CustomerId: string, Worker = ALICE) =>
-      service.post('/callbacks/crm', { Location: 'GetCustomerDetailsByCustomerId', Worker, CustomerId });
+      fx.service.post('/callbacks/crm', { Location: 'GetCustomerDetailsByCustomerId', Worker, CustomerId });
 
     test('the whole Customer DTO', async () => {
       const res = await details('42');
@@ -69,13 +59,13 @@ for (const kind of storeKinds()) {
     });
 
     test('CustomerId is required', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomerDetailsByCustomerId', Worker: ALICE });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomerDetailsByCustomerId', Worker: ALICE });
       assert.equal(res.status, 400);
       assert.match(res.json.error.message, /CustomerId/);
     });
 
     test('CUSTOMER_VISIBILITY=all makes every customer visible to every worker', async () => {
-      const open = await startService(db, { CUSTOMER_VISIBILITY: 'all' });
+      const open = await startService(fx.db, { CUSTOMER_VISIBILITY: 'all' });
       try {
         const res = await open.post('/callbacks/crm', { Location: 'GetCustomerDetailsByCustomerId', Worker: 'carol@example.com', CustomerId: 'bob-1' });
         assert.equal(res.status, 200);

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import type { CustomerRecord } from '../src/customers/customer.types.js';
 import { fold } from '../src/customers/text.js';
 import { generateCustomers, workerIdentity } from '../src/import/seed.js';
 import { walk } from './helpers/crm.js';
-import { type TestService, startService } from './helpers/service.js';
-import { createTestDatabase, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { startService, useService } from './helpers/service.js';
+import { seed, storeKinds } from './helpers/stores.js';
 
 const ALICE = workerIdentity(0);
 const BOB = workerIdentity(1);
@@ -21,22 +21,12 @@ function expectedOrder(records: CustomerRecord[], worker: string): string[] {
 
 for (const kind of storeKinds()) {
   describe(`GetCustomersList on ${kind}`, () => {
-    let db: TestDatabase;
-    let service: TestService;
     const records = [...generateCustomers({ customers: 320, workers: 3, seed: 7 })];
 
-    before(async () => {
-      db = await createTestDatabase(kind);
-      service = await startService(db);
-      await seed(service.store, records);
-    });
-    after(async () => {
-      await service.close();
-      await db.drop();
-    });
+    const fx = useService(kind, { setup: (s) => seed(s.store, records) });
 
     test('first page: the worker own customers, ordered by name then id, with searchable true', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '30' });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '30' });
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
       const { customers, searchable, next_page_token } = res.json.objects;
@@ -55,7 +45,7 @@ for (const kind of storeKinds()) {
     });
 
     test('PageSize defaults to 30', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE });
       assert.equal(res.status, 200);
       assert.equal(res.json.objects.customers.length, 30);
     });
@@ -63,14 +53,14 @@ for (const kind of storeKinds()) {
     for (const pageSize of [1, 7, 30]) {
       for (const by of ['token', 'anchor'] as const) {
         test(`walking by ${by} with PageSize ${pageSize} lists every customer of the worker exactly once, in order`, async () => {
-          const ids = await walk(service, { worker: ALICE, pageSize, by });
+          const ids = await walk(fx.service, { worker: ALICE, pageSize, by });
           assert.deepEqual(ids, expectedOrder(records, ALICE));
         });
       }
     }
 
     test('another worker sees only their own book', async () => {
-      const ids = await walk(service, { worker: BOB, pageSize: 50, by: 'token' });
+      const ids = await walk(fx.service, { worker: BOB, pageSize: 50, by: 'token' });
       assert.deepEqual(ids, expectedOrder(records, BOB));
       const alice = new Set(expectedOrder(records, ALICE));
       const shared = ids.filter((id) => alice.has(id));
@@ -81,13 +71,13 @@ for (const kind of storeKinds()) {
     });
 
     test('an unknown worker gets an empty list', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: 'nobody@example.com' });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: 'nobody@example.com' });
       assert.equal(res.status, 200);
       assert.deepEqual(res.json.objects, { customers: [], searchable: true });
     });
 
     test('the last page carries no next_page_token', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '200' });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '200' });
       assert.equal(res.status, 200);
       assert.equal(res.json.objects.customers.length, expectedOrder(records, ALICE).length);
       assert.equal('next_page_token' in res.json.objects, false);
@@ -95,16 +85,16 @@ for (const kind of storeKinds()) {
 
     test('an unknown or invisible Anchor ends the list instead of restarting it', async () => {
       for (const anchor of ['no-such-customer', expectedOrder(records, BOB).find((id) => !expectedOrder(records, ALICE).includes(id)) as string]) {
-        const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Anchor: anchor });
+        const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Anchor: anchor });
         assert.equal(res.status, 200);
         assert.deepEqual(res.json.objects, { customers: [], searchable: true });
       }
     });
 
     test('NextPageToken wins over Anchor when both are sent', async () => {
-      const first = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '5' });
+      const first = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '5' });
       const token = first.json.objects.next_page_token;
-      const res = await service.post('/callbacks/crm', {
+      const res = await fx.service.post('/callbacks/crm', {
         Location: 'GetCustomersList',
         Worker: ALICE,
         PageSize: '5',
@@ -120,11 +110,11 @@ for (const kind of storeKinds()) {
     describe('page tokens are tamper-evident and bound to worker and query', () => {
       let token: string;
       before(async () => {
-        const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '3' });
+        const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '3' });
         token = res.json.objects.next_page_token;
       });
       const refused = async (params: Record<string, string>) => {
-        const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '3', ...params });
+        const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '3', ...params });
         assert.equal(res.status, 400, res.text);
         assert.equal(res.json.error.code, 'INVALID_PAGE_TOKEN');
       };
@@ -137,13 +127,13 @@ for (const kind of storeKinds()) {
       });
       test('altered MAC', () => refused({ NextPageToken: `${token.slice(0, -2)}${token.endsWith('AA') ? 'BB' : 'AA'}` }));
       test('used by another worker', async () => {
-        const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: BOB, PageSize: '3', NextPageToken: token });
+        const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: BOB, PageSize: '3', NextPageToken: token });
         assert.equal(res.status, 400);
         assert.equal(res.json.error.code, 'INVALID_PAGE_TOKEN');
       });
       test('used with another query', () => refused({ NextPageToken: token, Query: 'jo' }));
       test('issued by another deployment (other secret)', async () => {
-        const other = await startService(db, { PAGE_TOKEN_SECRET: 'another-secret-of-enough-length' });
+        const other = await startService(fx.db, { PAGE_TOKEN_SECRET: 'another-secret-of-enough-length' });
         try {
           const res = await other.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: '3', NextPageToken: token });
           assert.equal(res.status, 400);
@@ -156,7 +146,7 @@ for (const kind of storeKinds()) {
     describe('PageSize', () => {
       for (const bad of ['0', '201', '-1', '1.5', 'abc', '', ' 30', '30x', '99999999999']) {
         test(`"${bad}" is a 400`, async () => {
-          const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: bad });
+          const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: bad });
           assert.equal(res.status, 400);
           assert.equal(res.json.error.code, 'INVALID_PAGE_SIZE');
           assert.match(res.json.error.message, /PageSize/);
@@ -164,7 +154,7 @@ for (const kind of storeKinds()) {
       }
       for (const good of ['1', '200']) {
         test(`"${good}" is accepted`, async () => {
-          const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: good });
+          const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, PageSize: good });
           assert.equal(res.status, 200);
           assert.equal(res.json.objects.customers.length, Math.min(Number(good), expectedOrder(records, ALICE).length));
         });
@@ -173,26 +163,17 @@ for (const kind of storeKinds()) {
   });
 
   describe(`paging while the data changes, on ${kind}`, () => {
-    let db: TestDatabase;
-    let service: TestService;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      service = await startService(db);
-    });
-    after(async () => {
-      await service.close();
-      await db.drop();
-    });
+    const fx = useService(kind);
 
     for (const by of ['token', 'anchor'] as const) {
       test(`by ${by}: customers present throughout appear exactly once; nothing repeats`, async () => {
         const base = [...generateCustomers({ customers: 200, workers: 2, seed: 11 })];
-        await seed(service.store, base, { prune: true });
+        await seed(fx.service.store, base, { prune: true });
         let current = base;
         let extra = 0;
         const removed = new Set<string>();
         const everAlice = new Set(base.filter((r) => r.workers.includes(ALICE)).map((r) => r.customer_id));
-        const ids = await walk(service, {
+        const ids = await walk(fx.service, {
           worker: ALICE,
           pageSize: 7,
           by,
@@ -207,7 +188,7 @@ for (const kind of storeKinds()) {
             const victims = current.filter((r) => r.workers.includes(ALICE)).slice(-2 - page, -1 - page);
             for (const v of victims) removed.add(v.customer_id);
             current = [...current.filter((r) => !removed.has(r.customer_id)), ...added];
-            await seed(service.store, current, { prune: true });
+            await seed(fx.service.store, current, { prune: true });
           },
         });
         assert.equal(new Set(ids).size, ids.length, 'no customer is listed twice');

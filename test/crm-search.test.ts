@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import type { CustomerRecord } from '../src/customers/customer.types.js';
 import { walk } from './helpers/crm.js';
-import { type TestService, startService } from './helpers/service.js';
-import { createTestDatabase, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { startService, useService } from './helpers/service.js';
+import { seed, storeKinds } from './helpers/stores.js';
 
 const ALICE = 'alice@example.com';
 const BOB = 'bob@example.com';
@@ -33,20 +33,10 @@ const RECORDS: CustomerRecord[] = [
 
 for (const kind of storeKinds()) {
   describe(`search (Query) on ${kind}`, () => {
-    let db: TestDatabase;
-    let service: TestService;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      service = await startService(db);
-      await seed(service.store, RECORDS);
-    });
-    after(async () => {
-      await service.close();
-      await db.drop();
-    });
+    const fx = useService(kind, { setup: (s) => seed(s.store, RECORDS) });
 
     const search = async (Query: string, worker = ALICE) => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: worker, PageSize: '50', Query });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: worker, PageSize: '50', Query });
       assert.equal(res.status, 200, res.text);
       assert.equal(res.json.objects.searchable, true);
       return res.json.objects.customers.map((x: { customer_id: string }) => x.customer_id) as string[];
@@ -91,7 +81,7 @@ for (const kind of storeKinds()) {
     });
 
     test('a complete national number in DEFAULT_COUNTRY matches without its trunk prefix', async () => {
-      const uk = await startService(db, { DEFAULT_COUNTRY: 'GB' });
+      const uk = await startService(fx.db, { DEFAULT_COUNTRY: 'GB' });
       try {
         const res = await uk.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Query: '020 7183 8750' });
         assert.deepEqual(res.json.objects.customers.map((x: { customer_id: string }) => x.customer_id), ['7']);
@@ -124,12 +114,12 @@ for (const kind of storeKinds()) {
     });
 
     test('a blank query is the plain list', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Query: '   ' });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Query: '   ' });
       assert.equal(res.json.objects.customers.length, RECORDS.filter((r) => r.workers.includes(ALICE)).length);
     });
 
     test('a query over 200 characters is a 400', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Query: 'a'.repeat(201) });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Query: 'a'.repeat(201) });
       assert.equal(res.status, 400);
       assert.equal(res.json.error.code, 'BAD_REQUEST');
     });
@@ -139,13 +129,13 @@ for (const kind of storeKinds()) {
       assert.ok(all.length >= 8);
       for (const by of ['token', 'anchor'] as const) {
         for (const pageSize of [1, 3]) {
-          assert.deepEqual(await walk(service, { worker: ALICE, pageSize, by, query: 'o' }), all, `${by} ${pageSize}`);
+          assert.deepEqual(await walk(fx.service, { worker: ALICE, pageSize, by, query: 'o' }), all, `${by} ${pageSize}`);
         }
       }
     });
 
     test('an anchor that does not match the query ends the search', async () => {
-      const res = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Query: 'johns', Anchor: '4' });
+      const res = await fx.service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: ALICE, Query: 'johns', Anchor: '4' });
       assert.deepEqual(res.json.objects.customers, []);
     });
   });

@@ -7,7 +7,8 @@ import { type App, buildApp } from '../../src/app.js';
 import type { Config } from '../../src/config.js';
 import { openStore, type Store } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { AUTH_TOKEN, type TestDatabase, testConfig } from './stores.js';
+import { after, before } from 'node:test';
+import { AUTH_TOKEN, createTestDatabase, type StoreKind, type TestDatabase, testConfig } from './stores.js';
 
 export type Params = Record<string, string | string[]>;
 
@@ -96,4 +97,30 @@ export async function startService(db: TestDatabase, env: Record<string, string>
       await store.close();
     },
   };
+}
+
+export interface ServiceFixture {
+  readonly db: TestDatabase;
+  readonly service: TestService;
+}
+
+/**
+ * For the enclosing suite: a fresh test database and a running service on it
+ * (before), closed and dropped afterwards (after). `setup` seeds it.
+ */
+export function useService(
+  kind: StoreKind,
+  options: { env?: Record<string, string>; setup?: (service: TestService) => Promise<unknown> } = {},
+): ServiceFixture {
+  const fixture = {} as { db: TestDatabase; service: TestService };
+  before(async () => {
+    fixture.db = await createTestDatabase(kind);
+    fixture.service = await startService(fixture.db, options.env);
+    await options.setup?.(fixture.service);
+  });
+  after(async () => {
+    await fixture.service?.close();
+    await fixture.db?.drop();
+  });
+  return fixture;
 }
