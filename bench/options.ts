@@ -24,6 +24,8 @@ export interface BenchOptions {
   pause: number;
   connections: number;
   pgUrl: string;
+  /** PostgreSQL schema the benchmark recreates (default bench_<customers>). */
+  pgSchema: string;
   logLevel: 'warn' | 'info';
   /** `dist`: build with tsc and run the compiled CLI (as in production); `src`: run the sources through tsx. */
   cli: 'dist' | 'src';
@@ -47,6 +49,7 @@ const HELP = `npm run bench -- [options]
   --pause S                 seconds of rest between runs (default 2)
   --connections N           concurrent connections (default 50)
   --pg-url URL              PostgreSQL server for --store postgres (default postgres://postgres@127.0.0.1:5432/test)
+  --pg-schema NAME          schema to drop and recreate (default bench_<customers>)
   --log-level warn|info     the service's LOG_LEVEL (default warn)
   --cli dist|src            run the compiled CLI (default; builds first) or the sources via tsx
   --work-dir DIR            where datasets and SQLite files go (default bench/.work)
@@ -76,6 +79,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       pause: { type: 'string' },
       connections: { type: 'string' },
       'pg-url': { type: 'string' },
+      'pg-schema': { type: 'string' },
       'log-level': { type: 'string' },
       cli: { type: 'string' },
       'work-dir': { type: 'string' },
@@ -91,6 +95,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   if (logLevel !== 'warn' && logLevel !== 'info') throw new Error(`--log-level must be warn or info`);
   const cli = values.cli ?? 'dist';
   if (cli !== 'dist' && cli !== 'src') throw new Error(`--cli must be dist or src`);
+  if (values['pg-schema'] !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(values['pg-schema'])) {
+    throw new Error('--pg-schema must be a lower-case SQL identifier');
+  }
 
   const customers = Math.floor(number(values.customers, 'customers', 1_000_000, 100));
   const heavyWorkers = Math.floor(number(values['heavy-workers'], 'heavy-workers', 3, 1));
@@ -115,6 +122,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     pause: number(values.pause, 'pause', 2),
     connections: Math.floor(number(values.connections, 'connections', 50, 1)),
     pgUrl: values['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/test',
+    pgSchema: values['pg-schema'] ?? `bench_${customers}`,
     logLevel,
     cli,
     workDir: values['work-dir'] ?? 'bench/.work',

@@ -27,7 +27,8 @@ const say = (message: string) => process.stderr.write(`${message}\n`);
 function cliFor(options: BenchOptions): Cli {
   return options.cli === 'dist'
     ? { command: process.execPath, args: [path.join(ROOT, 'dist/src/cli/main.js')] }
-    : { command: process.execPath, args: ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts')] };
+    : // Resolved here: the children run in the work directory, where `tsx` alone would not resolve.
+      { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli/main.ts')] };
 }
 
 /** A fresh, empty store for this size: a new SQLite file, or a dropped and recreated PostgreSQL schema. */
@@ -37,7 +38,7 @@ async function freshStore(options: BenchOptions, workDir: string): Promise<Recor
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
     return { DATABASE_URL: `sqlite:${file}` };
   }
-  const schema = `bench_${options.customers}`;
+  const schema = options.pgSchema;
   const client = new pg.Client({ connectionString: options.pgUrl });
   await client.connect();
   try {
