@@ -102,6 +102,13 @@ export async function findPosition(
   let query = source(db, scope)
     .select(['s.customer_id', 's.sort_key', (search ? rankOf(search) : sql<number>`0`).as('rank')])
     .where('s.customer_id', '=', customerId);
+  if (scope.kind === 'worker') {
+    // Found through customers' unique customer_id and the (customer_pk, worker) index: one row.
+    // On customer_id alone, the primary key (worker, sort_key, …) would scan the worker's whole book.
+    query = query.where('s.customer_pk', '=', (eb) =>
+      eb.selectFrom('customers as k').select('k.pk').where('k.customer_id', '=', customerId),
+    );
+  }
   if (search) query = query.where(matches(search));
   const row = (await query.executeTakeFirst()) as { customer_id: string; sort_key: string; rank: number } | undefined;
   return row && { rank: Number(row.rank), sortKey: row.sort_key, customerId: row.customer_id };
