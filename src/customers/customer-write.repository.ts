@@ -42,6 +42,10 @@ export async function countCustomers(db: Kysely<Database> | Trx): Promise<number
 export async function upsertCustomers(trx: Trx, customers: NormalizedCustomer[], seq: number): Promise<Set<string>> {
   const repeated = new Set<string>();
   if (customers.length === 0) return repeated;
+  // Only customers that were already stored have owners and addresses to replace. Skipping the
+  // deletes for new ones matters on PostgreSQL: inside the import's transaction the new rows have
+  // no statistics, and the planner would answer `customer_pk in (…)` by scanning the whole table.
+  const existed = await storedIds(trx, customers.map(({ record }) => record.customer_id));
   const pks = new Map<string, number>();
   for (const batch of batches(customers, 10)) {
     const rows = await trx
@@ -82,8 +86,8 @@ export async function upsertCustomers(trx: Trx, customers: NormalizedCustomer[],
   for (const { record } of customers) if (!pks.has(record.customer_id)) repeated.add(record.customer_id);
   const written = repeated.size === 0 ? customers : customers.filter(({ record }) => pks.has(record.customer_id));
 
-  const allPks = [...pks.values()];
-  await deleteDependents(trx, allPks);
+  const replaced = [...pks].filter(([id]) => existed.has(id)).map(([, pk]) => pk);
+  if (replaced.length > 0) await deleteDependents(trx, replaced);
 
   const owners = written.flatMap(({ record, sortKey, searchText, phoneDigits }) =>
     record.workers.map((worker) => ({
@@ -104,6 +108,16 @@ export async function upsertCustomers(trx: Trx, customers: NormalizedCustomer[],
   );
   for (const batch of batches(addresses, 2)) await trx.insertInto('customer_addresses').values(batch).execute();
   return repeated;
+}
+
+/** The ids among `customerIds` that are stored (through the unique index on customer_id). */
+async function storedIds(trx: Trx, customerIds: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const ids of batches(customerIds, 1)) {
+    const rows = await trx.selectFrom('customers').select('customer_id').where('customer_id', 'in', ids).execute();
+    for (const row of rows) found.add(row.customer_id);
+  }
+  return found;
 }
 
 async function deleteDependents(trx: Trx, pks: number[]): Promise<void> {
