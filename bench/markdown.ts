@@ -34,6 +34,50 @@ function section(r: BenchResults): string {
   ].join('\n');
 }
 
-for (const file of process.argv.slice(2)) {
-  process.stdout.write(`${section(JSON.parse(readFileSync(file, 'utf8')) as BenchResults)}\n`);
+type Run = BenchResults & { options: { store: string; customers: number } };
+const runs = process.argv.slice(2).map((file) => JSON.parse(readFileSync(file, 'utf8')) as Run);
+for (const r of runs) process.stdout.write(`${section(r)}\n`);
+
+const find = (store: string, customers: number) =>
+  runs.find((r) => r.options.store === store && r.options.customers === customers);
+const pct = (n: number) => `${n >= 0 ? '+' : ''}${num(n * 100)}%`;
+
+/** 10,000 → 1,000,000 on each store: raw req/s, and as a share of the ceiling measured next to it. */
+for (const store of ['sqlite', 'postgres']) {
+  const [small, large] = [find(store, 10_000), find(store, 1_000_000)];
+  if (!small || !large) continue;
+  process.stdout.write(
+    [
+      `#### ${store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}: 10,000 → 1,000,000 customers`,
+      '',
+      '| scenario | req/s at 10k | req/s at 1M | change | share of ceiling at 10k → 1M |',
+      '|---|---:|---:|---:|---:|',
+      ...small.scenarios.map((s, i) => {
+        const l = large.scenarios[i] as (typeof large.scenarios)[number];
+        return `| ${s.name} | ${num(s.requestsPerSecond)} | ${num(l.requestsPerSecond)} | ${pct(l.requestsPerSecond / s.requestsPerSecond - 1)} | ${num(s.ratio * 100)}% → ${num(l.ratio * 100)}% |`;
+      }),
+      '',
+      '',
+    ].join('\n'),
+  );
+}
+
+/** PostgreSQL against SQLite at each size. */
+for (const customers of [10_000, 1_000_000]) {
+  const [lite, pgRun] = [find('sqlite', customers), find('postgres', customers)];
+  if (!lite || !pgRun) continue;
+  process.stdout.write(
+    [
+      `#### PostgreSQL against SQLite, ${num(customers)} customers`,
+      '',
+      '| scenario | SQLite req/s | PostgreSQL req/s | PostgreSQL / SQLite | same, by share of ceiling |',
+      '|---|---:|---:|---:|---:|',
+      ...lite.scenarios.map((s, i) => {
+        const p = pgRun.scenarios[i] as (typeof pgRun.scenarios)[number];
+        return `| ${s.name} | ${num(s.requestsPerSecond)} | ${num(p.requestsPerSecond)} | ${num((p.requestsPerSecond / s.requestsPerSecond) * 100)}% | ${num((p.ratio / s.ratio) * 100)}% |`;
+      }),
+      '',
+      '',
+    ].join('\n'),
+  );
 }
