@@ -33,24 +33,19 @@ export async function countCustomers(db: Kysely<Database> | Trx): Promise<number
   return Number(row.n);
 }
 
-/** The ids among `customerIds` already written by import run `seq` (i.e. repeated in the file). */
-export async function idsWrittenBy(trx: Trx, seq: number, customerIds: string[]): Promise<Set<string>> {
-  const found = new Set<string>();
-  for (const ids of batches(customerIds, 1)) {
-    const rows = await trx
-      .selectFrom('customers')
-      .select('customer_id')
-      .where('import_seq', '=', seq)
-      .where('customer_id', 'in', ids)
-      .execute();
-    for (const row of rows) found.add(row.customer_id);
-  }
-  return found;
-}
-
-/** Inserts or replaces each customer with its owners and addresses. */
-export async function upsertCustomers(trx: Trx, customers: NormalizedCustomer[], seq: number): Promise<void> {
-  if (customers.length === 0) return;
+/**
+ * Inserts or replaces each customer with its owners and addresses, and returns
+ * the ids that import run `seq` had already written (repeated in the file):
+ * those rows are left as they were. Finding repeats in the upsert itself keeps
+ * the cost per batch constant; a separate lookup by `import_seq` grew with the import.
+ */
+export async function upsertCustomers(trx: Trx, customers: NormalizedCustomer[], seq: number): Promise<Set<string>> {
+  const repeated = new Set<string>();
+  if (customers.length === 0) return repeated;
+  // Only customers that were already stored have owners and addresses to replace. Skipping the
+  // deletes for new ones matters on PostgreSQL: inside the import's transaction the new rows have
+  // no statistics, and the planner would answer `customer_pk in (…)` by scanning the whole table.
+  const existed = await storedIds(trx, customers.map(({ record }) => record.customer_id));
   const pks = new Map<string, number>();
   for (const batch of batches(customers, 10)) {
     const rows = await trx
@@ -80,17 +75,21 @@ export async function upsertCustomers(trx: Trx, customers: NormalizedCustomer[],
           search_text: eb.ref('excluded.search_text'),
           phone_digits: eb.ref('excluded.phone_digits'),
           import_seq: eb.ref('excluded.import_seq'),
-        })),
+        }))
+          // A row this run already wrote is a repeat: not updated, so not returned.
+          .whereRef('customers.import_seq', '<>', 'excluded.import_seq'),
       )
       .returning(['pk', 'customer_id'])
       .execute();
     for (const row of rows) pks.set(row.customer_id, row.pk);
   }
+  for (const { record } of customers) if (!pks.has(record.customer_id)) repeated.add(record.customer_id);
+  const written = repeated.size === 0 ? customers : customers.filter(({ record }) => pks.has(record.customer_id));
 
-  const allPks = [...pks.values()];
-  await deleteDependents(trx, allPks);
+  const replaced = [...pks].filter(([id]) => existed.has(id)).map(([, pk]) => pk);
+  if (replaced.length > 0) await deleteDependents(trx, replaced);
 
-  const owners = customers.flatMap(({ record, sortKey, searchText, phoneDigits }) =>
+  const owners = written.flatMap(({ record, sortKey, searchText, phoneDigits }) =>
     record.workers.map((worker) => ({
       worker,
       customer_pk: pks.get(record.customer_id) as number,
@@ -104,10 +103,21 @@ export async function upsertCustomers(trx: Trx, customers: NormalizedCustomer[],
   );
   for (const batch of batches(owners, 8)) await trx.insertInto('customer_owners').values(batch).execute();
 
-  const addresses = customers.flatMap(({ record, addresses }) =>
+  const addresses = written.flatMap(({ record, addresses }) =>
     addresses.map((address) => ({ address, customer_pk: pks.get(record.customer_id) as number })),
   );
   for (const batch of batches(addresses, 2)) await trx.insertInto('customer_addresses').values(batch).execute();
+  return repeated;
+}
+
+/** The ids among `customerIds` that are stored (through the unique index on customer_id). */
+async function storedIds(trx: Trx, customerIds: string[]): Promise<Set<string>> {
+  const found = new Set<string>();
+  for (const ids of batches(customerIds, 1)) {
+    const rows = await trx.selectFrom('customers').select('customer_id').where('customer_id', 'in', ids).execute();
+    for (const row of rows) found.add(row.customer_id);
+  }
+  return found;
 }
 
 async function deleteDependents(trx: Trx, pks: number[]): Promise<void> {

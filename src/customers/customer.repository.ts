@@ -3,9 +3,14 @@
  * (rank, sort_key, customer_id) and reads one worker's book through the
  * primary key of `customer_owners`, so its cost grows with the page size and
  * the worker's book, never with the whole store.
+ *
+ * These are the service's hot paths: each query is compiled once per shape
+ * (see db/precompiled.ts), so the builders below receive placeholders, and
+ * whatever changes a query's clauses is spelled out in its shape key.
  */
 import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
 import type { CustomerOwnersTable, CustomerRow, Database } from '../db/database.js';
+import { runPrecompiled } from '../db/precompiled.js';
 import type { Cursor } from './page-token.js';
 import { escapeLike } from './text.js';
 
@@ -33,40 +38,78 @@ export interface ListRow {
 type Db = Kysely<Database>;
 type Source = SelectQueryBuilder<Database & { s: CustomerOwnersTable }, 's', object>;
 
+/** The values a query binds, by name (the placeholders the builders use). */
+interface Values {
+  worker?: string;
+  customerId?: string;
+  limit?: number;
+  afterRank?: number;
+  afterSortKey?: string;
+  afterCustomerId?: string;
+  raw?: string;
+  prefix?: string;
+  wordPrefix?: string;
+  contains?: string;
+  digits?: string;
+}
+
 /** The rows a scope may see, as `s`: a worker's book, or every customer. */
-function source(db: Db, scope: Scope): Source {
-  if (scope.kind === 'worker') return db.selectFrom('customer_owners as s').where('s.worker', '=', scope.worker);
+function source(db: Db, scope: Scope['kind'], v: Values): Source {
+  if (scope === 'worker') return db.selectFrom('customer_owners as s').where('s.worker', '=', v.worker as string);
   // `customers` has every column the list and search read from `customer_owners`.
   return db.selectFrom('customers as s') as unknown as Source;
 }
 
-/** 0: id match or the name starts with the query; 1: a word of the name does; 2: any other match. */
-function rankOf(search: SearchTerms): RawBuilder<number> {
-  const prefix = `${escapeLike(search.folded)}%`;
-  return sql<number>`(case when s.customer_id = ${search.raw} or s.sort_key like ${prefix} escape '\\' then 0 when s.sort_key like ${`% ${prefix}`} escape '\\' then 1 else 2 end)`;
+function scopeValues(scope: Scope): Values {
+  return scope.kind === 'worker' ? { worker: scope.worker } : {};
 }
 
-function matches(search: SearchTerms): Expression<SqlBool> {
-  const contains = `%${escapeLike(search.folded)}%`;
-  if (search.digits === undefined) {
-    return sql<SqlBool>`(s.customer_id = ${search.raw} or s.search_text like ${contains} escape '\\')`;
+function searchValues(search: SearchTerms): Values {
+  const prefix = `${escapeLike(search.folded)}%`;
+  return {
+    raw: search.raw,
+    prefix,
+    wordPrefix: `% ${prefix}`,
+    contains: `%${escapeLike(search.folded)}%`,
+    ...(search.digits === undefined ? {} : { digits: `%${search.digits}%` }),
+  };
+}
+
+function afterValues(after: Cursor | undefined): Values {
+  return after ? { afterRank: after.rank, afterSortKey: after.sortKey, afterCustomerId: after.customerId } : {};
+}
+
+/** 0: id match or the name starts with the query; 1: a word of the name does; 2: any other match. */
+function rankOf(v: Values): RawBuilder<number> {
+  return sql<number>`(case when s.customer_id = ${v.raw} or s.sort_key like ${v.prefix} escape '\\' then 0 when s.sort_key like ${v.wordPrefix} escape '\\' then 1 else 2 end)`;
+}
+
+function matches(v: Values, withDigits: boolean): Expression<SqlBool> {
+  if (!withDigits) {
+    return sql<SqlBool>`(s.customer_id = ${v.raw} or s.search_text like ${v.contains} escape '\\')`;
   }
-  return sql<SqlBool>`(s.customer_id = ${search.raw} or s.search_text like ${contains} escape '\\' or s.phone_digits like ${`%${search.digits}%`})`;
+  return sql<SqlBool>`(s.customer_id = ${v.raw} or s.search_text like ${v.contains} escape '\\' or s.phone_digits like ${v.digits})`;
 }
 
 /** One page in list order (by sort_key, customer_id), after `after` when given. */
 export async function listPage(db: Db, scope: Scope, after: Cursor | undefined, limit: number): Promise<ListRow[]> {
-  let query = source(db, scope).select([
-    's.customer_id',
-    's.display_name',
-    's.avatar',
-    's.sort_key',
-    sql<number>`0`.as('rank'),
-  ]);
-  if (after) {
-    query = query.where(sql<SqlBool>`(s.sort_key, s.customer_id) > (${after.sortKey}, ${after.customerId})`);
-  }
-  return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(limit).execute();
+  const values: Values = { ...scopeValues(scope), ...afterValues(after), limit };
+  return runPrecompiled(db, `list:${scope.kind}:${after ? 'after' : 'first'}`, values, (v) => {
+    let query = source(db, scope.kind, v).select([
+      's.customer_id',
+      's.display_name',
+      's.avatar',
+      's.sort_key',
+      sql<number>`0`.as('rank'),
+    ]);
+    if (after) {
+      query = query.where(sql<SqlBool>`(s.sort_key, s.customer_id) > (${v.afterSortKey}, ${v.afterCustomerId})`);
+    }
+    return query
+      .orderBy('s.sort_key')
+      .orderBy('s.customer_id')
+      .limit(v.limit as number);
+  });
 }
 
 /** One page of search results, best matches first (by rank, sort_key, customer_id). */
@@ -77,16 +120,25 @@ export async function searchPage(
   after: Cursor | undefined,
   limit: number,
 ): Promise<ListRow[]> {
-  const rank = rankOf(search);
-  let query = source(db, scope)
-    .select(['s.customer_id', 's.display_name', 's.avatar', 's.sort_key', rank.as('rank')])
-    .where(matches(search));
-  if (after) {
-    query = query.where(
-      sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${after.rank}, ${after.sortKey}, ${after.customerId})`,
-    );
-  }
-  return query.orderBy('rank').orderBy('s.sort_key').orderBy('s.customer_id').limit(limit).execute();
+  const withDigits = search.digits !== undefined;
+  const values: Values = { ...scopeValues(scope), ...searchValues(search), ...afterValues(after), limit };
+  const shape = `search:${scope.kind}:${after ? 'after' : 'first'}:${withDigits ? 'digits' : 'text'}`;
+  return runPrecompiled(db, shape, values, (v) => {
+    const rank = rankOf(v);
+    let query = source(db, scope.kind, v)
+      .select(['s.customer_id', 's.display_name', 's.avatar', 's.sort_key', rank.as('rank')])
+      .where(matches(v, withDigits));
+    if (after) {
+      query = query.where(
+        sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`,
+      );
+    }
+    return query
+      .orderBy('rank')
+      .orderBy('s.sort_key')
+      .orderBy('s.customer_id')
+      .limit(v.limit as number);
+  });
 }
 
 /**
@@ -99,27 +151,43 @@ export async function findPosition(
   customerId: string,
   search: SearchTerms | undefined,
 ): Promise<Cursor | undefined> {
-  let query = source(db, scope)
-    .select(['s.customer_id', 's.sort_key', (search ? rankOf(search) : sql<number>`0`).as('rank')])
-    .where('s.customer_id', '=', customerId);
-  if (search) query = query.where(matches(search));
-  const row = (await query.executeTakeFirst()) as { customer_id: string; sort_key: string; rank: number } | undefined;
-  return row && { rank: Number(row.rank), sortKey: row.sort_key, customerId: row.customer_id };
+  const withDigits = search?.digits !== undefined;
+  const values: Values = { ...scopeValues(scope), ...(search ? searchValues(search) : {}), customerId };
+  const shape = `position:${scope.kind}:${search ? (withDigits ? 'digits' : 'text') : 'list'}`;
+  const [row] = await runPrecompiled(db, shape, values, (v) => {
+    let query = source(db, scope.kind, v)
+      .select(['s.customer_id', 's.sort_key', (search ? rankOf(v) : sql<number>`0`).as('rank')])
+      .where('s.customer_id', '=', v.customerId as string);
+    if (scope.kind === 'worker') {
+      // Found through customers' unique customer_id and the (customer_pk, worker) index: one row.
+      // On customer_id alone, the primary key (worker, sort_key, …) would scan the worker's whole book.
+      query = query.where('s.customer_pk', '=', (eb) =>
+        eb.selectFrom('customers as k').select('k.pk').where('k.customer_id', '=', v.customerId as string),
+      );
+    }
+    if (search) query = query.where(matches(v, withDigits));
+    return query;
+  });
+  const found = row as { customer_id: string; sort_key: string; rank: number } | undefined;
+  return found && { rank: Number(found.rank), sortKey: found.sort_key, customerId: found.customer_id };
 }
 
 /** The customer, when it exists and the scope may see it. */
 export async function findVisibleCustomer(db: Db, scope: Scope, customerId: string): Promise<CustomerRow | undefined> {
-  let query = db.selectFrom('customers as c').selectAll('c').where('c.customer_id', '=', customerId);
-  if (scope.kind === 'worker') {
-    const worker = scope.worker;
-    query = query.where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('customer_owners as o')
-          .select(sql`1`.as('one'))
-          .whereRef('o.customer_pk', '=', 'c.pk')
-          .where('o.worker', '=', worker),
-      ),
-    );
-  }
-  return query.executeTakeFirst();
+  const values: Values = { ...scopeValues(scope), customerId };
+  const [row] = await runPrecompiled<Values, CustomerRow>(db, `customer:${scope.kind}`, values, (v) => {
+    let query = db.selectFrom('customers as c').selectAll('c').where('c.customer_id', '=', v.customerId as string);
+    if (scope.kind === 'worker') {
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('customer_owners as o')
+            .select(sql`1`.as('one'))
+            .whereRef('o.customer_pk', '=', 'c.pk')
+            .where('o.worker', '=', v.worker as string),
+        ),
+      );
+    }
+    return query;
+  });
+  return row;
 }

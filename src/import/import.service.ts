@@ -7,7 +7,6 @@
 import type { Store } from '../db/connect.js';
 import {
   countCustomers,
-  idsWrittenBy,
   lockForImport,
   nextImportSeq,
   pruneCustomersNotIn,
@@ -50,6 +49,9 @@ export class ImportRejected extends Error {
 
 const BATCH = 500;
 
+const repeatedMessage = (id: string, first: string | undefined) =>
+  `"${id}" appears more than once in the file (also at ${first ?? 'an earlier line'})`;
+
 /** Rolls the transaction back: thrown inside it when the file had problems. */
 class Rollback extends Error {}
 
@@ -77,26 +79,29 @@ export async function importCustomers(
       const flush = async () => {
         const positions = new Map<string, string>();
         const unique: NormalizedCustomer[] = [];
-        const repeatedEarlier = await idsWrittenBy(
-          trx,
-          seq,
-          batch.map((b) => b.customer.record.customer_id),
-        );
-        for (const { position, customer } of batch) {
+        // Repeats, by their index in the batch, so that they are reported in file order.
+        const repeats: Array<{ index: number; problem: RecordProblem }> = [];
+        batch.forEach(({ position, customer }, index) => {
           const id = customer.record.customer_id;
           const first = positions.get(id);
-          if (first !== undefined || repeatedEarlier.has(id)) {
-            report({
-              position,
-              field: 'customer_id',
-              message: `"${id}" appears more than once in the file (also at ${first ?? 'an earlier line'})`,
-            });
-            continue;
+          if (first !== undefined) {
+            repeats.push({ index, problem: { position, field: 'customer_id', message: repeatedMessage(id, first) } });
+            return;
           }
           positions.set(id, position);
           unique.push(customer);
+        });
+        // Ids an earlier batch of this file already wrote come back from the upsert, left untouched.
+        const repeatedEarlier = await upsertCustomers(trx, unique, seq);
+        if (repeatedEarlier.size > 0) {
+          batch.forEach(({ position, customer }, index) => {
+            const id = customer.record.customer_id;
+            if (repeatedEarlier.has(id) && positions.get(id) === position) {
+              repeats.push({ index, problem: { position, field: 'customer_id', message: repeatedMessage(id, undefined) } });
+            }
+          });
         }
-        await upsertCustomers(trx, unique, seq);
+        for (const { problem } of repeats.sort((a, b) => a.index - b.index)) report(problem);
         batch = [];
       };
 

@@ -1,0 +1,126 @@
+/** Child processes of the benchmark: how they are started, watched and stopped. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Resident memory of a process in MB (Linux /proc), or undefined when it is gone. */
+export function residentMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
+    return kb === undefined ? undefined : Number(kb) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Samples a process's resident memory every `everyMs` until stopped. */
+export class RssSampler {
+  readonly samples: Array<{ atMs: number; mb: number }> = [];
+  private readonly timer: NodeJS.Timeout;
+  private readonly started = performance.now();
+  /** Highest VmHWM (peak resident) seen: catches peaks between samples. */
+  peakMb = 0;
+
+  constructor(
+    private readonly pid: number,
+    everyMs = 100,
+  ) {
+    this.timer = setInterval(() => this.sample(), everyMs);
+    this.sample();
+  }
+
+  private sample(): void {
+    const mb = residentMb(this.pid);
+    if (mb === undefined) return;
+    this.samples.push({ atMs: performance.now() - this.started, mb });
+    this.peakMb = Math.max(this.peakMb, mb, residentMb(this.pid, 'VmHWM') ?? 0);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** Resident memory at a fraction of the sampled time span (0.5: half-way). */
+  at(fraction: number): number | undefined {
+    if (this.samples.length === 0) return undefined;
+    const last = this.samples.at(-1)?.atMs ?? 0;
+    return this.samples.find((s) => s.atMs >= last * fraction)?.mb;
+  }
+
+  max(): number {
+    return this.samples.reduce((m, s) => Math.max(m, s.mb), 0);
+  }
+}
+
+export interface Spawned {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number>;
+  output(): string;
+}
+
+export function start(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Spawned {
+  const child = spawn(command, args, {
+    cwd: options.cwd,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (output.length > 100_000) output = output.slice(-50_000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 128 : 1)));
+  });
+  return { child, exited, output: () => output };
+}
+
+/** Runs a command to completion; throws with its output when it fails. */
+export async function run(command: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}) {
+  const p = start(command, args, options);
+  const code = await p.exited;
+  if (code !== 0) throw new Error(`${command} ${args.join(' ')} exited with ${code}:\n${p.output()}`);
+  return p.output();
+}
+
+export async function stop(p: Spawned): Promise<void> {
+  if (p.child.exitCode !== null) return;
+  p.child.kill('SIGTERM');
+  const timeout = sleep(5000).then(() => 'timeout' as const);
+  if ((await Promise.race([p.exited, timeout])) === 'timeout') {
+    p.child.kill('SIGKILL');
+    await p.exited;
+  }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Waits until `url` answers any HTTP status, or the process exits. */
+export async function waitForHttp(url: string, p: Spawned, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (p.child.exitCode !== null) throw new Error(`process exited before listening:\n${p.output()}`);
+    try {
+      await fetch(url);
+      return;
+    } catch {
+      await sleep(100);
+    }
+  }
+  throw new Error(`${url} did not answer within ${timeoutMs} ms:\n${p.output()}`);
+}

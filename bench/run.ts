@@ -1,0 +1,216 @@
+/**
+ * `npm run bench`: generates a dataset with the CLI, imports it with the CLI,
+ * starts the real service, and drives it with signed CRM callbacks from
+ * autocannon, next to a bare node:http server (the ceiling) measured in the
+ * same run. See BENCHMARKS.md for results and `npm run bench -- --help`.
+ *
+ * Only 127.0.0.1 is ever contacted.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { workerIdentity } from '../src/import/seed.js';
+import { type Cli, importFile, sampleCustomers, seedFile } from './dataset.js';
+import { measure } from './load.js';
+import { HELP, type BenchOptions, parseOptions } from './options.js';
+import { RssSampler, freePort, residentMb, run, start, stop, waitForHttp } from './processes.js';
+import { type BenchResults, type ScenarioResult, table, targetFor } from './report.js';
+import { type DeepPoints, type Params, buildScenarios, CRM_PATH, encode, signed } from './scenarios.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const say = (message: string) => process.stderr.write(`${message}\n`);
+
+function cliFor(options: BenchOptions): Cli {
+  return options.cli === 'dist'
+    ? { command: process.execPath, args: [path.join(ROOT, 'dist/src/cli/main.js')] }
+    : // Resolved here: the children run in the work directory, where `tsx` alone would not resolve.
+      { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli/main.ts')] };
+}
+
+/** A fresh, empty store for this size: a new SQLite file, or a dropped and recreated PostgreSQL schema. */
+async function freshStore(options: BenchOptions, workDir: string): Promise<Record<string, string>> {
+  if (options.store === 'sqlite') {
+    const file = path.join(workDir, `bench-${options.customers}.sqlite`);
+    for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    return { DATABASE_URL: `sqlite:${file}` };
+  }
+  const schema = options.pgSchema;
+  const client = new pg.Client({ connectionString: options.pgUrl });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await client.end();
+  }
+  return { DATABASE_URL: options.pgUrl, DATABASE_SCHEMA: schema };
+}
+
+async function post(baseUrl: string, authToken: string, params: Params) {
+  const req = signed(authToken, baseUrl, params);
+  const res = await fetch(`${baseUrl}${CRM_PATH}`, { method: 'POST', headers: req.headers, body: req.body });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`${encode(params)} -> ${res.status} ${text}`);
+  return JSON.parse(text) as { objects: { customers: Array<{ customer_id: string }>; next_page_token?: string } };
+}
+
+/** Walks each heavy worker's book to `deepAt`, then collects tokens and anchors of the pages after it. */
+async function deepPoints(baseUrl: string, authToken: string, options: BenchOptions, pagesEach = 34): Promise<DeepPoints> {
+  const points: DeepPoints = { tokens: [], anchors: [] };
+  for (let w = 0; w < options.heavyWorkers; w++) {
+    const worker = workerIdentity(w);
+    let token: string | undefined;
+    let lastId: string | undefined;
+    for (let seen = 0; seen < options.deepAt; ) {
+      const size = Math.min(200, options.deepAt - seen);
+      const page = await post(baseUrl, authToken, {
+        Location: 'GetCustomersList',
+        Worker: worker,
+        PageSize: String(size),
+        ...(token ? { NextPageToken: token } : {}),
+      });
+      seen += page.objects.customers.length;
+      token = page.objects.next_page_token;
+      lastId = page.objects.customers.at(-1)?.customer_id;
+      if (!token) throw new Error(`${worker}'s book ended after ${seen} customers, before ${options.deepAt}`);
+    }
+    for (let i = 0; i < pagesEach && token && lastId; i++) {
+      points.tokens.push({ worker, token });
+      points.anchors.push({ worker, anchor: lastId });
+      const page = await post(baseUrl, authToken, { Location: 'GetCustomersList', Worker: worker, PageSize: '30', NextPageToken: token });
+      token = page.objects.next_page_token;
+      lastId = page.objects.customers.at(-1)?.customer_id;
+    }
+  }
+  return points;
+}
+
+async function main(): Promise<void> {
+  const parsed = parseOptions(process.argv.slice(2));
+  if (parsed === 'help') {
+    process.stdout.write(HELP);
+    return;
+  }
+  const options = parsed;
+  const started = performance.now();
+  const workDir = path.resolve(ROOT, options.workDir);
+  mkdirSync(workDir, { recursive: true });
+  const machine = {
+    cores: os.availableParallelism(),
+    memoryGb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+  };
+  say(`bench: ${options.store}, ${options.customers} customers, ${options.workers} workers, ` +
+    `${options.heavyWorkers} heavy workers × ${options.heavySize}; ${machine.cores} cores, ${machine.memoryGb} GB`);
+
+  const cli = cliFor(options);
+  if (options.cli === 'dist') {
+    say('building (tsc)…');
+    await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')]);
+  }
+
+  const file = path.join(workDir, `customers-${options.customers}-seed${options.seed}.ndjson`);
+  say('generating the dataset (fis seed --out)…');
+  const seedSeconds = await seedFile(cli, options, file, workDir);
+
+  const storeEnv = await freshStore(options, workDir);
+  say('importing (fis import)…');
+  // Children run in the work directory so that a developer's ./.env cannot change what is measured.
+  const imported = await importFile(cli, storeEnv, file, options.customers, workDir);
+  say(`  ${Math.round(imported.perSecond)} customers/s, peak RSS ${Math.round(imported.peakRssMb)} MB`);
+
+  const authToken = randomBytes(16).toString('hex');
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : [];
+  const service = start(cli.command, [...profile, ...cli.args, 'serve'], {
+    cwd: workDir,
+    env: {
+      ...storeEnv,
+      TWILIO_AUTH_TOKEN: authToken,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      // The URL Twilio would sign; the bench signs the same one.
+      PUBLIC_URL: baseUrl,
+      LOG_LEVEL: options.logLevel,
+    },
+  });
+  const ceilingPort = await freePort();
+  const ceiling = start(process.execPath, [path.join(ROOT, 'bench/ceiling-server.mjs'), String(ceilingPort)]);
+  const results: ScenarioResult[] = [];
+  let idleRss = 0;
+  let peakRss = 0;
+  try {
+    await waitForHttp(`${baseUrl}/healthz`, service);
+    await waitForHttp(`http://127.0.0.1:${ceilingPort}/`, ceiling);
+    idleRss = residentMb(service.child.pid as number) ?? 0;
+
+    say('walking the heavy workers’ books and sampling customers…');
+    const heavy = new Set(Array.from({ length: options.heavyWorkers }, (_, i) => workerIdentity(i)));
+    const deep = await deepPoints(baseUrl, authToken, options);
+    const samples = await sampleCustomers(file, options, heavy);
+    const scenarios = buildScenarios(samples, deep);
+    for (const s of scenarios) {
+      const json = await post(baseUrl, authToken, s.params[0] as Params);
+      if (!s.check(json)) throw new Error(`${s.name}: unexpected answer ${JSON.stringify(json).slice(0, 300)}`);
+    }
+
+    const load = { connections: options.connections, duration: options.duration, warmup: options.warmup };
+    for (const s of scenarios) {
+      const requests = s.params.map((p) => signed(authToken, baseUrl, p));
+      // The ceiling is measured right before each scenario with the same form POSTs (the bare
+      // server ignores what they say): the machine is shared, so only adjacent runs compare.
+      say(`measuring the ceiling, then ${s.name} (${s.params.length} distinct requests)…`);
+      const top = await measure(requests, { ...load, url: `http://127.0.0.1:${ceilingPort}` });
+      await sleep(options.pause * 1000);
+      const rss = new RssSampler(service.child.pid as number, 200);
+      const r = await measure(requests, { ...load, url: baseUrl });
+      rss.stop();
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+      peakRss = Math.max(peakRss, rss.max());
+      const target = targetFor(s.name);
+      const ratio = r.requestsPerSecond / top.requestsPerSecond;
+      results.push({
+        ...r,
+        name: s.name,
+        description: s.description,
+        ceiling: top,
+        ratio,
+        target,
+        meetsTarget: ratio >= target.ratio && r.p99Ms < target.p99Ms,
+        serviceRssMb: rss.max(),
+      });
+      say(
+        `  ceiling ${Math.round(top.requestsPerSecond)} req/s; service ${Math.round(r.requestsPerSecond)} req/s ` +
+          `(${Math.round(ratio * 100)}%), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, RSS ${Math.round(rss.max())} MB`,
+      );
+      await sleep(options.pause * 1000);
+    }
+  } finally {
+    await stop(service);
+    await stop(ceiling);
+  }
+
+  const out: BenchResults = {
+    date: new Date().toISOString(),
+    machine,
+    command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    options: { ...options, pgUrl: options.store === 'postgres' ? options.pgUrl : undefined },
+    seedSeconds,
+    import: imported,
+    scenarios: results,
+    serviceRssMb: { idle: idleRss, peakUnderLoad: peakRss },
+    totalSeconds: (performance.now() - started) / 1000,
+  };
+  process.stdout.write(`\n${table(out)}\n`);
+  if (options.json) writeFileSync(options.json, `${JSON.stringify(out, null, 2)}\n`);
+}
+
+main().catch((err: unknown) => {
+  say(`bench failed: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+});

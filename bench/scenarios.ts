@@ -1,0 +1,112 @@
+/**
+ * The scenarios: each is a list of distinct, pre-signed CRM callbacks that the
+ * load generator cycles through, spread over many workers and customers so
+ * that no cache makes a scenario easy.
+ */
+import twilio from 'twilio';
+import type { Sample } from './dataset.js';
+
+export type Params = Record<string, string>;
+
+export interface Scenario {
+  name: string;
+  description: string;
+  params: Params[];
+  /** What a correct answer must contain; checked once per request kind before the load. */
+  check: (json: unknown) => boolean;
+}
+
+export interface SignedRequest {
+  method: 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+}
+
+export const CRM_PATH = '/callbacks/crm';
+
+export function encode(params: Params): string {
+  return new URLSearchParams(params).toString();
+}
+
+/** Signs as Twilio does: over the URL the service is configured to see (PUBLIC_URL) and the form fields. */
+export function signed(authToken: string, publicUrl: string, params: Params): SignedRequest {
+  return {
+    method: 'POST',
+    path: CRM_PATH,
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilio.getExpectedTwilioSignature(authToken, `${publicUrl}${CRM_PATH}`, params),
+    },
+    body: encode(params),
+  };
+}
+
+interface ListJson {
+  objects?: { customers?: unknown[]; customer?: { customer_id?: string } };
+}
+const hasCustomers = (json: unknown) => ((json as ListJson).objects?.customers?.length ?? 0) > 0;
+
+/** Up to `max` items, taking every k-th so the spread covers the whole list. */
+function spread<T>(items: T[], max: number): T[] {
+  if (items.length <= max) return items;
+  const every = items.length / max;
+  return Array.from({ length: max }, (_, i) => items[Math.floor(i * every)] as T);
+}
+
+/** The name prefix a rep types: 3 to 5 letters of the first or of the last name. */
+function namePrefix(sample: Sample, i: number): string {
+  const words = sample.displayName.split(' ');
+  const word = (i % 2 === 0 ? words[0] : words.at(-1)) ?? sample.displayName;
+  return word.slice(0, 3 + (i % 3));
+}
+
+export interface DeepPoints {
+  /** Heavy workers' page tokens and anchors about `deepAt` customers into their books. */
+  tokens: Array<{ worker: string; token: string }>;
+  anchors: Array<{ worker: string; anchor: string }>;
+}
+
+export function buildScenarios(samples: Sample[], deep: DeepPoints, perScenario = 1000): Scenario[] {
+  const workers = [...new Set(samples.map((s) => s.worker))];
+  const customers = spread(samples, perScenario);
+  const list = (worker: string): Params => ({ Location: 'GetCustomersList', Worker: worker, PageSize: '30' });
+  return [
+    {
+      name: 'list first page',
+      description: `first page (30) of ${Math.min(workers.length, perScenario)} different workers`,
+      params: spread(workers, perScenario).map(list),
+      check: hasCustomers,
+    },
+    {
+      name: 'deep page by token',
+      description: `NextPageToken deep into ${new Set(deep.tokens.map((t) => t.worker)).size} heavy workers' books`,
+      params: deep.tokens.map(({ worker, token }) => ({ ...list(worker), NextPageToken: token })),
+      check: hasCustomers,
+    },
+    {
+      name: 'deep page by anchor',
+      description: 'Anchor deep into the heavy workers’ books',
+      params: deep.anchors.map(({ worker, anchor }) => ({ ...list(worker), Anchor: anchor })),
+      check: hasCustomers,
+    },
+    {
+      name: 'search name prefix',
+      description: 'Query = 3–5 letters of a first or last name the worker has',
+      params: customers.map((s, i) => ({ ...list(s.worker), Query: namePrefix(s, i) })),
+      check: hasCustomers,
+    },
+    {
+      name: 'search phone digits',
+      description: 'Query = the last 7 digits of a number the worker has',
+      params: customers.map((s) => ({ ...list(s.worker), Query: s.phoneDigits.slice(-7) })),
+      check: hasCustomers,
+    },
+    {
+      name: 'details',
+      description: 'GetCustomerDetailsByCustomerId of the worker’s customers',
+      params: customers.map((s) => ({ Location: 'GetCustomerDetailsByCustomerId', Worker: s.worker, CustomerId: s.customerId })),
+      check: (json) => typeof (json as ListJson).objects?.customer?.customer_id === 'string',
+    },
+  ];
+}
