@@ -14,6 +14,7 @@ import {
   listPage,
   searchPage,
 } from './customer.repository.js';
+import { customerFromRow } from './customer.row.js';
 import type { Customer, CustomerListItem } from './customer.types.js';
 import { type Cursor, PageTokens } from './page-token.js';
 import { nationalNumberOf, toE164 } from './phone.js';
@@ -94,14 +95,7 @@ export class CustomerService {
   async getCustomer(worker: string, customerId: string): Promise<Customer> {
     const row = await findVisibleCustomer(this.db, this.scope(worker), customerId);
     if (!row) throw customerNotFound(customerId);
-    const customer: Customer = { customer_id: row.customer_id, display_name: row.display_name };
-    const channels = JSON.parse(row.channels) as Customer['channels'];
-    const links = JSON.parse(row.links) as Customer['links'];
-    if (channels && channels.length > 0) customer.channels = channels;
-    if (links && links.length > 0) customer.links = links;
-    if (row.details !== null) customer.details = JSON.parse(row.details) as Customer['details'];
-    if (row.avatar !== null) customer.avatar = row.avatar;
-    return customer;
+    return customerFromRow(row);
   }
 }
 

@@ -2,6 +2,7 @@
 import type { Writable } from 'node:stream';
 import type { Store } from '../db/connect.js';
 import { exportPage } from '../customers/customer-write.repository.js';
+import { customerFromRow } from '../customers/customer.row.js';
 import type { CustomerRecord } from '../customers/customer.types.js';
 
 const PAGE = 1000;
@@ -11,14 +12,9 @@ export async function* exportCustomers(store: Store): AsyncGenerator<CustomerRec
   for (;;) {
     const rows = await exportPage(store.db, after, PAGE);
     for (const row of rows) {
-      const record: CustomerRecord = { customer_id: row.customer_id, display_name: row.display_name, workers: row.workers };
-      const channels = JSON.parse(row.channels) as CustomerRecord['channels'];
-      const links = JSON.parse(row.links) as CustomerRecord['links'];
-      if (channels && channels.length > 0) record.channels = channels;
-      if (links && links.length > 0) record.links = links;
-      if (row.details !== null) record.details = JSON.parse(row.details) as CustomerRecord['details'];
-      if (row.avatar !== null) record.avatar = row.avatar;
-      yield record;
+      // The import's key order: workers right after the name.
+      const { customer_id, display_name, ...rest } = customerFromRow(row);
+      yield { customer_id, display_name, workers: row.workers, ...rest };
     }
     if (rows.length < PAGE) return;
     after = rows[rows.length - 1]?.customer_id;
