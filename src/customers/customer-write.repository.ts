@@ -4,6 +4,7 @@
  */
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { Database } from '../db/database.js';
+import type { StoredCustomer } from './customer.row.js';
 import type { NormalizedCustomer } from './customer.validate.js';
 
 type Trx = Transaction<Database>;
@@ -141,14 +142,8 @@ export async function lockForImport(trx: Trx, dialect: 'sqlite' | 'postgres'): P
   if (dialect === 'postgres') await sql`lock table customers in share row exclusive mode`.execute(trx);
 }
 
-export interface ExportRow {
+export interface ExportRow extends StoredCustomer {
   pk: number;
-  customer_id: string;
-  display_name: string;
-  avatar: string | null;
-  channels: string;
-  links: string;
-  details: string | null;
 }
 
 /** One page of customers in customer_id order, after `afterId`, with their owners. */
