@@ -36,8 +36,5 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string) => new AppError('BAD_REQUEST', message);
 export const customerNotFound = (customerId: string) =>
   new AppError('CUSTOMER_NOT_FOUND', `No customer with id "${customerId}" is visible to this worker`);
-export const storeUnavailable = (cause: unknown) =>
-  new AppError('STORE_UNAVAILABLE', 'The customer store is not reachable; try again shortly', { cause });

@@ -65,12 +65,12 @@ function scopeValues(scope: Scope): Values {
 }
 
 function searchValues(search: SearchTerms): Values {
-  const prefix = `${escapeLike(search.folded)}%`;
+  const escaped = escapeLike(search.folded);
   return {
     raw: search.raw,
-    prefix,
-    wordPrefix: `% ${prefix}`,
-    contains: `%${escapeLike(search.folded)}%`,
+    prefix: `${escaped}%`,
+    wordPrefix: `% ${escaped}%`,
+    contains: `%${escaped}%`,
     ...(search.digits === undefined ? {} : { digits: `%${search.digits}%` }),
   };
 }

@@ -33,9 +33,3 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (PG_CLIENT_MESSAGES.some((m) => err.message.includes(m))) return true;
   return err.cause !== undefined && err.cause !== err && isStoreUnavailable(err.cause);
 }
-
-/** True for a unique-key violation on either store. */
-export function isUniqueViolation(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
-}
