@@ -19,9 +19,19 @@ export interface StoreOptions {
   readonly onIdleError?: (err: Error) => void;
 }
 
+/**
+ * The driver under Kysely, for the few paths where Kysely's per-call work is a
+ * measurable share of the cost (the CRM callback's reads, bulk imports). Both
+ * keep their SQL in Kysely builders and only execute through this.
+ */
+export type Driver =
+  | { readonly kind: 'sqlite'; readonly database: SqliteDatabase.Database }
+  | { readonly kind: 'postgres'; readonly pool: pg.Pool };
+
 export interface Store {
   readonly db: Kysely<Database>;
   readonly dialect: Dialect;
+  readonly driver: Driver;
   /** PostgreSQL schema the tables live in (`main` on SQLite). */
   readonly schema: string;
   /** Resolves when the store answers a trivial query. */
@@ -44,6 +54,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
   return {
     db,
     dialect: 'sqlite',
+    driver: { kind: 'sqlite', database },
     schema: 'main',
     async ping() {
       await sql`select 1`.execute(db);
@@ -105,6 +116,7 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
   return {
     db,
     dialect: 'postgres',
+    driver: { kind: 'postgres', pool },
     schema: store.schema,
     async ping() {
       await sql`select 1`.execute(db);
