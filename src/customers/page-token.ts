@@ -6,8 +6,9 @@
  * instance can continue a walk, and a token that was forged, altered, or issued
  * to another worker or another search is refused.
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { AppError } from '../errors.js';
+import { KeyedHmac } from '../support/keyed-hmac.js';
 
 /** Position after which the next page starts: (rank, sort_key, customer_id); rank is 0 outside search. */
 export interface Cursor {
@@ -20,7 +21,11 @@ const VERSION = 'v1';
 const MAC_BYTES = 18;
 
 export class PageTokens {
-  constructor(private readonly secret: string) {}
+  private readonly hmac: KeyedHmac;
+
+  constructor(secret: string) {
+    this.hmac = new KeyedHmac('sha256', secret);
+  }
 
   issue(cursor: Cursor, scope: { worker: string; query: string }): string {
     const body = Buffer.from(JSON.stringify([cursor.rank, cursor.sortKey, cursor.customerId]), 'utf8').toString('base64url');
@@ -55,9 +60,8 @@ export class PageTokens {
 
   private mac(body: string, scope: { worker: string; query: string }): string {
     // Length-prefixed fields: no two different (worker, query, body) triples share an input.
-    return createHmac('sha256', this.secret)
-      .update(`${VERSION}\n${scope.worker.length}:${scope.worker}\n${scope.query.length}:${scope.query}\n${body}`)
-      .digest()
+    return this.hmac
+      .digest(`${VERSION}\n${scope.worker.length}:${scope.worker}\n${scope.query.length}:${scope.query}\n${body}`)
       .subarray(0, MAC_BYTES)
       .toString('base64url');
   }
