@@ -41,8 +41,9 @@ export async function buildApp({ config, store, logger }: AppOptions): Promise<A
 
   installErrorHandling(http);
   http.addHook('onClose', async () => services.routing.close());
-  http.addHook('onRequest', async (request, reply) => {
+  http.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
+    done();
   });
 
   healthRoutes(http, store, config.databaseTimeoutMs);

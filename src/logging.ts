@@ -20,11 +20,15 @@ export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOp
   };
 }
 
+const LEVELS_WITH_INFO = new Set(['trace', 'debug', 'info']);
+
 /** One log line per request, when it completes, with its id, status and duration. */
 export class RequestLogController extends LogController {
   override incomingRequest(): void {}
 
   override requestCompleted(error: Error | null, request: FastifyRequest, reply: FastifyReply): void {
+    // Most production logs run at warn: skip building a line nobody writes.
+    if (!error && !LEVELS_WITH_INFO.has(reply.log.level)) return;
     const line = {
       method: request.method,
       url: request.url.split('?')[0],
