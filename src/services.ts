@@ -21,7 +21,7 @@ export function createServices(config: Config, store: Store): Services {
   const twilioApi = new ConversationsClient(config.twilioApi, {
     attempt: (outcome) => metrics.inc(METRIC.twilioApi, { outcome }),
   });
-  const customers = new CustomerService(store.db, {
+  const customers = new CustomerService(store, {
     pageTokenSecret: config.pageTokenSecret,
     visibility: config.customerVisibility,
     defaultCountry: config.defaultCountry,

@@ -9,8 +9,10 @@
  * whatever changes a query's clauses is spelled out in its shape key.
  */
 import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
-import type { CustomerOwnersTable, CustomerRow, Database } from '../db/database.js';
-import { runPrecompiled } from '../db/precompiled.js';
+import type { Store } from '../db/connect.js';
+import type { CustomerOwnersTable, Database } from '../db/database.js';
+import { readPrecompiled } from '../db/precompiled.js';
+import type { StoredCustomer } from './customer.row.js';
 import type { Cursor } from './page-token.js';
 import { escapeLike } from './text.js';
 
@@ -27,13 +29,8 @@ export interface SearchTerms {
   readonly digits: string | undefined;
 }
 
-export interface ListRow {
-  customer_id: string;
-  display_name: string;
-  avatar: string | null;
-  sort_key: string;
-  rank: number;
-}
+/** A row of a list or search page: [customer_id, display_name, avatar, sort_key, rank]. */
+export type ListRow = [customerId: string, displayName: string, avatar: string | null, sortKey: string, rank: number];
 
 type Db = Kysely<Database>;
 type Source = SelectQueryBuilder<Database & { s: CustomerOwnersTable }, 's', object>;
@@ -92,9 +89,10 @@ function matches(v: Values, withDigits: boolean): Expression<SqlBool> {
 }
 
 /** One page in list order (by sort_key, customer_id), after `after` when given. */
-export async function listPage(db: Db, scope: Scope, after: Cursor | undefined, limit: number): Promise<ListRow[]> {
+export async function listPage(store: Store, scope: Scope, after: Cursor | undefined, limit: number): Promise<ListRow[]> {
+  const db = store.db;
   const values: Values = { ...scopeValues(scope), ...afterValues(after), limit };
-  return runPrecompiled(db, `list:${scope.kind}:${after ? 'after' : 'first'}`, values, (v) => {
+  return readPrecompiled(store, `list:${scope.kind}:${after ? 'after' : 'first'}`, values, (v) => {
     let query = source(db, scope.kind, v).select([
       's.customer_id',
       's.display_name',
@@ -114,7 +112,7 @@ export async function listPage(db: Db, scope: Scope, after: Cursor | undefined, 
 
 /** One page of search results, best matches first (by rank, sort_key, customer_id). */
 export async function searchPage(
-  db: Db,
+  store: Store,
   scope: Scope,
   search: SearchTerms,
   after: Cursor | undefined,
@@ -123,7 +121,8 @@ export async function searchPage(
   const withDigits = search.digits !== undefined;
   const values: Values = { ...scopeValues(scope), ...searchValues(search), ...afterValues(after), limit };
   const shape = `search:${scope.kind}:${after ? 'after' : 'first'}:${withDigits ? 'digits' : 'text'}`;
-  return runPrecompiled(db, shape, values, (v) => {
+  const db = store.db;
+  return readPrecompiled(store, shape, values, (v) => {
     const rank = rankOf(v);
     let query = source(db, scope.kind, v)
       .select(['s.customer_id', 's.display_name', 's.avatar', 's.sort_key', rank.as('rank')])
@@ -146,7 +145,7 @@ export async function searchPage(
  * the cursor an `Anchor` continues from, or undefined when it is not there.
  */
 export async function findPosition(
-  db: Db,
+  store: Store,
   scope: Scope,
   customerId: string,
   search: SearchTerms | undefined,
@@ -154,7 +153,8 @@ export async function findPosition(
   const withDigits = search?.digits !== undefined;
   const values: Values = { ...scopeValues(scope), ...(search ? searchValues(search) : {}), customerId };
   const shape = `position:${scope.kind}:${search ? (withDigits ? 'digits' : 'text') : 'list'}`;
-  const [row] = await runPrecompiled(db, shape, values, (v) => {
+  const db = store.db;
+  const [row] = await readPrecompiled<Values, [customerId: string, sortKey: string, rank: number]>(store, shape, values, (v) => {
     let query = source(db, scope.kind, v)
       .select(['s.customer_id', 's.sort_key', (search ? rankOf(v) : sql<number>`0`).as('rank')])
       .where('s.customer_id', '=', v.customerId as string);
@@ -168,15 +168,19 @@ export async function findPosition(
     if (search) query = query.where(matches(v, withDigits));
     return query;
   });
-  const found = row as { customer_id: string; sort_key: string; rank: number } | undefined;
-  return found && { rank: Number(found.rank), sortKey: found.sort_key, customerId: found.customer_id };
+  return row && { rank: Number(row[2]), sortKey: row[1], customerId: row[0] };
 }
 
 /** The customer, when it exists and the scope may see it. */
-export async function findVisibleCustomer(db: Db, scope: Scope, customerId: string): Promise<CustomerRow | undefined> {
+export async function findVisibleCustomer(store: Store, scope: Scope, customerId: string): Promise<StoredCustomer | undefined> {
+  const db = store.db;
   const values: Values = { ...scopeValues(scope), customerId };
-  const [row] = await runPrecompiled<Values, CustomerRow>(db, `customer:${scope.kind}`, values, (v) => {
-    let query = db.selectFrom('customers as c').selectAll('c').where('c.customer_id', '=', v.customerId as string);
+  type Row = [string, string, string | null, string, string, string | null];
+  const [row] = await readPrecompiled<Values, Row>(store, `customer:${scope.kind}`, values, (v) => {
+    let query = db
+      .selectFrom('customers as c')
+      .select(['c.customer_id', 'c.display_name', 'c.avatar', 'c.channels', 'c.links', 'c.details'])
+      .where('c.customer_id', '=', v.customerId as string);
     if (scope.kind === 'worker') {
       query = query.where(({ exists, selectFrom }) =>
         exists(
@@ -189,5 +193,7 @@ export async function findVisibleCustomer(db: Db, scope: Scope, customerId: stri
     }
     return query;
   });
-  return row;
+  if (!row) return undefined;
+  const [customer_id, display_name, avatar, channels, links, details] = row;
+  return { customer_id, display_name, avatar, channels, links, details };
 }

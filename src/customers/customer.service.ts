@@ -2,8 +2,7 @@
  * The CRM callback's logic: which customers a worker sees, in what order, how
  * pages continue, and what a search matches. No HTTP here.
  */
-import type { Kysely } from 'kysely';
-import type { Database } from '../db/database.js';
+import type { Store } from '../db/connect.js';
 import { AppError, customerNotFound } from '../errors.js';
 import {
   type ListRow,
@@ -42,7 +41,7 @@ export class CustomerService {
   private readonly tokens: PageTokens;
 
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly store: Store,
     options: { pageTokenSecret: string; visibility: 'owner' | 'all'; defaultCountry: string },
   ) {
     this.tokens = new PageTokens(options.pageTokenSecret);
@@ -70,30 +69,28 @@ export class CustomerService {
     if (request.nextPageToken) {
       after = this.tokens.read(request.nextPageToken, tokenScope);
     } else if (request.anchor) {
-      after = await findPosition(this.db, scope, request.anchor, search);
+      after = await findPosition(this.store, scope, request.anchor, search);
       // An anchor that is gone or not visible ends the list; restarting at page one would repeat it.
       if (!after) return { customers: [] };
     }
 
     const limit = request.pageSize + 1;
     const rows = search
-      ? await searchPage(this.db, scope, search, after, limit)
-      : await listPage(this.db, scope, after, limit);
+      ? await searchPage(this.store, scope, search, after, limit)
+      : await listPage(this.store, scope, after, limit);
 
     const page = rows.slice(0, request.pageSize);
     const result: ListResult = { customers: page.map(toListItem) };
     const last = page.at(-1);
     if (rows.length > request.pageSize && last) {
-      result.nextPageToken = this.tokens.issue(
-        { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id },
-        tokenScope,
-      );
+      const [customerId, , , sortKey, rank] = last;
+      result.nextPageToken = this.tokens.issue({ rank: Number(rank), sortKey, customerId }, tokenScope);
     }
     return result;
   }
 
   async getCustomer(worker: string, customerId: string): Promise<Customer> {
-    const row = await findVisibleCustomer(this.db, this.scope(worker), customerId);
+    const row = await findVisibleCustomer(this.store, this.scope(worker), customerId);
     if (!row) throw customerNotFound(customerId);
     return customerFromRow(row);
   }
@@ -117,8 +114,6 @@ export function searchTerms(query: string, defaultCountry: string): SearchTerms 
   return { raw: query, folded: fold(query), digits };
 }
 
-function toListItem(row: ListRow): CustomerListItem {
-  return row.avatar === null
-    ? { customer_id: row.customer_id, display_name: row.display_name }
-    : { customer_id: row.customer_id, display_name: row.display_name, avatar: row.avatar };
+function toListItem([customer_id, display_name, avatar]: ListRow): CustomerListItem {
+  return avatar === null ? { customer_id, display_name } : { customer_id, display_name, avatar };
 }

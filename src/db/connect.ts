@@ -25,7 +25,17 @@ export interface StoreOptions {
  * keep their SQL in Kysely builders and only execute through this.
  */
 export type Driver =
-  | { readonly kind: 'sqlite'; readonly database: SqliteDatabase.Database }
+  | {
+      readonly kind: 'sqlite';
+      /** The connection Kysely uses: every write and transaction. */
+      readonly database: SqliteDatabase.Database;
+      /**
+       * A second connection to the same file for the hot reads: it reads the last committed
+       * state (WAL), never a transaction the writer has open, and never waits for the writer.
+       * The same connection as `database` for an in-memory store.
+       */
+      readonly reader: SqliteDatabase.Database;
+    }
   | { readonly kind: 'postgres'; readonly pool: pg.Pool };
 
 export interface Store {
@@ -50,16 +60,24 @@ function openSqlite(file: string, options: StoreOptions): Store {
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
   database.pragma('cache_size = -65536');
+  let reader = database;
+  if (file !== ':memory:') {
+    reader = new SqliteDatabase(file, { readonly: true, timeout: options.databaseTimeoutMs });
+    reader.pragma('cache_size = -65536');
+  }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
     db,
     dialect: 'sqlite',
-    driver: { kind: 'sqlite', database },
+    driver: { kind: 'sqlite', database, reader },
     schema: 'main',
     async ping() {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    async close() {
+      if (reader !== database) reader.close();
+      await db.destroy();
+    },
   };
 }
 
