@@ -29,6 +29,13 @@ function section(r: BenchResults): string {
     `- Import: ${num(i.customers)} customers in ${num(i.seconds, 1)} s = **${num(i.perSecond)} customers/s** (one transaction, ` +
       `whole CLI process incl. start-up and migrations); importer peak RSS ${num(i.peakRssMb)} MB, at 25/50/75% of the run ` +
       `${i.rssAtQuartersMb.map((m) => (m === undefined ? '?' : num(m))).join(' / ')} MB.`,
+    ...(r.framework
+      ? [
+          `- Framework reference: Fastify answering the ceiling's fixed JSON to the list-first-page POSTs did ` +
+            `${num(r.framework.fastify.requestsPerSecond)} req/s against the ceiling's ${num(r.framework.ceiling.requestsPerSecond)} ` +
+            `(**${num(r.framework.ratio * 100)}%**), p99 ${num(r.framework.fastify.p99Ms)} ms.`,
+        ]
+      : []),
     `- Service RSS: ${num(r.serviceRssMb.idle)} MB after start-up, **${num(r.serviceRssMb.peakUnderLoad)} MB** peak under load.`,
     '',
   ].join('\n');

@@ -13,6 +13,13 @@ export interface ScenarioResult extends LoadResult {
   serviceRssMb: number;
 }
 
+/** Fastify answering the ceiling's fixed JSON: the framework's own share of the budget. */
+export interface FrameworkReference {
+  ceiling: LoadResult;
+  fastify: LoadResult;
+  ratio: number;
+}
+
 export interface BenchResults {
   date: string;
   machine: { cores: number; memoryGb: number; cpu: string; node: string };
@@ -21,6 +28,7 @@ export interface BenchResults {
   seedSeconds: number;
   import: ImportResult;
   scenarios: ScenarioResult[];
+  framework: FrameworkReference | undefined;
   serviceRssMb: { idle: number; peakUnderLoad: number };
   totalSeconds: number;
 }
@@ -59,6 +67,13 @@ export function table(results: BenchResults): string {
     '',
     `import: ${num(i.customers)} customers in ${num(i.seconds, 1)} s = ${num(i.perSecond)} customers/s, one transaction; ` +
       `importer peak RSS ${num(i.peakRssMb)} MB (at 25/50/75% of the run: ${i.rssAtQuartersMb.map((m) => (m === undefined ? '?' : num(m))).join(' / ')} MB)`,
+    ...(results.framework
+      ? [
+          `framework reference: Fastify answering the ceiling's fixed JSON does ${num(results.framework.fastify.requestsPerSecond)} req/s ` +
+            `against the ceiling's ${num(results.framework.ceiling.requestsPerSecond)} (${num(results.framework.ratio * 100)}%), ` +
+            `p50 ${num(results.framework.fastify.p50Ms, 1)} ms, p99 ${num(results.framework.fastify.p99Ms, 1)} ms`,
+        ]
+      : []),
     `service RSS: ${num(results.serviceRssMb.idle)} MB after start-up, ${num(results.serviceRssMb.peakUnderLoad)} MB peak under load`,
     `ceiling: a bare node:http server answering a fixed JSON to the same POSTs, measured right before each scenario; ` +
       `total bench time ${num(results.totalSeconds)} s`,

@@ -18,7 +18,7 @@ import { type Cli, importFile, sampleCustomers, seedFile } from './dataset.js';
 import { measure } from './load.js';
 import { HELP, type BenchOptions, parseOptions } from './options.js';
 import { RssSampler, freePort, residentMb, run, start, stop, waitForHttp } from './processes.js';
-import { type BenchResults, type ScenarioResult, table, targetFor } from './report.js';
+import { type BenchResults, type FrameworkReference, type ScenarioResult, table, targetFor } from './report.js';
 import { type DeepPoints, type Params, buildScenarios, CRM_PATH, encode, signed } from './scenarios.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -141,12 +141,16 @@ async function main(): Promise<void> {
   });
   const ceilingPort = await freePort();
   const ceiling = start(process.execPath, [path.join(ROOT, 'bench/ceiling-server.mjs'), String(ceilingPort)]);
+  const referencePort = await freePort();
+  const reference = start(process.execPath, [path.join(ROOT, 'bench/fastify-reference.mjs'), String(referencePort)]);
   const results: ScenarioResult[] = [];
+  let framework: FrameworkReference | undefined;
   let idleRss = 0;
   let peakRss = 0;
   try {
     await waitForHttp(`${baseUrl}/healthz`, service);
     await waitForHttp(`http://127.0.0.1:${ceilingPort}/`, ceiling);
+    await waitForHttp(`http://127.0.0.1:${referencePort}/`, reference);
     idleRss = residentMb(service.child.pid as number) ?? 0;
 
     say('walking the heavy workers’ books and sampling customers…');
@@ -160,6 +164,19 @@ async function main(): Promise<void> {
     }
 
     const load = { connections: options.connections, duration: options.duration, warmup: options.warmup };
+    {
+      // Where the framework's share ends and ours begins: Fastify answering the ceiling's fixed
+      // JSON, measured right after the ceiling with the first scenario's requests.
+      const first = scenarios[0] as (typeof scenarios)[number];
+      const requests = first.params.map((p) => signed(authToken, baseUrl, p));
+      say('measuring the ceiling, then Fastify answering the same fixed JSON (framework reference)…');
+      const top = await measure(requests, { ...load, url: `http://127.0.0.1:${ceilingPort}` });
+      await sleep(options.pause * 1000);
+      const fastify = await measure(requests, { ...load, url: `http://127.0.0.1:${referencePort}` });
+      framework = { ceiling: top, fastify, ratio: fastify.requestsPerSecond / top.requestsPerSecond };
+      say(`  ceiling ${Math.round(top.requestsPerSecond)} req/s; Fastify ${Math.round(fastify.requestsPerSecond)} req/s (${Math.round(framework.ratio * 100)}%)`);
+      await sleep(options.pause * 1000);
+    }
     for (const s of scenarios) {
       const requests = s.params.map((p) => signed(authToken, baseUrl, p));
       // The ceiling is measured right before each scenario with the same form POSTs (the bare
@@ -193,6 +210,7 @@ async function main(): Promise<void> {
   } finally {
     await stop(service);
     await stop(ceiling);
+    await stop(reference);
   }
 
   const out: BenchResults = {
@@ -203,6 +221,7 @@ async function main(): Promise<void> {
     seedSeconds,
     import: imported,
     scenarios: results,
+    framework,
     serviceRssMb: { idle: idleRss, peakUnderLoad: peakRss },
     totalSeconds: (performance.now() - started) / 1000,
   };

@@ -63,6 +63,8 @@ for (const kind of storeKinds()) {
         assert.ok(s.p99Ms >= s.p50Ms, `${s.name}: p99 below p50`);
         assert.ok(s.serviceRssMb > 0, `${s.name}: service memory not read`);
       }
+      assert.ok(results.framework && results.framework.fastify.requestsPerSecond > 0, 'the Fastify reference was measured');
+      assert.equal(results.framework.fastify.non2xx, 0);
       assert.equal(results.import.customers, 2000);
       assert.ok(results.import.perSecond > 0 && results.import.peakRssMb > 0);
       for (const name of SCENARIOS) assert.match(run.stdout, new RegExp(`\\| ${name} `), `the table has a ${name} row`);
