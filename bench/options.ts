@@ -18,6 +18,8 @@ export interface BenchOptions {
   seed: number;
   /** Seconds measured per scenario. */
   duration: number;
+  /** Alternating ceiling/service rounds the measured seconds are split into. */
+  rounds: number;
   /** Seconds of unmeasured load before each measurement. */
   warmup: number;
   /** Seconds of rest between runs, so one run's tail does not eat into the next. */
@@ -45,8 +47,9 @@ const HELP = `npm run bench -- [options]
   --heavy-size N            customers per heavy worker (default min(50000, 5% of customers))
   --seed N                  dataset seed (default 1)
   --duration S              seconds measured per scenario (default 10)
+  --rounds N                alternating ceiling/service rounds the measured time is split into (default 3)
   --warmup S                seconds of warm-up load before each scenario (default 3)
-  --pause S                 seconds of rest between runs (default 2)
+  --pause S                 seconds of rest between runs (default 1)
   --connections N           concurrent connections (default 50)
   --pg-url URL              PostgreSQL server for --store postgres (default postgres://postgres@127.0.0.1:5432/test)
   --pg-schema NAME          schema to drop and recreate (default bench_<customers>)
@@ -75,6 +78,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'heavy-size': { type: 'string' },
       seed: { type: 'string' },
       duration: { type: 'string' },
+      rounds: { type: 'string' },
       warmup: { type: 'string' },
       pause: { type: 'string' },
       connections: { type: 'string' },
@@ -118,8 +122,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     deepAt: Math.floor(heavySize * 0.8),
     seed: Math.floor(number(values.seed, 'seed', 1, 1)),
     duration: number(values.duration, 'duration', 10, 0.5),
+    rounds: Math.floor(number(values.rounds, 'rounds', 3, 1)),
     warmup: number(values.warmup, 'warmup', 3),
-    pause: number(values.pause, 'pause', 2),
+    pause: number(values.pause, 'pause', 1),
     connections: Math.floor(number(values.connections, 'connections', 50, 1)),
     pgUrl: values['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/test',
     pgSchema: values['pg-schema'] ?? `bench_${customers}`,

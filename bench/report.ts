@@ -4,7 +4,7 @@ import type { LoadResult } from './load.js';
 
 export interface ScenarioResult extends LoadResult {
   name: string;
-  /** The bare node:http server, measured right before this scenario with the same requests. */
+  /** The bare node:http server, measured in rounds alternating with the service, with the same requests. */
   ceiling: LoadResult;
   description: string;
   ratio: number;
@@ -75,7 +75,7 @@ export function table(results: BenchResults): string {
         ]
       : []),
     `service RSS: ${num(results.serviceRssMb.idle)} MB after start-up, ${num(results.serviceRssMb.peakUnderLoad)} MB peak under load`,
-    `ceiling: a bare node:http server answering a fixed JSON to the same POSTs, measured right before each scenario; ` +
+    `ceiling: a bare node:http server answering a fixed JSON to the same POSTs, measured in rounds alternating with the service; ratios are the median round's; ` +
       `total bench time ${num(results.totalSeconds)} s`,
   ].join('\n');
 }

@@ -10,12 +10,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { workerIdentity } from '../src/import/seed.js';
 import { type Cli, importFile, sampleCustomers, seedFile } from './dataset.js';
-import { measure } from './load.js';
+import { compare } from './load.js';
 import { HELP, type BenchOptions, parseOptions } from './options.js';
 import { RssSampler, freePort, residentMb, run, start, stop, waitForHttp } from './processes.js';
 import { type BenchResults, type FrameworkReference, type ScenarioResult, table, targetFor } from './report.js';
@@ -163,34 +162,35 @@ async function main(): Promise<void> {
       if (!s.check(json)) throw new Error(`${s.name}: unexpected answer ${JSON.stringify(json).slice(0, 300)}`);
     }
 
-    const load = { connections: options.connections, duration: options.duration, warmup: options.warmup };
+    const load = {
+      connections: options.connections,
+      duration: options.duration,
+      warmup: options.warmup,
+      rounds: options.rounds,
+      pause: options.pause,
+    };
     {
       // Where the framework's share ends and ours begins: Fastify answering the ceiling's fixed
-      // JSON, measured right after the ceiling with the first scenario's requests.
+      // JSON, in rounds alternating with the ceiling, with the first scenario's requests.
       const first = scenarios[0] as (typeof scenarios)[number];
       const requests = first.params.map((p) => signed(authToken, baseUrl, p));
-      say('measuring the ceiling, then Fastify answering the same fixed JSON (framework reference)…');
-      const top = await measure(requests, { ...load, url: `http://127.0.0.1:${ceilingPort}` });
-      await sleep(options.pause * 1000);
-      const fastify = await measure(requests, { ...load, url: `http://127.0.0.1:${referencePort}` });
-      framework = { ceiling: top, fastify, ratio: fastify.requestsPerSecond / top.requestsPerSecond };
-      say(`  ceiling ${Math.round(top.requestsPerSecond)} req/s; Fastify ${Math.round(fastify.requestsPerSecond)} req/s (${Math.round(framework.ratio * 100)}%)`);
-      await sleep(options.pause * 1000);
+      say('measuring the ceiling and Fastify answering the same fixed JSON (framework reference)…');
+      const c = await compare(requests, { reference: `http://127.0.0.1:${ceilingPort}`, subject: `http://127.0.0.1:${referencePort}` }, load);
+      framework = { ceiling: c.reference, fastify: c.subject, ratio: c.ratio };
+      say(`  ceiling ${Math.round(c.reference.requestsPerSecond)} req/s; Fastify ${Math.round(c.subject.requestsPerSecond)} req/s (${Math.round(c.ratio * 100)}%)`);
     }
     for (const s of scenarios) {
       const requests = s.params.map((p) => signed(authToken, baseUrl, p));
-      // The ceiling is measured right before each scenario with the same form POSTs (the bare
-      // server ignores what they say): the machine is shared, so only adjacent runs compare.
-      say(`measuring the ceiling, then ${s.name} (${s.params.length} distinct requests)…`);
-      const top = await measure(requests, { ...load, url: `http://127.0.0.1:${ceilingPort}` });
-      await sleep(options.pause * 1000);
+      // The ceiling is measured in rounds alternating with the service, with the same form POSTs
+      // (the bare server ignores what they say): the machine is shared, so only adjacent runs compare.
+      say(`measuring the ceiling and ${s.name} (${s.params.length} distinct requests), ${options.rounds} alternating rounds…`);
       const rss = new RssSampler(service.child.pid as number, 200);
-      const r = await measure(requests, { ...load, url: baseUrl });
+      const c = await compare(requests, { reference: `http://127.0.0.1:${ceilingPort}`, subject: baseUrl }, load);
       rss.stop();
+      const [top, r, ratio] = [c.reference, c.subject, c.ratio];
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
       peakRss = Math.max(peakRss, rss.max());
       const target = targetFor(s.name);
-      const ratio = r.requestsPerSecond / top.requestsPerSecond;
       results.push({
         ...r,
         name: s.name,
@@ -205,7 +205,6 @@ async function main(): Promise<void> {
         `  ceiling ${Math.round(top.requestsPerSecond)} req/s; service ${Math.round(r.requestsPerSecond)} req/s ` +
           `(${Math.round(ratio * 100)}%), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, RSS ${Math.round(rss.max())} MB`,
       );
-      await sleep(options.pause * 1000);
     }
   } finally {
     await stop(service);
