@@ -6,6 +6,7 @@
  * that the two lists agree.
  */
 import { createHmac } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { toE164 } from './customers/phone.js';
 
@@ -100,6 +101,18 @@ const senderNumber = (channel: 'sms' | 'whatsapp'): VarSpec<string | undefined> 
   fallback: () => undefined,
 });
 
+/** How many processes serve: a number, or `auto` for one per core this process may use. */
+const processCount = (): VarSpec<number> => ({
+  parse: (raw) => {
+    if (raw === 'auto') return availableParallelism();
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 64) {
+      throw new Error(`must be auto or a whole number from 1 to 64, got "${raw}"`);
+    }
+    return Number(raw);
+  },
+  fallback: () => 1,
+});
+
 /** A comma-separated list of identities; blanks dropped, duplicates kept once, order kept. */
 const identityList = (): VarSpec<readonly string[]> => ({
   parse: (raw) => {
@@ -116,6 +129,7 @@ const identityList = (): VarSpec<readonly string[]> => ({
 const SPEC = {
   PORT: integer(5001, 0, 65535),
   HOST: text('0.0.0.0'),
+  SERVE_PROCESSES: processCount(),
   PUBLIC_URL: httpUrl(),
   DATABASE_URL: text(),
   DATABASE_SCHEMA: text(),
@@ -153,6 +167,8 @@ export type StoreUrl =
 export interface Config {
   readonly port: number;
   readonly host: string;
+  /** Processes `fis serve` runs, sharing the port (node:cluster); 1 serves in the CLI's own process. */
+  readonly serveProcesses: number;
   /** Base URL Twilio calls us at, e.g. `https://fis.example.com`; used to check signatures. */
   readonly publicUrl: string | undefined;
   readonly store: StoreUrl;
@@ -282,6 +298,7 @@ export function loadConfig(
   return Object.freeze({
     port: r.PORT,
     host: r.HOST ?? '0.0.0.0',
+    serveProcesses: r.SERVE_PROCESSES,
     publicUrl: r.PUBLIC_URL,
     store,
     databasePoolSize: r.DATABASE_POOL_SIZE,

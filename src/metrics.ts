@@ -1,8 +1,13 @@
 /**
  * In-process counters, exposed at `GET /metrics` in the Prometheus text format.
- * Each instance counts what it handled; Prometheus sums over instances.
+ * Each instance counts what it handled; Prometheus sums over instances. The
+ * processes of one instance (SERVE_PROCESSES) answer with their sum, which
+ * the cluster's primary gathers (see cluster.ts).
  * Deliberately tiny: a few counters do not justify a metrics library.
  */
+
+/** Counter values by name, then by label text: what a process sends to be summed. */
+export type MetricsSnapshot = Record<string, Record<string, number>>;
 
 interface CounterDef {
   readonly help: string;
@@ -30,12 +35,25 @@ export class Metrics {
     return this.counters.get(name)?.values.get(labelText(labels)) ?? 0;
   }
 
-  /** Prometheus text exposition format 0.0.4. */
-  render(): string {
+  snapshot(): MetricsSnapshot {
+    const out: MetricsSnapshot = {};
+    for (const [name, def] of this.counters) out[name] = Object.fromEntries(def.values);
+    return out;
+  }
+
+  /**
+   * Prometheus text exposition format 0.0.4, of this process's counters, or of
+   * the sum of `snapshots` (every process of the instance, this one included).
+   */
+  render(snapshots: MetricsSnapshot[] = [this.snapshot()]): string {
     const lines: string[] = [];
     for (const [name, def] of this.counters) {
+      const sums = new Map<string, number>();
+      for (const snapshot of snapshots) {
+        for (const [labels, value] of Object.entries(snapshot[name] ?? {})) sums.set(labels, (sums.get(labels) ?? 0) + value);
+      }
       lines.push(`# HELP ${name} ${def.help}`, `# TYPE ${name} counter`);
-      for (const [labels, value] of def.values) lines.push(`${name}${labels} ${value}`);
+      for (const [labels, value] of sums) lines.push(`${name}${labels} ${value}`);
     }
     return `${lines.join('\n')}\n`;
   }

@@ -6,11 +6,27 @@ import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { openStore, type Store } from './db/connect.js';
 import { migrateToLatest, pendingMigrations } from './db/migrate.js';
+import type { Metrics } from './metrics.js';
 
 export interface RunningServer {
   readonly url: string;
   readonly store: Store;
+  readonly metrics: Metrics;
   close(): Promise<void>;
+}
+
+/** Applies pending migrations (MIGRATE_ON_START), or refuses a store that is behind. */
+export async function prepareSchema(store: Store, config: Pick<Config, 'migrateOnStart'>): Promise<void> {
+  if (config.migrateOnStart) {
+    await migrateToLatest(store);
+    return;
+  }
+  const pending = await pendingMigrations(store);
+  if (pending.length > 0) {
+    throw new Error(
+      `the database needs ${pending.length} migration(s) (${pending.join(', ')}): run "fis migrate" or start with MIGRATE_ON_START=true`,
+    );
+  }
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
@@ -20,16 +36,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     onIdleError: (err) => app?.http.log.warn({ err }, 'an idle database connection was lost; the pool will reconnect'),
   });
   try {
-    if (config.migrateOnStart) {
-      await migrateToLatest(store);
-    } else {
-      const pending = await pendingMigrations(store);
-      if (pending.length > 0) {
-        throw new Error(
-          `the database needs ${pending.length} migration(s) (${pending.join(', ')}): run "fis migrate" or start with MIGRATE_ON_START=true`,
-        );
-      }
-    }
+    await prepareSchema(store, config);
     app = await buildApp({ config, store });
     if (config.insecureDevMode) {
       app.http.log.warn('INSECURE DEVELOPMENT MODE: callbacks are accepted without checking X-Twilio-Signature');
@@ -39,6 +46,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     return {
       url,
       store,
+      metrics: app.services.metrics,
       async close() {
         await http.close();
         await store.close();
@@ -51,18 +59,27 @@ export async function startServer(config: Config): Promise<RunningServer> {
   }
 }
 
-/** Closes the server on the first SIGTERM or SIGINT; a second one exits at once. */
-export function closeOnSignals(server: RunningServer, log: (msg: string) => void): void {
+/**
+ * Closes the server on the first SIGTERM or SIGINT; a second signal exits at
+ * once. Returns the same graceful close, for other reasons to stop (a cluster
+ * worker's primary disconnecting it); it runs once whatever asks first.
+ */
+export function closeOnSignals(server: RunningServer, log: (msg: string) => void): (reason: string) => void {
   let closing = false;
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (closing) process.exit(1);
+  const close = (reason: string) => {
+    if (closing) return;
     closing = true;
-    log(`received ${signal}, closing`);
+    log(`${reason}, closing`);
     server.close().then(
       () => process.exit(0),
       () => process.exit(1),
     );
   };
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (closing) process.exit(1);
+    close(`received ${signal}`);
+  };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);
+  return close;
 }

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/config.js';
@@ -45,6 +46,15 @@ describe('configuration', () => {
     assert.notEqual(loadConfig(base).pageTokenSecret, loadConfig({ TWILIO_AUTH_TOKEN: 'other' }).pageTokenSecret);
     assert.equal(loadConfig({ ...base, PAGE_TOKEN_SECRET: 'explicit-secret-123' }).pageTokenSecret, 'explicit-secret-123');
     assert.throws(() => loadConfig({ ...base, PAGE_TOKEN_SECRET: 'short' }), ConfigError);
+  });
+
+  test('SERVE_PROCESSES: 1 by default, a number from 1 to 64, or auto for one per core', () => {
+    assert.equal(loadConfig(base).serveProcesses, 1);
+    assert.equal(loadConfig({ ...base, SERVE_PROCESSES: '4' }).serveProcesses, 4);
+    assert.equal(loadConfig({ ...base, SERVE_PROCESSES: 'auto' }).serveProcesses, availableParallelism());
+    for (const bad of ['0', '65', 'two', '-1']) {
+      assert.throws(() => loadConfig({ ...base, SERVE_PROCESSES: bad }), /SERVE_PROCESSES/, bad);
+    }
   });
 
   test('PUBLIC_URL loses its trailing slash', () => {

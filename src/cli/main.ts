@@ -63,12 +63,23 @@ program
   .command('serve')
   .description('Start the HTTP service (configuration from the environment and ./.env; see .env.example).')
   .option('--migrate', 'apply pending database migrations before listening (same as MIGRATE_ON_START=true)')
-  .action(async (opts: { migrate?: boolean }) => {
-    const cfg = config({ requireAuthToken: true, env: opts.migrate ? { MIGRATE_ON_START: 'true' } : {} });
+  .option('--processes <n>', 'processes serving the port: a number or auto (same as SERVE_PROCESSES)')
+  .action(async (opts: { migrate?: boolean; processes?: string }) => {
+    const cfg = config({
+      requireAuthToken: true,
+      env: { ...(opts.migrate ? { MIGRATE_ON_START: 'true' } : {}), ...(opts.processes ? { SERVE_PROCESSES: opts.processes } : {}) },
+    });
+    const { joinPrimary, runPrimary, servesAsPrimary } = await import('../cluster.js');
     // Loaded on demand: the HTTP stack is not needed by the data commands, which then start faster.
-    const { closeOnSignals, startServer } = await import('../server.js');
+    const { closeOnSignals, prepareSchema, startServer } = await import('../server.js');
+    if (servesAsPrimary(cfg)) {
+      // Once, before any worker starts: the workers then find nothing pending.
+      await withStore(cfg, (store) => prepareSchema(store, cfg));
+      process.exitCode = await runPrimary({ processes: cfg.serveProcesses, log: say });
+      return;
+    }
     const server = await startServer(cfg);
-    closeOnSignals(server, say);
+    joinPrimary(server.metrics, closeOnSignals(server, say));
   });
 
 program
@@ -283,4 +294,6 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     say(`error: ${err instanceof Error ? err.message : String(err)}`);
   }
   process.exitCode = 1;
+  // A cluster worker (fis serve --processes) stays alive while its IPC channel is open.
+  if (process.connected) process.disconnect();
 });

@@ -36,18 +36,24 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = E
 
 export interface ServeProcess {
   url: string;
+  pid: number;
+  /** Everything it printed so far. */
+  output(): string;
+  /** Resolves with its exit code when it exits. */
+  readonly exited: Promise<number | null>;
   stop(): Promise<void>;
 }
 
 /** Starts `fis serve` in its own process on a free port; resolves when it listens. */
-export function serveProcess(env: Record<string, string>): Promise<ServeProcess> {
+export function serveProcess(env: Record<string, string>, args: string[] = []): Promise<ServeProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, 'serve'], {
+    const child = spawn(process.execPath, [...CLI, 'serve', ...args], {
       cwd: EMPTY_CWD,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`fis serve did not start:\n${output}`));
@@ -58,9 +64,12 @@ export function serveProcess(env: Record<string, string>): Promise<ServeProcess>
       if (!match) return;
       clearTimeout(timer);
       child.stdout.off('data', onData);
-      child.stdout.resume();
+      child.stdout.on('data', (more: Buffer) => (output += more));
       resolve({
         url: match[1] as string,
+        pid: child.pid as number,
+        output: () => output,
+        exited,
         stop: () =>
           new Promise((done) => {
             if (child.exitCode !== null) return done();
