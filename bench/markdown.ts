@@ -10,10 +10,19 @@ const num = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function section(r: BenchResults): string {
-  const o = r.options as { store: string; customers: number; workers: number; heavyWorkers: number; heavySize: number; deepAt: number };
+  const o = r.options as {
+    store: string;
+    customers: number;
+    workers: number;
+    heavyWorkers: number;
+    heavySize: number;
+    deepAt: number;
+    processes?: number;
+  };
   const i = r.import;
   return [
-    `### ${o.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${num(o.customers)} customers`,
+    `### ${o.store === 'sqlite' ? 'SQLite' : 'PostgreSQL'}, ${num(o.customers)} customers` +
+      ((o.processes ?? 1) > 1 ? `, SERVE_PROCESSES=${o.processes}` : ''),
     '',
     `\`${r.command}\` — ${r.date}, ${num(o.workers)} workers, ${o.heavyWorkers} heavy workers × ${num(o.heavySize)} ` +
       `(deep pages start ${num(o.deepAt)} in), total run ${num(r.totalSeconds)} s`,
@@ -45,8 +54,12 @@ type Run = BenchResults & { options: { store: string; customers: number } };
 const runs = process.argv.slice(2).map((file) => JSON.parse(readFileSync(file, 'utf8')) as Run);
 for (const r of runs) process.stdout.write(`${section(r)}\n`);
 
+/** The one-process run of a store and size (the ceiling is one process too). */
 const find = (store: string, customers: number) =>
-  runs.find((r) => r.options.store === store && r.options.customers === customers);
+  runs.find(
+    (r) =>
+      r.options.store === store && r.options.customers === customers && ((r.options as { processes?: number }).processes ?? 1) === 1,
+  );
 const pct = (n: number) => `${n >= 0 ? '+' : ''}${num(n * 100)}%`;
 
 /** 10,000 → 1,000,000 on each store: raw req/s, and as a share of the ceiling measured next to it. */

@@ -25,6 +25,8 @@ export interface BenchOptions {
   /** Seconds of rest between runs, so one run's tail does not eat into the next. */
   pause: number;
   connections: number;
+  /** The service's SERVE_PROCESSES. */
+  processes: number;
   pgUrl: string;
   /** PostgreSQL schema the benchmark recreates (default bench_<customers>). */
   pgSchema: string;
@@ -51,6 +53,7 @@ const HELP = `npm run bench -- [options]
   --warmup S                seconds of warm-up load before each scenario (default 3)
   --pause S                 seconds of rest between runs (default 1)
   --connections N           concurrent connections (default 50)
+  --processes N             the service's SERVE_PROCESSES: processes serving the port (default 1)
   --pg-url URL              PostgreSQL server for --store postgres (default postgres://postgres@127.0.0.1:5432/test)
   --pg-schema NAME          schema to drop and recreate (default bench_<customers>)
   --log-level warn|info     the service's LOG_LEVEL (default warn)
@@ -82,6 +85,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       warmup: { type: 'string' },
       pause: { type: 'string' },
       connections: { type: 'string' },
+      processes: { type: 'string' },
       'pg-url': { type: 'string' },
       'pg-schema': { type: 'string' },
       'log-level': { type: 'string' },
@@ -126,6 +130,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     warmup: number(values.warmup, 'warmup', 3),
     pause: number(values.pause, 'pause', 1),
     connections: Math.floor(number(values.connections, 'connections', 50, 1)),
+    processes: Math.floor(number(values.processes, 'processes', 1, 1)),
     pgUrl: values['pg-url'] ?? 'postgres://postgres@127.0.0.1:5432/test',
     pgSchema: values['pg-schema'] ?? `bench_${customers}`,
     logLevel,

@@ -1,6 +1,6 @@
 /** Child processes of the benchmark: how they are started, watched and stopped. */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -15,6 +15,32 @@ export function residentMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): num
   }
 }
 
+/** A process and its descendants (Linux /proc): a service with SERVE_PROCESSES > 1 is a primary and its workers. */
+export function processTree(pid: number): number[] {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Field 4 is the parent pid; field 2, the command name in parentheses, may hold spaces.
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) {
+    for (const [child, parent] of parents) if (parent === tree[i]) tree.push(child);
+  }
+  return tree;
+}
+
+/** Resident memory of a process and its descendants together, in MB. */
+export function treeResidentMb(pid: number): number | undefined {
+  const sizes = processTree(pid).map((p) => residentMb(p));
+  return sizes[0] === undefined ? undefined : sizes.reduce<number>((sum, mb) => sum + (mb ?? 0), 0);
+}
+
 /** Samples a process's resident memory every `everyMs` until stopped. */
 export class RssSampler {
   readonly samples: Array<{ atMs: number; mb: number }> = [];
@@ -23,19 +49,21 @@ export class RssSampler {
   /** Highest VmHWM (peak resident) seen: catches peaks between samples. */
   peakMb = 0;
 
+  /** `tree`: the process and its descendants together (their peaks do not add up: samples only). */
   constructor(
     private readonly pid: number,
     everyMs = 100,
+    private readonly tree = false,
   ) {
     this.timer = setInterval(() => this.sample(), everyMs);
     this.sample();
   }
 
   private sample(): void {
-    const mb = residentMb(this.pid);
+    const mb = this.tree ? treeResidentMb(this.pid) : residentMb(this.pid);
     if (mb === undefined) return;
     this.samples.push({ atMs: performance.now() - this.started, mb });
-    this.peakMb = Math.max(this.peakMb, mb, residentMb(this.pid, 'VmHWM') ?? 0);
+    this.peakMb = Math.max(this.peakMb, mb, this.tree ? 0 : (residentMb(this.pid, 'VmHWM') ?? 0));
   }
 
   stop(): void {

@@ -16,7 +16,7 @@ import { workerIdentity } from '../src/import/seed.js';
 import { type Cli, importFile, sampleCustomers, seedFile } from './dataset.js';
 import { compare } from './load.js';
 import { HELP, type BenchOptions, parseOptions } from './options.js';
-import { RssSampler, freePort, residentMb, run, start, stop, waitForHttp } from './processes.js';
+import { RssSampler, freePort, run, start, stop, treeResidentMb, waitForHttp } from './processes.js';
 import { type BenchResults, type FrameworkReference, type ScenarioResult, table, targetFor } from './report.js';
 import { type DeepPoints, type Params, buildScenarios, CRM_PATH, encode, signed } from './scenarios.js';
 
@@ -136,6 +136,7 @@ async function main(): Promise<void> {
       // The URL Twilio would sign; the bench signs the same one.
       PUBLIC_URL: baseUrl,
       LOG_LEVEL: options.logLevel,
+      SERVE_PROCESSES: String(options.processes),
     },
   });
   const ceilingPort = await freePort();
@@ -150,7 +151,8 @@ async function main(): Promise<void> {
     await waitForHttp(`${baseUrl}/healthz`, service);
     await waitForHttp(`http://127.0.0.1:${ceilingPort}/`, ceiling);
     await waitForHttp(`http://127.0.0.1:${referencePort}/`, reference);
-    idleRss = residentMb(service.child.pid as number) ?? 0;
+    // With SERVE_PROCESSES > 1, the primary and its workers together.
+    idleRss = treeResidentMb(service.child.pid as number) ?? 0;
 
     say('walking the heavy workers’ books and sampling customers…');
     const heavy = new Set(Array.from({ length: options.heavyWorkers }, (_, i) => workerIdentity(i)));
@@ -184,7 +186,7 @@ async function main(): Promise<void> {
       // The ceiling is measured in rounds alternating with the service, with the same form POSTs
       // (the bare server ignores what they say): the machine is shared, so only adjacent runs compare.
       say(`measuring the ceiling and ${s.name} (${s.params.length} distinct requests), ${options.rounds} alternating rounds…`);
-      const rss = new RssSampler(service.child.pid as number, 200);
+      const rss = new RssSampler(service.child.pid as number, 200, options.processes > 1);
       const c = await compare(requests, { reference: `http://127.0.0.1:${ceilingPort}`, subject: baseUrl }, load);
       rss.stop();
       const [top, r, ratio] = [c.reference, c.subject, c.ratio];
