@@ -7,10 +7,10 @@
 import type { Store } from '../db/connect.js';
 import {
   countCustomers,
+  customerWriter,
   lockForImport,
   nextImportSeq,
   pruneCustomersNotIn,
-  upsertCustomers,
 } from '../customers/customer-write.repository.js';
 import { type NormalizedCustomer, validateCustomer } from '../customers/customer.validate.js';
 import type { SourceRecord } from './readers.js';
@@ -74,6 +74,7 @@ export async function importCustomers(
       await lockForImport(trx, store.dialect);
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
+      const writer = customerWriter(trx, store.dialect, seq);
 
       let batch: Array<{ position: string; customer: NormalizedCustomer }> = [];
       const flush = async () => {
@@ -92,7 +93,7 @@ export async function importCustomers(
           unique.push(customer);
         });
         // Ids an earlier batch of this file already wrote come back from the upsert, left untouched.
-        const repeatedEarlier = await upsertCustomers(trx, unique, seq);
+        const repeatedEarlier = await writer.write(unique);
         if (repeatedEarlier.size > 0) {
           batch.forEach(({ position, customer }, index) => {
             const id = customer.record.customer_id;
