@@ -84,8 +84,18 @@ const SQLITE = {
   updateCustomer: `update customers set ${CUSTOMER_ROW.slice(1).map((c) => `${c} = ?`).join(', ')} where pk = ?`,
   deleteOwners: 'delete from customer_owners where customer_pk = ?',
   deleteAddresses: 'delete from customer_addresses where customer_pk = ?',
-  insertOwners: (rows: number) => `insert or fail into customer_owners ${valuesOf(OWNER_COLUMNS, rows)}`,
-  insertAddresses: (rows: number) => `insert or fail into customer_addresses ${valuesOf(ADDRESS_COLUMNS, rows)}`,
+  insertOwners: (rows: number, table: string) => `insert or fail into ${table} ${valuesOf(OWNER_COLUMNS, rows)}`,
+  insertAddresses: (rows: number, table: string) => `insert or fail into ${table} ${valuesOf(ADDRESS_COLUMNS, rows)}`,
+  stage: [
+    `create temp table import_owners (${OWNER_COLUMNS.join(', ')})`,
+    `create temp table import_addresses (${ADDRESS_COLUMNS.join(', ')})`,
+  ],
+  unstage: [
+    `insert or fail into customer_owners (${OWNER_COLUMNS.join(', ')}) select ${OWNER_COLUMNS.join(', ')} from temp.import_owners order by worker, sort_key, customer_id`,
+    `insert or fail into customer_addresses (${ADDRESS_COLUMNS.join(', ')}) select ${ADDRESS_COLUMNS.join(', ')} from temp.import_addresses order by address, customer_pk`,
+    'drop table temp.import_owners',
+    'drop table temp.import_addresses',
+  ],
 };
 
 const unnest = (types: readonly string[]) => `unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
@@ -108,27 +118,48 @@ const POSTGRES = {
   insertAddresses: `insert into customer_addresses (${ADDRESS_COLUMNS.join(', ')}) select * from ${unnest(['text', 'integer'])}`,
 };
 
-/** A customer's values in CUSTOMER_COLUMNS order, appended to `out`. */
-function pushCustomer(out: unknown[], { record, sortKey, searchText, phoneDigits }: NormalizedCustomer): void {
-  out.push(
-    record.customer_id,
-    record.display_name,
-    sortKey,
-    record.avatar ?? null,
-    JSON.stringify(record.channels ?? []),
-    JSON.stringify(record.links ?? []),
-    record.details ? JSON.stringify(record.details) : null,
-    searchText,
-    phoneDigits,
-  );
+/**
+ * Customers as the writer takes them: the values it binds, ready (built where
+ * the records are validated, possibly another thread), in flat arrays.
+ */
+export interface CustomerRows {
+  /** Each customer's CUSTOMER_COLUMNS values (customer_id first), one customer after the other. */
+  values: Array<string | null>;
+  /** Each customer's owners: `workerCounts[i]` identities of `workers`, customer after customer. */
+  workers: string[];
+  workerCounts: number[];
+  /** Each customer's addresses (E.164 numbers, lower-case e-mail addresses), the same way. */
+  addresses: string[];
+  addressCounts: number[];
 }
 
-/** A customer's rows of customer_owners, in OWNER_COLUMNS order, appended to `out`. */
-function pushOwners(out: unknown[], { record, sortKey, searchText, phoneDigits }: NormalizedCustomer, pk: number): void {
-  const avatar = record.avatar ?? null;
-  for (const worker of record.workers) {
-    out.push(worker, pk, record.customer_id, sortKey, record.display_name, avatar, searchText, phoneDigits);
+const COLUMN = Object.fromEntries(CUSTOMER_COLUMNS.map((c, i) => [c, i])) as Record<(typeof CUSTOMER_COLUMNS)[number], number>;
+const WIDTH = CUSTOMER_COLUMNS.length;
+
+/** The customer_id of the `index`th customer of `rows`. */
+export const customerIdAt = (rows: CustomerRows, index: number) => rows.values[index * WIDTH] as string;
+
+/** The writer's form of valid customers. */
+export function customerRows(customers: readonly NormalizedCustomer[]): CustomerRows {
+  const rows: CustomerRows = { values: [], workers: [], workerCounts: [], addresses: [], addressCounts: [] };
+  for (const { record, sortKey, searchText, phoneDigits, addresses } of customers) {
+    rows.values.push(
+      record.customer_id,
+      record.display_name,
+      sortKey,
+      record.avatar ?? null,
+      JSON.stringify(record.channels ?? []),
+      JSON.stringify(record.links ?? []),
+      record.details ? JSON.stringify(record.details) : null,
+      searchText,
+      phoneDigits,
+    );
+    rows.workers.push(...record.workers);
+    rows.workerCounts.push(record.workers.length);
+    rows.addresses.push(...addresses);
+    rows.addressCounts.push(addresses.length);
   }
+  return rows;
 }
 
 interface StoredKey {
@@ -140,28 +171,37 @@ interface StoredKey {
 /**
  * Writes batches of customers with their owners and addresses for import run
  * `seq`: inserts new customers, replaces stored ones (owners and addresses
- * included). An id this run has already written (repeated in the file, in an
+ * included). A repeated id (earlier in the batch, or written by this run in an
  * earlier batch) is left as it was and reported back. Each batch's ids are
- * looked up through the unique index on customer_id, which is how repeats are
- * found: the cost per batch and the memory stay constant however large the file.
+ * looked up through the unique index on customer_id, which is how repeats from
+ * earlier batches are found: the cost per batch and the memory stay constant
+ * however large the file.
  */
 export interface CustomerWriter {
-  /** Writes `customers` (ids unique among them); returns the ids this run had already written. */
-  write(customers: readonly NormalizedCustomer[]): Promise<Set<string>>;
+  /**
+   * Writes `rows`; returns the repeats, by index in `rows`, each with the index
+   * of its first occurrence in `rows`, or undefined if an earlier batch had it.
+   */
+  write(rows: CustomerRows): Promise<Map<number, number | undefined>>;
+  /** Completes the writes: call once, after the last batch. */
+  finish(): Promise<void>;
 }
 
-export function customerWriter(trx: Trx, dialect: Dialect, seq: number): CustomerWriter {
-  return dialect === 'sqlite' ? new SqliteWriter(trx, seq) : new PostgresWriter(trx, seq);
+export function customerWriter(trx: Trx, dialect: Dialect, seq: number, options: { bulk?: boolean } = {}): CustomerWriter {
+  return dialect === 'sqlite' ? new SqliteWriter(trx, seq, options.bulk ?? false) : new PostgresWriter(trx, seq);
 }
 
-/** Inserts or replaces each customer (see CustomerWriter); returns the ids run `seq` had already written. */
-export function upsertCustomers(
+/** Inserts or replaces each customer (ids unique among them) for run `seq`; returns the ids that run had already written. */
+export async function upsertCustomers(
   trx: Trx,
   dialect: Dialect,
   customers: readonly NormalizedCustomer[],
   seq: number,
 ): Promise<Set<string>> {
-  return customerWriter(trx, dialect, seq).write(customers);
+  const writer = customerWriter(trx, dialect, seq);
+  const repeats = await writer.write(customerRows(customers));
+  await writer.finish();
+  return new Set([...repeats.keys()].map((i) => (customers[i] as NormalizedCustomer).record.customer_id));
 }
 
 abstract class Writer implements CustomerWriter {
@@ -170,38 +210,52 @@ abstract class Writer implements CustomerWriter {
     protected readonly seq: number,
   ) {}
 
+  async finish(): Promise<void> {}
+
   protected async run<R>(sqlText: string, parameters: unknown[]): Promise<R[]> {
     return (await this.trx.executeQuery<R>(CompiledQuery.raw(sqlText, parameters))).rows;
   }
 
   /** The stored customers among `ids`. */
   protected abstract lookup(ids: string[]): Promise<StoredKey[]>;
-  /** Inserts new customers; returns their pks by id. */
-  protected abstract insert(customers: NormalizedCustomer[], pks: Map<string, number>): Promise<void>;
-  /** Replaces stored customers' columns, and deletes their owners and addresses. */
-  protected abstract replace(customers: NormalizedCustomer[], pks: number[]): Promise<void>;
+  /** Inserts new customers (`values`: CUSTOMER_COLUMNS values); sets their pks by id. */
+  protected abstract insert(values: Array<string | null>, pks: Map<string, number>): Promise<void>;
+  /** Replaces stored customers' columns (`pks` in the order of `values`), and deletes their owners and addresses. */
+  protected abstract replace(values: Array<string | null>, pks: number[]): Promise<void>;
   /** Inserts rows of customer_owners (`values` in OWNER_COLUMNS order, one row after the other). */
   protected abstract insertOwners(values: unknown[]): Promise<void>;
   /** Inserts rows of customer_addresses (`values` in ADDRESS_COLUMNS order). */
   protected abstract insertAddresses(values: unknown[]): Promise<void>;
 
-  async write(customers: readonly NormalizedCustomer[]): Promise<Set<string>> {
-    const repeated = new Set<string>();
-    if (customers.length === 0) return repeated;
+  async write(rows: CustomerRows): Promise<Map<number, number | undefined>> {
+    const { values } = rows;
+    const count = values.length / WIDTH;
+    const repeats = new Map<number, number | undefined>();
+    if (count === 0) return repeats;
+    const ids: string[] = new Array(count);
+    for (let i = 0; i < count; i++) ids[i] = values[i * WIDTH] as string;
     const stored = new Map<string, StoredKey>();
-    for (const row of await this.lookup(customers.map((c) => c.record.customer_id))) stored.set(row.customer_id, row);
+    for (const row of await this.lookup(ids)) stored.set(row.customer_id, row);
 
-    const fresh: NormalizedCustomer[] = [];
-    const replaced: NormalizedCustomer[] = [];
+    const first = new Map<string, number>();
+    const fresh: Array<string | null> = [];
+    const replaced: Array<string | null> = [];
     const replacedPks: number[] = [];
     const pks = new Map<string, number>();
-    for (const customer of customers) {
-      const id = customer.record.customer_id;
+    for (let i = 0; i < count; i++) {
+      const id = ids[i] as string;
+      const earlier = first.get(id);
+      if (earlier !== undefined) {
+        repeats.set(i, earlier);
+        continue;
+      }
+      first.set(id, i);
       const row = stored.get(id);
-      if (row === undefined) fresh.push(customer);
-      else if (Number(row.import_seq) === this.seq) repeated.add(id);
+      const customer = values.slice(i * WIDTH, (i + 1) * WIDTH);
+      if (row === undefined) fresh.push(...customer);
+      else if (Number(row.import_seq) === this.seq) repeats.set(i, undefined);
       else {
-        replaced.push(customer);
+        replaced.push(...customer);
         replacedPks.push(row.pk);
         pks.set(id, row.pk);
       }
@@ -211,23 +265,69 @@ abstract class Writer implements CustomerWriter {
 
     const owners: unknown[] = [];
     const addresses: unknown[] = [];
-    for (const customer of customers) {
-      const pk = pks.get(customer.record.customer_id);
-      if (pk === undefined) continue; // a repeat, left as it was
-      pushOwners(owners, customer, pk);
-      for (const address of customer.addresses) addresses.push(address, pk);
+    let worker = 0;
+    let address = 0;
+    for (let i = 0; i < count; i++) {
+      const workerCount = rows.workerCounts[i] as number;
+      const addressCount = rows.addressCounts[i] as number;
+      if (!repeats.has(i)) {
+        const pk = pks.get(ids[i] as string) as number;
+        const at = i * WIDTH;
+        for (let w = worker; w < worker + workerCount; w++) {
+          owners.push(
+            rows.workers[w],
+            pk,
+            values[at + COLUMN.customer_id],
+            values[at + COLUMN.sort_key],
+            values[at + COLUMN.display_name],
+            values[at + COLUMN.avatar],
+            values[at + COLUMN.search_text],
+            values[at + COLUMN.phone_digits],
+          );
+        }
+        for (let a = address; a < address + addressCount; a++) addresses.push(rows.addresses[a], pk);
+      }
+      worker += workerCount;
+      address += addressCount;
     }
     if (owners.length > 0) await this.insertOwners(owners);
     if (addresses.length > 0) await this.insertAddresses(addresses);
-    return repeated;
+    return repeats;
   }
 }
 
 class SqliteWriter extends Writer {
   /** Statement text by row count: only ROWS and 1 are used, so there are two per table. */
   private static readonly insertCustomers = new Map([ROWS, 1].map((n) => [n, SQLITE.insertCustomers(n)]));
-  private static readonly insertOwners = new Map([ROWS, 1].map((n) => [n, SQLITE.insertOwners(n)]));
-  private static readonly insertAddresses = new Map([ROWS, 1].map((n) => [n, SQLITE.insertAddresses(n)]));
+  private readonly insertOwnersSql: Map<number, string>;
+  private readonly insertAddressesSql: Map<number, string>;
+  private staged = false;
+
+  constructor(
+    trx: Trx,
+    seq: number,
+    private readonly bulk: boolean,
+  ) {
+    super(trx, seq);
+    const owners = bulk ? 'temp.import_owners' : 'customer_owners';
+    const addresses = bulk ? 'temp.import_addresses' : 'customer_addresses';
+    this.insertOwnersSql = new Map([ROWS, 1].map((n) => [n, SQLITE.insertOwners(n, owners)]));
+    this.insertAddressesSql = new Map([ROWS, 1].map((n) => [n, SQLITE.insertAddresses(n, addresses)]));
+  }
+
+  override async write(rows: CustomerRows): Promise<Map<number, number | undefined>> {
+    if (this.bulk && !this.staged) {
+      for (const statement of SQLITE.stage) await this.run(statement, []);
+      this.staged = true;
+    }
+    return super.write(rows);
+  }
+
+  override async finish(): Promise<void> {
+    if (!this.staged) return;
+    for (const statement of SQLITE.unstage) await this.run(statement, []);
+    this.staged = false;
+  }
 
   protected async lookup(ids: string[]): Promise<StoredKey[]> {
     const found: StoredKey[] = [];
@@ -251,35 +351,34 @@ class SqliteWriter extends Writer {
     }
   }
 
-  protected async insert(customers: NormalizedCustomer[], pks: Map<string, number>): Promise<void> {
-    const values: unknown[] = [];
-    for (const customer of customers) {
-      pushCustomer(values, customer);
-      values.push(this.seq);
+  protected async insert(values: Array<string | null>, pks: Map<string, number>): Promise<void> {
+    const withSeq: unknown[] = [];
+    for (let i = 0; i < values.length; i += WIDTH) {
+      for (let c = i; c < i + WIDTH; c++) withSeq.push(values[c]);
+      withSeq.push(this.seq);
     }
-    await this.insertRows<{ pk: number; customer_id: string }>(SqliteWriter.insertCustomers, CUSTOMER_ROW.length, values, (rows) => {
+    await this.insertRows<{ pk: number; customer_id: string }>(SqliteWriter.insertCustomers, WIDTH + 1, withSeq, (rows) => {
       for (const row of rows) pks.set(row.customer_id, row.pk);
     });
   }
 
-  protected async replace(customers: NormalizedCustomer[], pks: number[]): Promise<void> {
-    for (let i = 0; i < customers.length; i++) {
-      const values: unknown[] = [];
-      pushCustomer(values, customers[i] as NormalizedCustomer);
-      values.shift(); // customer_id: unchanged
-      values.push(this.seq, pks[i]);
-      await this.run(SQLITE.updateCustomer, values);
+  protected async replace(values: Array<string | null>, pks: number[]): Promise<void> {
+    for (let i = 0; i < pks.length; i++) {
+      // customer_id stays as it is.
+      const columns: unknown[] = values.slice(i * WIDTH + 1, (i + 1) * WIDTH);
+      columns.push(this.seq, pks[i]);
+      await this.run(SQLITE.updateCustomer, columns);
       await this.run(SQLITE.deleteOwners, [pks[i]]);
       await this.run(SQLITE.deleteAddresses, [pks[i]]);
     }
   }
 
   protected insertOwners(values: unknown[]): Promise<void> {
-    return this.insertRows(SqliteWriter.insertOwners, OWNER_COLUMNS.length, values);
+    return this.insertRows(this.insertOwnersSql, OWNER_COLUMNS.length, values);
   }
 
   protected insertAddresses(values: unknown[]): Promise<void> {
-    return this.insertRows(SqliteWriter.insertAddresses, ADDRESS_COLUMNS.length, values);
+    return this.insertRows(this.insertAddressesSql, ADDRESS_COLUMNS.length, values);
   }
 }
 
@@ -295,20 +394,16 @@ class PostgresWriter extends Writer {
     return this.run<StoredKey>(POSTGRES.lookup, [ids]);
   }
 
-  protected async insert(customers: NormalizedCustomer[], pks: Map<string, number>): Promise<void> {
-    const values: unknown[] = [];
-    for (const customer of customers) pushCustomer(values, customer);
+  protected async insert(values: Array<string | null>, pks: Map<string, number>): Promise<void> {
     const rows = await this.run<{ pk: number; customer_id: string }>(POSTGRES.insertCustomers, [
-      ...PostgresWriter.columns(values, CUSTOMER_COLUMNS.length),
+      ...PostgresWriter.columns(values, WIDTH),
       this.seq,
     ]);
     for (const row of rows) pks.set(row.customer_id, row.pk);
   }
 
-  protected async replace(customers: NormalizedCustomer[], pks: number[]): Promise<void> {
-    const values: unknown[] = [];
-    for (const customer of customers) pushCustomer(values, customer);
-    await this.run(POSTGRES.updateCustomers, [pks, ...PostgresWriter.columns(values, CUSTOMER_COLUMNS.length), this.seq]);
+  protected async replace(values: Array<string | null>, pks: number[]): Promise<void> {
+    await this.run(POSTGRES.updateCustomers, [pks, ...PostgresWriter.columns(values, WIDTH), this.seq]);
     await this.run(POSTGRES.deleteOwners, [pks]);
     await this.run(POSTGRES.deleteAddresses, [pks]);
   }
