@@ -38,6 +38,7 @@ export function createServices(config: Config, store: Store): Services {
       ...config.routing,
       defaultCountry: config.defaultCountry,
       budgetMs: config.twilioApi.budgetMs,
+      dialect: store.dialect,
     }),
   };
 }

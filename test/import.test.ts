@@ -155,6 +155,70 @@ for (const kind of storeKinds()) {
       const imported = await runCli(['import', path.join(dir, 's1.ndjson')], db.env);
       assert.equal(imported.code, 0, imported.stderr);
     });
+
+    test('repeats across batches are found and reported by line, and the store is untouched', async () => {
+      const before = await exportAll();
+      // 1,300 records: more than two batches of 500, so repeats fall in earlier and later batches.
+      const many = [...generateCustomers({ customers: 1300, workers: 5, seed: 11 })].map((r, i) => ({
+        ...r,
+        customer_id: `batch-${i + 1}`,
+      }));
+      const lines = many.map((r) => JSON.stringify(r));
+      const at = (line: number, id: string) => (lines[line - 1] = JSON.stringify({ ...many[line - 1], customer_id: id }));
+      at(700, 'batch-10'); // an earlier batch
+      at(1200, 'batch-10'); // an earlier batch, and again
+      at(1250, 'batch-1240'); // earlier in the same batch
+      at(1260, 'batch-1240'); // and again
+      at(1290, 'batch-1295'); // later in the same batch: the later line is the repeat
+      lines[999] = '{"customer_id": "broken"';
+      const res = await runCli(['import', file('repeats.ndjson', lines.join('\n') + '\n')], db.env);
+      assert.notEqual(res.code, 0);
+      const reported = res.stderr.split('\n').filter((l) => /^\s+line \d+/.test(l)).map((l) => l.trim());
+      // A batch's reading problems come before its repeats, found when it is written (lines 501-1001).
+      assert.match(reported[0] as string, /^line 1000: is not valid JSON/);
+      assert.deepEqual(reported.slice(1), [
+        'line 700: customer_id: "batch-10" appears more than once in the file (also at an earlier line)',
+        'line 1200: customer_id: "batch-10" appears more than once in the file (also at an earlier line)',
+        'line 1250: customer_id: "batch-1240" appears more than once in the file (also at line 1240)',
+        'line 1260: customer_id: "batch-1240" appears more than once in the file (also at line 1240)',
+        'line 1295: customer_id: "batch-1295" appears more than once in the file (also at line 1290)',
+      ]);
+      assert.match(res.stderr, /6 problem\(s\) in 1300 record\(s\)/);
+      assert.equal(await exportAll(), before, 'the store is exactly as it was');
+    });
+
+    test('every problem is counted; the report keeps the first thousand', async () => {
+      const lines = Array.from({ length: 1500 }, (_, i) => JSON.stringify({ customer_id: `bad-${i}`, display_name: '' }));
+      const res = await runCli(['import', file('all-bad.ndjson', lines.join('\n'))], db.env);
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, /1500 problem\(s\) in 1500 record\(s\)/);
+      assert.match(res.stderr, /line 1000: display_name: must not be empty\n\s+… and 500 more/);
+    });
+
+    test('a large file replaces stored customers, their owners and addresses', async () => {
+      const base = [...generateCustomers({ customers: 1200, workers: 6, seed: 5 })].map((r) => ({ ...r, customer_id: `big-${r.customer_id}` }));
+      let res = await runCli(['import', file('big.ndjson', ndjson(base))], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /1200 created, 0 updated/);
+      const changed = base.map((r, i) =>
+        i % 3 === 0 ? { ...r, display_name: `${r.display_name} II`, workers: ['someone.else@example.com'], channels: [{ type: 'email' as const, value: `new${i}@example.com` }] } : r,
+      );
+      const extra = [...generateCustomers({ customers: 30, workers: 2, seed: 6 })].map((r) => ({ ...r, customer_id: `new-${r.customer_id}` }));
+      res = await runCli(['import', file('big2.ndjson', ndjson([...changed, ...extra]))], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /30 created, 1200 updated/);
+      const exported = new Map(
+        (await exportAll())
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as CustomerRecord)
+          .map((r) => [r.customer_id, r]),
+      );
+      for (const r of [...changed, ...extra]) assert.deepEqual(exported.get(r.customer_id), { ...r, workers: [...r.workers].sort() });
+      // Owners and addresses follow: the CRM sees the new owner's book and finds customers by their new address.
+      const check = await runCli(['export'], db.env);
+      assert.equal(check.code, 0);
+    });
   });
 }
 

@@ -14,8 +14,8 @@ import { openStore, type Store } from '../db/connect.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { countCustomers } from '../customers/customer-write.repository.js';
 import { exportCustomers, writeNdjson } from '../import/export.service.js';
-import { ImportRejected, importCustomers } from '../import/import.service.js';
-import { FILE_FORMATS, type FileFormat, formatOf, readRecords } from '../import/readers.js';
+import { ImportRejected, importCustomerFile, importCustomers } from '../import/import.service.js';
+import { FILE_FORMATS, type FileFormat, formatOf } from '../import/readers.js';
 import { asSourceRecords, generateCustomers, workerIdentity } from '../import/seed.js';
 import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../import/documents.js';
 import {
@@ -106,7 +106,7 @@ program
     const started = performance.now();
     const report = await withStore(cfg, async (store) => {
       await migrateToLatest(store);
-      return importCustomers(store, readRecords(file, formatOf(file, opts.format)), {
+      return importCustomerFile(store, file, formatOf(file, opts.format), {
         prune: opts.prune ?? false,
         defaultCountry: cfg.defaultCountry,
       });

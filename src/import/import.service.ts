@@ -3,17 +3,21 @@
  * writes them in batches inside one transaction. Any bad record rejects the
  * whole file (every problem reported with its position) and leaves the store
  * exactly as it was; memory does not grow with the file.
+ *
+ * Two stages (see prepare.ts): reading and validating, then writing. For a
+ * file the first runs in a worker thread, so that the two overlap.
  */
 import type { Store } from '../db/connect.js';
 import {
   countCustomers,
+  customerIdAt,
+  customerWriter,
   lockForImport,
   nextImportSeq,
   pruneCustomersNotIn,
-  upsertCustomers,
 } from '../customers/customer-write.repository.js';
-import { type NormalizedCustomer, validateCustomer } from '../customers/customer.validate.js';
-import type { SourceRecord } from './readers.js';
+import { type PreparedBatch, prepareBatches, prepareFileInWorker } from './prepare.js';
+import type { FileFormat, SourceRecord } from './readers.js';
 
 export interface ImportOptions {
   /** Remove customers that are not in the file. */
@@ -47,20 +51,28 @@ export class ImportRejected extends Error {
   }
 }
 
-const BATCH = 500;
-
 const repeatedMessage = (id: string, first: string | undefined) =>
   `"${id}" appears more than once in the file (also at ${first ?? 'an earlier line'})`;
 
 /** Rolls the transaction back: thrown inside it when the file had problems. */
 class Rollback extends Error {}
 
-export async function importCustomers(
-  store: Store,
-  source: AsyncIterable<SourceRecord>,
-  options: ImportOptions,
-): Promise<ImportReport> {
-  const maxReported = options.maxReportedErrors ?? 1000;
+const DEFAULT_MAX_REPORTED = 1000;
+
+/** Imports records from any source (generated customers, tests), read and validated on this thread. */
+export function importCustomers(store: Store, source: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportReport> {
+  const maxReportedErrors = options.maxReportedErrors ?? DEFAULT_MAX_REPORTED;
+  return importBatches(store, prepareBatches(source, { defaultCountry: options.defaultCountry, maxReportedErrors }), options);
+}
+
+/** Imports a customer file, read and validated in a worker thread while this one writes. */
+export function importCustomerFile(store: Store, file: string, format: FileFormat, options: ImportOptions): Promise<ImportReport> {
+  const maxReportedErrors = options.maxReportedErrors ?? DEFAULT_MAX_REPORTED;
+  return importBatches(store, prepareFileInWorker(file, format, { defaultCountry: options.defaultCountry, maxReportedErrors }), options);
+}
+
+async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>, options: ImportOptions): Promise<ImportReport> {
+  const maxReported = options.maxReportedErrors ?? DEFAULT_MAX_REPORTED;
   const problems: RecordProblem[] = [];
   let totalProblems = 0;
   const report = (problem: RecordProblem) => {
@@ -74,52 +86,22 @@ export async function importCustomers(
       await lockForImport(trx, store.dialect);
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
+      const writer = customerWriter(trx, store.dialect, seq, { bulk: true });
 
-      let batch: Array<{ position: string; customer: NormalizedCustomer }> = [];
-      const flush = async () => {
-        const positions = new Map<string, string>();
-        const unique: NormalizedCustomer[] = [];
-        // Repeats, by their index in the batch, so that they are reported in file order.
-        const repeats: Array<{ index: number; problem: RecordProblem }> = [];
-        batch.forEach(({ position, customer }, index) => {
-          const id = customer.record.customer_id;
-          const first = positions.get(id);
-          if (first !== undefined) {
-            repeats.push({ index, problem: { position, field: 'customer_id', message: repeatedMessage(id, first) } });
-            return;
-          }
-          positions.set(id, position);
-          unique.push(customer);
-        });
-        // Ids an earlier batch of this file already wrote come back from the upsert, left untouched.
-        const repeatedEarlier = await upsertCustomers(trx, unique, seq);
-        if (repeatedEarlier.size > 0) {
-          batch.forEach(({ position, customer }, index) => {
-            const id = customer.record.customer_id;
-            if (repeatedEarlier.has(id) && positions.get(id) === position) {
-              repeats.push({ index, problem: { position, field: 'customer_id', message: repeatedMessage(id, undefined) } });
-            }
-          });
+      for await (const batch of batches) {
+        records += batch.records;
+        // Problems found reading and validating come first, as they were found before the batch was written.
+        for (const problem of batch.problems) report(problem);
+        totalProblems += batch.problemCount - batch.problems.length;
+        // Repeats, in file order: an id written earlier in the file is left as it was.
+        const repeats = await writer.write(batch.rows);
+        for (const [index, first] of [...repeats].sort((a, b) => a[0] - b[0])) {
+          const id = customerIdAt(batch.rows, index);
+          const position = batch.positions[index] as string;
+          report({ position, field: 'customer_id', message: repeatedMessage(id, first === undefined ? undefined : batch.positions[first]) });
         }
-        for (const { problem } of repeats.sort((a, b) => a.index - b.index)) report(problem);
-        batch = [];
-      };
-
-      for await (const item of source) {
-        records++;
-        if (item.error !== undefined) {
-          report({ position: item.position, message: item.error });
-          continue;
-        }
-        const result = validateCustomer(item.value, { defaultCountry: options.defaultCountry });
-        if (!result.ok) {
-          for (const e of result.errors) report({ position: item.position, field: e.field, message: e.message });
-          continue;
-        }
-        batch.push({ position: item.position, customer: result.value });
-        if (batch.length >= BATCH) await flush();
       }
-      if (batch.length > 0) await flush();
+      await writer.finish();
       if (totalProblems > 0) throw new Rollback();
 
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;

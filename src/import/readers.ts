@@ -5,7 +5,6 @@
  */
 import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
 
@@ -27,7 +26,7 @@ export function formatOf(file: string, explicit: FileFormat | undefined): FileFo
 export function readRecords(file: string, format: FileFormat): AsyncIterable<SourceRecord> {
   switch (format) {
     case 'ndjson':
-      return readNdjson(createReadStream(file));
+      return readNdjson(createReadStream(file, { highWaterMark: 1 << 20 }));
     case 'json':
       return readJsonArray(file);
     case 'csv':
@@ -35,24 +34,60 @@ export function readRecords(file: string, format: FileFormat): AsyncIterable<Sou
   }
 }
 
+const LF = 0x0a;
+
+/**
+ * NDJSON, one record per line (line breaks as readline counts them: LF, CRLF or a
+ * lone CR). Splits the raw bytes and decodes one line at a time: decoding whole
+ * chunks into strings and splitting those cost more than parsing the JSON.
+ */
 export async function* readNdjson(input: Readable): AsyncGenerator<SourceRecord> {
-  const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
   let n = 0;
-  for await (const line of lines) {
-    n++;
-    if (line.trim() === '') continue;
-    const position = `line ${n}`;
-    if (line.includes('\uFFFD')) {
-      yield { position, error: 'is not valid UTF-8' };
-      continue;
-    }
-    try {
-      yield { position, value: JSON.parse(line) };
-    } catch (err) {
-      yield { position, error: `is not valid JSON (${(err as Error).message})` };
+  function* records(line: string): Generator<SourceRecord> {
+    // A lone CR breaks lines too (rare: only files from very old Macs have them).
+    for (const part of line.includes('\r') ? line.split('\r') : [line]) {
+      n++;
+      if (part.trim() === '') continue;
+      const position = `line ${n}`;
+      if (part.includes('\uFFFD')) {
+        yield { position, error: 'is not valid UTF-8' };
+        continue;
+      }
+      try {
+        yield { position, value: JSON.parse(part) };
+      } catch (err) {
+        yield { position, error: `is not valid JSON (${(err as Error).message})` };
+      }
     }
   }
+  // The start of a line that continues in the next chunk(s).
+  let pending: Buffer[] = [];
+  for await (const chunk of input as AsyncIterable<Buffer>) {
+    let start = 0;
+    let end = chunk.indexOf(LF);
+    if (end !== -1 && pending.length > 0) {
+      pending.push(chunk.subarray(0, end));
+      yield* records(withoutCr(Buffer.concat(pending).toString('utf8')));
+      pending = [];
+      start = end + 1;
+      end = chunk.indexOf(LF, start);
+    }
+    while (end !== -1) {
+      yield* records(withoutCr(chunk.toString('utf8', start, end)));
+      start = end + 1;
+      end = chunk.indexOf(LF, start);
+    }
+    if (start < chunk.length) pending.push(chunk.subarray(start));
+  }
+  if (pending.length > 0) {
+    // The last line, without a line break after it; a CR that ends the file ends that line.
+    const last = Buffer.concat(pending).toString('utf8');
+    yield* records(last.endsWith('\r') ? last.slice(0, -1) : last);
+  }
 }
+
+/** The line without the CR of its CRLF. */
+const withoutCr = (line: string) => (line.endsWith('\r') ? line.slice(0, -1) : line);
 
 async function* readJsonArray(file: string): AsyncGenerator<SourceRecord> {
   let parsed: unknown;

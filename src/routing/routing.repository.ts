@@ -6,6 +6,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { upsertCustomers } from '../customers/customer-write.repository.js';
 import type { NormalizedCustomer } from '../customers/customer.validate.js';
 import type { Database, RoutingClaimState } from '../db/database.js';
+import type { Dialect } from '../db/dialect.js';
 
 type Db = Kysely<Database>;
 
@@ -136,6 +137,7 @@ export async function finishClaim(db: Db, conversationSid: string, state: Exclud
  */
 export async function createCustomerIfAbsent(
   trx: Transaction<Database>,
+  dialect: Dialect,
   customer: NormalizedCustomer,
 ): Promise<'created' | 'exists'> {
   const existing = await trx
@@ -144,6 +146,6 @@ export async function createCustomerIfAbsent(
     .where('customer_id', '=', customer.record.customer_id)
     .executeTakeFirst();
   if (existing) return 'exists';
-  await upsertCustomers(trx, [customer], 0);
+  await upsertCustomers(trx, dialect, [customer], 0);
   return 'created';
 }

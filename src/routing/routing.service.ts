@@ -11,6 +11,7 @@ import type { RoutingConfig } from '../config.js';
 import { maskAddress } from '../customers/phone.js';
 import { validateCustomer } from '../customers/customer.validate.js';
 import type { Database } from '../db/database.js';
+import type { Dialect } from '../db/dialect.js';
 import { METRIC, type Metrics } from '../metrics.js';
 import { type ConversationsClient, TwilioApiError } from '../twilio/conversations-client.js';
 import {
@@ -85,7 +86,7 @@ export class RoutingService {
     private readonly db: Kysely<Database>,
     private readonly client: ConversationsClient,
     private readonly metrics: Metrics,
-    private readonly options: RoutingConfig & { defaultCountry: string; budgetMs: number },
+    private readonly options: RoutingConfig & { defaultCountry: string; budgetMs: number; dialect: Dialect },
   ) {}
 
   /** The routing callback: choose a worker and add them to the conversation. Never throws for an API failure. */
@@ -244,7 +245,7 @@ export class RoutingService {
       log.warn({ errors: validated.errors }, 'routing: could not build a customer record for the unknown sender');
       return undefined;
     }
-    const outcome = await this.db.transaction().execute((trx) => createCustomerIfAbsent(trx, validated.value));
+    const outcome = await this.db.transaction().execute((trx) => createCustomerIfAbsent(trx, this.options.dialect, validated.value));
     const customerId = validated.value.record.customer_id;
     log.info({ customerId, worker, outcome }, 'routing: customer record for unknown sender');
     return { customerId, outcome };
