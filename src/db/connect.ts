@@ -64,6 +64,9 @@ function openSqlite(file: string, options: StoreOptions): Store {
   if (file !== ':memory:') {
     reader = new SqliteDatabase(file, { readonly: true, timeout: options.databaseTimeoutMs });
     reader.pragma('cache_size = -65536');
+    // Pages read through a memory map rather than a read() each: on this kind of virtual machine a
+    // system call is dear, and a large store does not fit the page cache (+12% on details at 1M).
+    reader.pragma('mmap_size = 268435456');
   }
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
   return {
