@@ -5,32 +5,28 @@
  * worker that cannot start stops the whole service instead of a fork loop.
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
+import { processTree } from '../bench/processes.js';
 import { generateCustomers, workerIdentity } from '../src/import/seed.js';
 import { type ServeProcess, serveProcess } from './helpers/cli.js';
 import { encodeForm, type Params, sign } from './helpers/service.js';
 import { AUTH_TOKEN, createTestDatabase, openTestStore, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
 
-/** The pids of a primary's worker processes (Linux /proc; tsx's own helper process left out). */
+/** The pids of a primary's worker processes (tsx's own helper process left out). */
 function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      // Field 4 of /proc/PID/stat is the parent pid; the command name (field 2) may hold spaces.
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      const command = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
-      if (ppid === pid && command.includes('\0serve\0')) children.push(Number(entry));
-    } catch {
-      // The process exited while we looked.
-    }
-  }
-  return children;
+  return processTree(pid)
+    .slice(1)
+    .filter((child) => {
+      try {
+        return readFileSync(`/proc/${child}/cmdline`, 'utf8').includes('\0serve\0');
+      } catch {
+        return false; // Exited while we looked.
+      }
+    });
 }
 
 /** One request on a connection of its own, so that the cluster hands each to the next worker. */

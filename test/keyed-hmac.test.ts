@@ -8,15 +8,13 @@ import { describe, test } from 'node:test';
 import twilio from 'twilio';
 import type { FormFields } from '../src/http/form-body.js';
 import { TwilioSignatures } from '../src/http/twilio-signature.js';
+import { seededRandom } from '../src/import/seed.js';
 import { KeyedHmac } from '../src/support/keyed-hmac.js';
 
-/** Deterministic pseudo-random numbers, so that a failure can be replayed. */
+/** Deterministic whole numbers below n, so that a failure can be replayed. */
 function random(seed: number) {
-  let state = seed >>> 0;
-  return (n: number) => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state % n;
-  };
+  const next = seededRandom(seed);
+  return (n: number) => Math.floor(next() * n);
 }
 
 const ALPHABET = ['a', 'Z', '0', ' ', '+', '%', '&', '=', 'é', 'ß', '中', '😀', '\n', "'", '.', '@'];

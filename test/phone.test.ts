@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import metadataJson from 'libphonenumber-js/min/metadata';
 import type { MetadataJson } from 'libphonenumber-js/core';
 import { isPlainNanpNumber, toE164, toE164ByFullParse } from '../src/customers/phone.js';
+import { seededRandom } from '../src/import/seed.js';
 
 const metadata = metadataJson as MetadataJson;
 const CALLING_CODES = Object.keys(metadata.country_calling_codes);
@@ -15,20 +16,8 @@ const SHARED_CODES = CALLING_CODES.filter((c) => (metadata.country_calling_codes
 const COUNTRIES = Object.keys(metadata.countries);
 const DEFAULT_COUNTRIES = ['US', 'CA', 'GB', 'DE', 'FR', 'IN', 'AU', 'BR', 'JM', 'GG', 'KZ', 'VA', 'RU', 'CW', 'SH', 'JP'];
 
-/** mulberry32: deterministic, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function* inputs(count: number, seed: number): Generator<[value: string, defaultCountry: string]> {
-  const rnd = random(seed);
+  const rnd = seededRandom(seed);
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(list: readonly T[]) => list[int(list.length)] as T;
   const digits = (n: number) => Array.from({ length: n }, () => String(int(10))).join('');

@@ -25,8 +25,8 @@ const LAST = [
 ];
 const PRODUCTS = ['Unobtanium', 'Flux capacitor', 'Widget Pro', 'Sprocket', 'Gizmo XL', 'Thingamajig'];
 
-/** mulberry32: small, fast, and deterministic for a given seed. */
-function random(seed: number): () => number {
+/** mulberry32: small, fast, and deterministic for a given seed (numbers in [0, 1)). Tests reuse it. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -71,7 +71,7 @@ function ownerOf(i: number, options: SeedOptions): number {
 }
 
 export function* generateCustomers(options: SeedOptions): Generator<CustomerRecord> {
-  const rnd = random(options.seed);
+  const rnd = seededRandom(options.seed);
   const pick = <T>(list: readonly T[]) => list[Math.floor(rnd() * list.length)] as T;
   for (let i = 0; i < options.customers; i++) {
     const first = pick(FIRST);
