@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { workerIdentity } from '../src/import/seed.js';
+import { workerIdentity } from '../src/application/files/seed.js';
 import { type Cli, importFile, sampleCustomers, seedFile } from './dataset.js';
 import { compare } from './load.js';
 import { HELP, type BenchOptions, parseOptions } from './options.js';
@@ -25,9 +25,9 @@ const say = (message: string) => process.stderr.write(`${message}\n`);
 
 function cliFor(options: BenchOptions): Cli {
   return options.cli === 'dist'
-    ? { command: process.execPath, args: [path.join(ROOT, 'dist/src/cli/main.js')] }
+    ? { command: process.execPath, args: [path.join(ROOT, 'dist/src/transports/cli/main.js')] }
     : // Resolved here: the children run in the work directory, where `tsx` alone would not resolve.
-      { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli/main.ts')] };
+      { command: process.execPath, args: ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/transports/cli/main.ts')] };
 }
 
 /** A fresh, empty store for this size: a new SQLite file, or a dropped and recreated PostgreSQL schema. */

@@ -11,7 +11,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { processTree } from '../bench/processes.js';
-import { generateCustomers, workerIdentity } from '../src/import/seed.js';
+import { generateCustomers, workerIdentity } from '../src/application/files/seed.js';
 import { type ServeProcess, serveProcess } from './helpers/cli.js';
 import { encodeForm, type Params, sign } from './helpers/service.js';
 import { AUTH_TOKEN, createTestDatabase, openTestStore, seed, storeKinds, type TestDatabase } from './helpers/stores.js';

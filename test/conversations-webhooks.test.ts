@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import type { CustomerRecord } from '../src/customers/customer.types.js';
+import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
 import { FAKE_ACCOUNT_SID, FakeTwilio, sid } from './helpers/fake-twilio.js';
 import { type Params, type TestService, startService } from './helpers/service.js';
 import { createTestDatabase, seed, storeKinds, type TestDatabase } from './helpers/stores.js';

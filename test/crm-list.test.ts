@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
-import type { CustomerRecord } from '../src/customers/customer.types.js';
-import { fold } from '../src/customers/text.js';
-import { generateCustomers, workerIdentity } from '../src/import/seed.js';
+import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
+import { fold } from '../src/kernel/text.js';
+import { generateCustomers, workerIdentity } from '../src/application/files/seed.js';
 import { walk } from './helpers/crm.js';
 import { startService, useService } from './helpers/service.js';
 import { seed, storeKinds } from './helpers/stores.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { CustomerRecord } from '../src/customers/customer.types.js';
+import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
 import { walk } from './helpers/crm.js';
 import { startService, useService } from './helpers/service.js';
 import { seed, storeKinds } from './helpers/stores.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateCustomer } from '../src/customers/customer.validate.js';
+import { validateCustomer } from '../src/domains/customers/customer.validate.js';
 
 const US = { defaultCountry: 'US' };
 const ok = (input: unknown, options = US) => {

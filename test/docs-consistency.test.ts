@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { CONFIG_VARIABLES } from '../src/config.js';
-import { ERROR_CODES } from '../src/errors.js';
+import { CONFIG_VARIABLES } from '../src/platform/config.js';
+import { ERROR_CODES } from '../src/kernel/errors.js';
 
 test('docs/errors.md documents exactly the error catalogue', () => {
   const documented = [...readFileSync('docs/errors.md', 'utf8').matchAll(/^### ([A-Z_]+)$/gm)].map((m) => m[1]);

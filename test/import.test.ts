@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { CustomerRecord } from '../src/customers/customer.types.js';
-import { generateCustomers } from '../src/import/seed.js';
+import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
+import { generateCustomers } from '../src/application/files/seed.js';
 import { runCli } from './helpers/cli.js';
 import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
 

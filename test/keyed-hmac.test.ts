@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { createHmac, randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import twilio from 'twilio';
-import type { FormFields } from '../src/http/form-body.js';
-import { TwilioSignatures } from '../src/http/twilio-signature.js';
-import { seededRandom } from '../src/import/seed.js';
-import { KeyedHmac } from '../src/support/keyed-hmac.js';
+import type { FormFields } from '../src/transports/http/form-body.js';
+import { TwilioSignatures } from '../src/transports/http/twilio-signature.js';
+import { seededRandom } from '../src/application/files/seed.js';
+import { KeyedHmac } from '../src/kernel/keyed-hmac.js';
 
 /** Deterministic whole numbers below n, so that a failure can be replayed. */
 function random(seed: number) {

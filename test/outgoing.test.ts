@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { ConfigError, loadConfig } from '../src/config.js';
-import type { CustomerRecord } from '../src/customers/customer.types.js';
+import { ConfigError, loadConfig } from '../src/platform/config.js';
+import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
 import { loadSenders } from './helpers/settings.js';
 import { type TestService, startService } from './helpers/service.js';
 import { createTestDatabase, seed, storeKinds, type TestDatabase } from './helpers/stores.js';

@@ -7,8 +7,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import metadataJson from 'libphonenumber-js/min/metadata';
 import type { MetadataJson } from 'libphonenumber-js/core';
-import { isPlainNanpNumber, toE164, toE164ByFullParse } from '../src/customers/phone.js';
-import { seededRandom } from '../src/import/seed.js';
+import { isPlainNanpNumber, toE164, toE164ByFullParse } from '../src/kernel/phone.js';
+import { seededRandom } from '../src/application/files/seed.js';
 
 const metadata = metadataJson as MetadataJson;
 const CALLING_CODES = Object.keys(metadata.country_calling_codes);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { readNdjson, type SourceRecord } from '../src/import/readers.js';
+import { readNdjson, type SourceRecord } from '../src/application/files/readers.js';
 
 /** The reader as it was, over node:readline: the reference. */
 async function* readlineNdjson(input: Readable): AsyncGenerator<SourceRecord> {

@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { loadConfig } from '../src/config.js';
-import { ConversationsClient, TwilioApiError } from '../src/twilio/conversations-client.js';
-import { lookupAddresses, mergeCustomerAttributes, pickOwner, roundRobin } from '../src/routing/worker-choice.js';
+import { loadConfig } from '../src/platform/config.js';
+import { ConversationsClient, TwilioApiError } from '../src/platform/twilio/conversations-client.js';
+import { lookupAddresses, mergeCustomerAttributes, pickOwner, roundRobin } from '../src/domains/routing/worker-choice.js';
 import { FakeTwilio } from './helpers/fake-twilio.js';
 
 describe('pickOwner (rendezvous hashing)', () => {

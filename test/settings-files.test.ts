@@ -11,15 +11,15 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { Store } from '../src/db/connect.js';
-import { parseSettings, renderSettings } from '../src/import/documents.js';
-import { ImportRejected } from '../src/import/import.service.js';
-import { exportSettings, importSenders, importTemplates, importWorkers } from '../src/import/settings.service.js';
-import { validateSenders } from '../src/senders/sender.validate.js';
+import type { Store } from '../src/platform/db/connect.js';
+import { parseSettings, renderSettings } from '../src/application/files/documents.js';
+import { ImportRejected } from '../src/application/files/import.service.js';
+import { exportSettings, importSenders, importTemplates, importWorkers } from '../src/application/files/settings.service.js';
+import { validateSenders } from '../src/domains/senders/sender.validate.js';
 import { createTestDatabase, openTestStore, storeKinds, type TestDatabase } from './helpers/stores.js';
 
 const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../src/cli/main.ts', import.meta.url));
+const CLI = fileURLToPath(new URL('../src/transports/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
 
 const SENDERS_YAML = `# Sender addresses

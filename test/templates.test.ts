@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { CustomerRecord } from '../src/customers/customer.types.js';
-import { ImportRejected } from '../src/import/import.service.js';
+import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
+import { ImportRejected } from '../src/application/files/import.service.js';
 import { loadTemplates, loadWorkers } from './helpers/settings.js';
 import { type TestService, startService } from './helpers/service.js';
 import { createTestDatabase, seed, storeKinds, type TestDatabase } from './helpers/stores.js';

@@ -11,7 +11,7 @@ export interface CliResult {
 }
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-export const CLI = ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/cli/main.ts')];
+export const CLI = ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/transports/cli/main.ts')];
 /** An empty working directory, so that a developer's own ./.env or ./data never leaks into a test. */
 const EMPTY_CWD = mkdtempSync(path.join(tmpdir(), 'fis-cli-'));
 

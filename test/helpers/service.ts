@@ -3,10 +3,10 @@
  * Twilio does: form-encoded string bodies signed with X-Twilio-Signature.
  */
 import twilio from 'twilio';
-import { type App, buildApp } from '../../src/app.js';
-import type { Config } from '../../src/config.js';
-import { openStore, type Store } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
+import { type App, buildApp } from '../../src/transports/http/app.js';
+import type { Config } from '../../src/platform/config.js';
+import { openStore, type Store } from '../../src/platform/db/connect.js';
+import { migrateToLatest } from '../../src/platform/db/migrate.js';
 import { after, before } from 'node:test';
 import { AUTH_TOKEN, createTestDatabase, type StoreKind, type TestDatabase, testConfig } from './stores.js';
 

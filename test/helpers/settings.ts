@@ -1,6 +1,6 @@
 /** Loads settings documents (senders, templates, workers) into a test store, as the CLI does. */
-import type { Store } from '../../src/db/connect.js';
-import { importSenders, importTemplates, importWorkers } from '../../src/import/settings.service.js';
+import type { Store } from '../../src/platform/db/connect.js';
+import { importSenders, importTemplates, importWorkers } from '../../src/application/files/settings.service.js';
 
 export const loadSenders = (store: Store, senders: unknown[]) =>
   importSenders(store, { text: JSON.stringify({ senders }), format: 'json' }, { defaultCountry: 'US' });

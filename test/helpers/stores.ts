@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { type Config, loadConfig } from '../../src/config.js';
-import { openStore, type Store } from '../../src/db/connect.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
-import type { CustomerRecord } from '../../src/customers/customer.types.js';
-import { importCustomers } from '../../src/import/import.service.js';
-import { asSourceRecords } from '../../src/import/seed.js';
+import { type Config, loadConfig } from '../../src/platform/config.js';
+import { openStore, type Store } from '../../src/platform/db/connect.js';
+import { migrateToLatest } from '../../src/platform/db/migrate.js';
+import type { CustomerRecord } from '../../src/domains/customers/customer.types.js';
+import { importCustomers } from '../../src/application/files/import.service.js';
+import { asSourceRecords } from '../../src/application/files/seed.js';
 
 export type StoreKind = 'sqlite' | 'postgres';
 

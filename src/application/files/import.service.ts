@@ -1,0 +1,116 @@
+/**
+ * Customer import: streams records, validates each against the DTO, and
+ * writes them in batches inside one transaction. Any bad record rejects the
+ * whole file (every problem reported with its position) and leaves the store
+ * exactly as it was; memory does not grow with the file.
+ *
+ * Two stages (see prepare.ts): reading and validating, then writing. For a
+ * file the first runs in a worker thread, so that the two overlap.
+ */
+import type { Store } from '../../platform/db/connect.js';
+import {
+  countCustomers,
+  customerIdAt,
+  customerWriter,
+  lockForImport,
+  nextImportSeq,
+  pruneCustomersNotIn,
+} from '../../domains/customers/customer-write.repository.js';
+import { type PreparedBatch, prepareBatches, prepareFileInWorker } from './prepare.js';
+import type { FileFormat, SourceRecord } from './readers.js';
+
+export interface ImportOptions {
+  /** Remove customers that are not in the file. */
+  readonly prune: boolean;
+  readonly defaultCountry: string;
+  /** How many problems to keep for the report (all are counted). */
+  readonly maxReportedErrors?: number;
+}
+
+export interface ImportReport {
+  records: number;
+  created: number;
+  updated: number;
+  pruned: number;
+}
+
+export interface RecordProblem {
+  position: string;
+  field?: string;
+  message: string;
+}
+
+export class ImportRejected extends Error {
+  constructor(
+    readonly problems: RecordProblem[],
+    readonly totalProblems: number,
+    readonly records: number,
+  ) {
+    super(`import rejected: ${totalProblems} problem(s) in ${records} record(s); nothing was changed`);
+    this.name = 'ImportRejected';
+  }
+}
+
+const repeatedMessage = (id: string, first: string | undefined) =>
+  `"${id}" appears more than once in the file (also at ${first ?? 'an earlier line'})`;
+
+/** Rolls the transaction back: thrown inside it when the file had problems. */
+class Rollback extends Error {}
+
+const DEFAULT_MAX_REPORTED = 1000;
+
+/** Imports records from any source (generated customers, tests), read and validated on this thread. */
+export function importCustomers(store: Store, source: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportReport> {
+  const maxReportedErrors = options.maxReportedErrors ?? DEFAULT_MAX_REPORTED;
+  return importBatches(store, prepareBatches(source, { defaultCountry: options.defaultCountry, maxReportedErrors }), options);
+}
+
+/** Imports a customer file, read and validated in a worker thread while this one writes. */
+export function importCustomerFile(store: Store, file: string, format: FileFormat, options: ImportOptions): Promise<ImportReport> {
+  const maxReportedErrors = options.maxReportedErrors ?? DEFAULT_MAX_REPORTED;
+  return importBatches(store, prepareFileInWorker(file, format, { defaultCountry: options.defaultCountry, maxReportedErrors }), options);
+}
+
+async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>, options: ImportOptions): Promise<ImportReport> {
+  const maxReported = options.maxReportedErrors ?? DEFAULT_MAX_REPORTED;
+  const problems: RecordProblem[] = [];
+  let totalProblems = 0;
+  const report = (problem: RecordProblem) => {
+    totalProblems++;
+    if (problems.length < maxReported) problems.push(problem);
+  };
+  let records = 0;
+
+  try {
+    return await store.db.transaction().execute(async (trx) => {
+      await lockForImport(trx, store.dialect);
+      const before = await countCustomers(trx);
+      const seq = await nextImportSeq(trx);
+      const writer = customerWriter(trx, store.dialect, seq, { bulk: true });
+
+      for await (const batch of batches) {
+        records += batch.records;
+        // Problems found reading and validating come first, as they were found before the batch was written.
+        for (const problem of batch.problems) report(problem);
+        totalProblems += batch.problemCount - batch.problems.length;
+        // Repeats, in file order: an id written earlier in the file is left as it was.
+        const repeats = await writer.write(batch.rows);
+        for (const [index, first] of [...repeats].sort((a, b) => a[0] - b[0])) {
+          const id = customerIdAt(batch.rows, index);
+          const position = batch.positions[index] as string;
+          report({ position, field: 'customer_id', message: repeatedMessage(id, first === undefined ? undefined : batch.positions[first]) });
+        }
+      }
+      await writer.finish();
+      if (totalProblems > 0) throw new Rollback();
+
+      const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;
+      const after = await countCustomers(trx);
+      const created = after - (before - pruned);
+      return { records, created, updated: records - created, pruned };
+    });
+  } catch (err) {
+    if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);
+    throw err;
+  }
+}

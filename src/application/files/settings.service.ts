@@ -1,0 +1,94 @@
+/**
+ * Loading and exporting the company's settings files: sender addresses,
+ * templates and workers (docs/outgoing-and-templates.md). Like the customer
+ * import, a load is all or nothing: the whole file is validated first, every
+ * problem reported with its line, and the store written in one transaction
+ * only when there is none.
+ */
+import type { Store } from '../../platform/db/connect.js';
+import { listSenders, replaceSenders } from '../../domains/senders/sender.repository.js';
+import { validateSenders } from '../../domains/senders/sender.validate.js';
+import { listCategories, replaceTemplates } from '../../domains/templates/template.repository.js';
+import { validateTemplates } from '../../domains/templates/template.validate.js';
+import { listWorkers, upsertWorkers } from '../../domains/workers/worker.repository.js';
+import { validateWorkers } from '../../domains/workers/worker.validate.js';
+import { type DocumentFormat, type LocatedProblem, parseSettings, readSettings, type ReadResult } from './documents.js';
+import { ImportRejected } from './import.service.js';
+import type { DocProblem } from '../../kernel/problems.js';
+
+export type SettingsKind = 'senders' | 'templates' | 'workers';
+
+/** Where a settings file comes from: a path, or text already read (tests, the admin API). */
+export type SettingsSource = { file: string; format: DocumentFormat } | { text: string; format: DocumentFormat };
+
+async function read(source: SettingsSource): Promise<ReadResult> {
+  return 'file' in source ? readSettings(source.file, source.format) : parseSettings(source.text, source.format);
+}
+
+function reject(problems: LocatedProblem[], records: number): never {
+  throw new ImportRejected(problems, problems.length, records);
+}
+
+/** Parses and validates; throws ImportRejected with every located problem. */
+async function load<T>(
+  source: SettingsSource,
+  /** The document's top-level list, e.g. `senders`: its length is the record count reported. */
+  key: string,
+  validate: (doc: unknown) => { ok: true; value: T } | { ok: false; problems: DocProblem[] },
+): Promise<T> {
+  const parsed = await read(source);
+  if (!parsed.ok) reject(parsed.problems, 0);
+  const result = validate(parsed.value);
+  if (!result.ok) {
+    const list = (parsed.value as Record<string, unknown> | null)?.[key];
+    reject(parsed.locate(result.problems), Array.isArray(list) ? list.length : 0);
+  }
+  return result.value;
+}
+
+/** Replaces every sender address with the file's. */
+export async function importSenders(store: Store, source: SettingsSource, options: { defaultCountry: string }) {
+  const senders = await load(source, 'senders', (doc) => {
+    const r = validateSenders(doc, options);
+    return r.ok ? { ok: true, value: r.senders } : r;
+  });
+  await store.db.transaction().execute((trx) => replaceSenders(trx, store.dialect, senders));
+  return {
+    senders: senders.length,
+    own: senders.filter((s) => s.record.worker !== undefined).length,
+    byCountry: senders.filter((s) => s.record.worker === undefined && (s.record.countries ?? []).length > 0).length,
+    defaults: senders.filter((s) => s.record.worker === undefined && (s.record.countries ?? []).length === 0).length,
+  };
+}
+
+/** Replaces every category and template with the file's. */
+export async function importTemplates(store: Store, source: SettingsSource) {
+  const categories = await load(source, 'categories', (doc) => {
+    const r = validateTemplates(doc);
+    return r.ok ? { ok: true, value: r.categories } : r;
+  });
+  await store.db.transaction().execute((trx) => replaceTemplates(trx, store.dialect, categories));
+  return { categories: categories.length, templates: categories.reduce((n, c) => n + c.templates.length, 0) };
+}
+
+/** Upserts the file's workers by identity; with `prune`, deletes the others. */
+export async function importWorkers(store: Store, source: SettingsSource, options: { prune: boolean }) {
+  const workers = await load(source, 'workers', (doc) => {
+    const r = validateWorkers(doc);
+    return r.ok ? { ok: true, value: r.workers } : r;
+  });
+  const counts = await store.db.transaction().execute((trx) => upsertWorkers(trx, store.dialect, workers, options.prune));
+  return { workers: workers.length, ...counts };
+}
+
+/** The document `import` of the same kind reads back unchanged. */
+export async function exportSettings(store: Store, kind: SettingsKind): Promise<Record<string, unknown[]>> {
+  switch (kind) {
+    case 'senders':
+      return { senders: await listSenders(store.db) };
+    case 'templates':
+      return { categories: await listCategories(store.db) };
+    case 'workers':
+      return { workers: await listWorkers(store.db) };
+  }
+}

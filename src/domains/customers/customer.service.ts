@@ -1,0 +1,119 @@
+/**
+ * The CRM callback's logic: which customers a worker sees, in what order, how
+ * pages continue, and what a search matches. No HTTP here.
+ */
+import type { Store } from '../../platform/db/connect.js';
+import { AppError, customerNotFound } from '../../kernel/errors.js';
+import {
+  type ListRow,
+  type Scope,
+  type SearchTerms,
+  findPosition,
+  findVisibleCustomer,
+  listPage,
+  searchPage,
+} from './customer.repository.js';
+import { customerFromRow } from './customer.row.js';
+import type { Customer, CustomerListItem } from './customer.types.js';
+import { type Cursor, PageTokens } from './page-token.js';
+import { nationalNumberOf, toE164 } from '../../kernel/phone.js';
+import { digitsOf, fold, looksLikePhoneNumber } from '../../kernel/text.js';
+
+export const PAGE_SIZE = { default: 30, min: 1, max: 200 } as const;
+export const MAX_QUERY_LENGTH = 200;
+/** A phone-number query needs at least this many digits to be matched against numbers. */
+export const MIN_PHONE_DIGITS = 3;
+
+export interface ListRequest {
+  worker: string;
+  pageSize: number;
+  anchor?: string | undefined;
+  nextPageToken?: string | undefined;
+  query?: string | undefined;
+}
+
+export interface ListResult {
+  customers: CustomerListItem[];
+  nextPageToken?: string;
+}
+
+export class CustomerService {
+  private readonly tokens: PageTokens;
+
+  constructor(
+    private readonly store: Store,
+    options: { pageTokenSecret: string; visibility: 'owner' | 'all'; defaultCountry: string },
+  ) {
+    this.tokens = new PageTokens(options.pageTokenSecret);
+    this.visibility = options.visibility;
+    this.defaultCountry = options.defaultCountry;
+  }
+
+  private readonly visibility: 'owner' | 'all';
+  private readonly defaultCountry: string;
+
+  private scope(worker: string): Scope {
+    return this.visibility === 'all' ? { kind: 'all' } : { kind: 'worker', worker };
+  }
+
+  async listCustomers(request: ListRequest): Promise<ListResult> {
+    const query = (request.query ?? '').trim();
+    if (query.length > MAX_QUERY_LENGTH) {
+      throw new AppError('BAD_REQUEST', `Query must be at most ${MAX_QUERY_LENGTH} characters`);
+    }
+    const search = query === '' ? undefined : searchTerms(query, this.defaultCountry);
+    const scope = this.scope(request.worker);
+    const tokenScope = { worker: request.worker, query };
+
+    let after: Cursor | undefined;
+    if (request.nextPageToken) {
+      after = this.tokens.read(request.nextPageToken, tokenScope);
+    } else if (request.anchor) {
+      after = await findPosition(this.store, scope, request.anchor, search);
+      // An anchor that is gone or not visible ends the list; restarting at page one would repeat it.
+      if (!after) return { customers: [] };
+    }
+
+    const limit = request.pageSize + 1;
+    const rows = search
+      ? await searchPage(this.store, scope, search, after, limit)
+      : await listPage(this.store, scope, after, limit);
+
+    const page = rows.slice(0, request.pageSize);
+    const result: ListResult = { customers: page.map(toListItem) };
+    const last = page.at(-1);
+    if (rows.length > request.pageSize && last) {
+      const [customerId, , , sortKey, rank] = last;
+      result.nextPageToken = this.tokens.issue({ rank: Number(rank), sortKey, customerId }, tokenScope);
+    }
+    return result;
+  }
+
+  async getCustomer(worker: string, customerId: string): Promise<Customer> {
+    const row = await findVisibleCustomer(this.store, this.scope(worker), customerId);
+    if (!row) throw customerNotFound(customerId);
+    return customerFromRow(row);
+  }
+}
+
+/**
+ * Parses a query. A phone-like query matches stored numbers by its digits; a complete
+ * national number (`020 7183 8750` with DEFAULT_COUNTRY=GB) matches by its national
+ * significant number, so the trunk prefix does not get in the way.
+ */
+export function searchTerms(query: string, defaultCountry: string): SearchTerms {
+  let digits: string | undefined;
+  if (looksLikePhoneNumber(query)) {
+    digits = digitsOf(query);
+    if (!query.startsWith('+') && digits.startsWith('0')) {
+      const e164 = toE164(query, defaultCountry);
+      if (e164 !== undefined) digits = digitsOf(nationalNumberOf(e164));
+    }
+    if (digits.length < MIN_PHONE_DIGITS) digits = undefined;
+  }
+  return { raw: query, folded: fold(query), digits };
+}
+
+function toListItem([customer_id, display_name, avatar]: ListRow): CustomerListItem {
+  return avatar === null ? { customer_id, display_name } : { customer_id, display_name, avatar };
+}

@@ -1,0 +1,51 @@
+/** Reads and writes of `template_categories` and `templates`. */
+import { type Kysely, type Transaction, sql } from 'kysely';
+import type { Database } from '../../platform/db/database.js';
+import type { Dialect } from '../../platform/db/dialect.js';
+import type { CategoryRecord } from './template.types.js';
+
+/** Every category with its templates, in the company's order. */
+export async function listCategories(db: Kysely<Database>): Promise<CategoryRecord[]> {
+  const rows = await db
+    .selectFrom('template_categories as c')
+    .innerJoin('templates as t', 't.category_position', 'c.position')
+    .select(['c.position as category', 'c.display_name', 't.content', 't.whatsapp_approved'])
+    .orderBy('c.position')
+    .orderBy('t.position')
+    .execute();
+  const categories: CategoryRecord[] = [];
+  let current: { position: number; record: CategoryRecord } | undefined;
+  for (const row of rows) {
+    if (current?.position !== row.category) {
+      current = { position: row.category, record: { display_name: row.display_name, templates: [] } };
+      categories.push(current.record);
+    }
+    current.record.templates.push({ content: row.content, whatsAppApproved: Number(row.whatsapp_approved) === 1 });
+  }
+  return categories;
+}
+
+/** Replaces every category and template with `categories`, in their order. */
+export async function replaceTemplates(
+  trx: Transaction<Database>,
+  dialect: Dialect,
+  categories: CategoryRecord[],
+): Promise<void> {
+  if (dialect === 'postgres') await sql`lock table template_categories in share row exclusive mode`.execute(trx);
+  await trx.deleteFrom('templates').execute();
+  await trx.deleteFrom('template_categories').execute();
+  if (categories.length === 0) return;
+  await trx
+    .insertInto('template_categories')
+    .values(categories.map((c, position) => ({ position, display_name: c.display_name })))
+    .execute();
+  const templates = categories.flatMap((c, category) =>
+    c.templates.map((t, position) => ({
+      category_position: category,
+      position,
+      content: t.content,
+      whatsapp_approved: t.whatsAppApproved ? 1 : 0,
+    })),
+  );
+  for (let i = 0; i < templates.length; i += 1000) await trx.insertInto('templates').values(templates.slice(i, i + 1000)).execute();
+}

@@ -1,0 +1,72 @@
+/** Validation of a workers file (`fis workers import`). Pure. */
+import {
+  checkKeys,
+  type DocProblem,
+  identity,
+  isObject,
+  singleLine,
+  topLevelList,
+} from '../../kernel/problems.js';
+
+export interface WorkerRecord {
+  identity: string;
+  display_name?: string;
+  avatar?: string;
+}
+
+export const WORKER_FIELDS = ['identity', 'display_name', 'avatar'] as const;
+export const MAX_WORKERS = 100_000;
+
+export type WorkersResult = { ok: true; workers: WorkerRecord[] } | { ok: false; problems: DocProblem[] };
+
+export function validateWorkers(doc: unknown): WorkersResult {
+  const problems: DocProblem[] = [];
+  const list = topLevelList(doc, 'workers', problems);
+  const workers: WorkerRecord[] = [];
+  const seen = new Map<string, number>();
+  if (list && list.length > MAX_WORKERS) problems.push({ path: ['workers'], message: `at most ${MAX_WORKERS} workers` });
+  else
+    list?.forEach((item, i) => {
+      const path = ['workers', i];
+      if (!isObject(item)) {
+        problems.push({ path, message: 'must be an object {identity, display_name, avatar}' });
+        return;
+      }
+      checkKeys(item, WORKER_FIELDS, path, problems);
+      const id = identity(item.identity, [...path, 'identity'], problems);
+      const record: WorkerRecord | undefined = id === undefined ? undefined : { identity: id };
+      if (id !== undefined) {
+        const first = seen.get(id);
+        if (first !== undefined) problems.push({ path: [...path, 'identity'], message: `"${id}" is also at workers[${first}]` });
+        else seen.set(id, i);
+      }
+      if (item.display_name !== undefined && item.display_name !== null) {
+        const name = singleLine(item.display_name, [...path, 'display_name'], 200, problems);
+        if (record && name !== undefined) record.display_name = name;
+      }
+      if (item.avatar !== undefined && item.avatar !== null) {
+        const avatar = imageUrl(item.avatar, [...path, 'avatar'], problems);
+        if (record && avatar !== undefined) record.avatar = avatar;
+      }
+      if (record) workers.push(record);
+    });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, workers };
+}
+
+function imageUrl(value: unknown, path: Array<string | number>, problems: DocProblem[]): string | undefined {
+  if (typeof value !== 'string') {
+    problems.push({ path, message: 'must be a string URL' });
+    return undefined;
+  }
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '' || value.length > 2048) {
+    problems.push({ path, message: 'must be an absolute http(s) URL of at most 2048 characters' });
+    return undefined;
+  }
+  return value;
+}

@@ -1,0 +1,336 @@
+/**
+ * Configuration: read once from the environment, validated, frozen, then passed
+ * to whatever needs it. Nothing else in the code base reads `process.env`.
+ *
+ * Every variable is documented in `.env.example`; `test/config.test.ts` checks
+ * that the two lists agree.
+ */
+import { createHmac } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { toE164 } from '../kernel/phone.js';
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** One variable: how to read it from its string form, and its default. */
+interface VarSpec<T> {
+  readonly parse: (raw: string) => T;
+  readonly fallback: () => T;
+}
+
+const text = (fallback?: string): VarSpec<string | undefined> => ({
+  parse: (raw) => raw,
+  fallback: () => fallback,
+});
+
+const integer = (fallback: number, min: number, max: number): VarSpec<number> => ({
+  parse: (raw) => {
+    if (!/^\d+$/.test(raw)) throw new Error(`must be a whole number, got "${raw}"`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new Error(`must be from ${min} to ${max}, got ${n}`);
+    return n;
+  },
+  fallback: () => fallback,
+});
+
+const flag = (fallback: boolean): VarSpec<boolean> => ({
+  parse: (raw) => {
+    const v = raw.toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(v)) return true;
+    if (['0', 'false', 'no', 'off', ''].includes(v)) return false;
+    throw new Error(`must be true or false, got "${raw}"`);
+  },
+  fallback: () => fallback,
+});
+
+const oneOf = <T extends string>(values: readonly T[], fallback: T): VarSpec<T> => ({
+  parse: (raw) => {
+    if (!(values as readonly string[]).includes(raw)) {
+      throw new Error(`must be one of ${values.join(', ')}, got "${raw}"`);
+    }
+    return raw as T;
+  },
+  fallback: () => fallback,
+});
+
+const httpUrl = (): VarSpec<string | undefined> => ({
+  parse: (raw) => {
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new Error(`must be an absolute http(s) URL, got "${raw}"`);
+    }
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+      throw new Error(`must be an http(s) URL, got "${raw}"`);
+    }
+    return raw.replace(/\/+$/, '');
+  },
+  fallback: () => undefined,
+});
+
+const country = (fallback: string): VarSpec<string> => ({
+  parse: (raw) => {
+    if (!/^[A-Z]{2}$/.test(raw)) throw new Error(`must be a two-letter ISO country code such as US or GB, got "${raw}"`);
+    return raw;
+  },
+  fallback: () => fallback,
+});
+
+/**
+ * A Twilio sender number in international form (`+14155550100`); for WhatsApp
+ * also `whatsapp:+14155550100`. Returned as sent in `proxy_address`.
+ */
+const senderNumber = (channel: 'sms' | 'whatsapp'): VarSpec<string | undefined> => ({
+  parse: (raw) => {
+    const bare = channel === 'whatsapp' ? raw.trim().replace(/^whatsapp:/i, '') : raw.trim();
+    const e164 = bare.startsWith('+') ? toE164(bare, 'US') : undefined;
+    if (e164 === undefined) {
+      const example = channel === 'whatsapp' ? 'whatsapp:+14155550100 or +14155550100' : '+14155550100';
+      throw new Error(`must be a phone number in international (E.164) form such as ${example}, got "${raw}"`);
+    }
+    return channel === 'whatsapp' ? `whatsapp:${e164}` : e164;
+  },
+  fallback: () => undefined,
+});
+
+/** How many processes serve: a number, or `auto` for one per core this process may use. */
+const processCount = (): VarSpec<number> => ({
+  parse: (raw) => {
+    if (raw === 'auto') return availableParallelism();
+    if (!/^\d+$/.test(raw) || Number(raw) < 1 || Number(raw) > 64) {
+      throw new Error(`must be auto or a whole number from 1 to 64, got "${raw}"`);
+    }
+    return Number(raw);
+  },
+  fallback: () => 1,
+});
+
+/** A comma-separated list of identities; blanks dropped, duplicates kept once, order kept. */
+const identityList = (): VarSpec<readonly string[]> => ({
+  parse: (raw) => {
+    const items = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
+    for (const item of items) {
+      if (item.length > 255 || /[\u0000-\u001f\u007f]/.test(item)) throw new Error(`has an invalid identity "${item.slice(0, 40)}"`);
+    }
+    return items;
+  },
+  fallback: () => [],
+});
+
+/** The variables, their types and defaults. The `Config` type is derived from this table. */
+const SPEC = {
+  PORT: integer(5001, 0, 65535),
+  HOST: text('0.0.0.0'),
+  SERVE_PROCESSES: processCount(),
+  PUBLIC_URL: httpUrl(),
+  DATABASE_URL: text(),
+  DATABASE_SCHEMA: text(),
+  DATABASE_POOL_SIZE: integer(10, 1, 500),
+  DATABASE_TIMEOUT_MS: integer(3000, 100, 60000),
+  MIGRATE_ON_START: flag(false),
+  TWILIO_AUTH_TOKEN: text(),
+  TWILIO_ACCOUNT_SID: text(),
+  TWILIO_API_KEY_SID: text(),
+  TWILIO_API_KEY_SECRET: text(),
+  TWILIO_API_BASE_URL: httpUrl(),
+  TWILIO_API_BUDGET_MS: integer(4000, 200, 4500),
+  TWILIO_API_ATTEMPT_TIMEOUT_MS: integer(1500, 100, 4500),
+  ROUTING_DEFAULT_WORKERS: identityList(),
+  ROUTING_AUTO_CREATE_CUSTOMERS: flag(false),
+  ROUTING_RETRY_AFTER_REPLY_MS: integer(10000, 0, 600000),
+  INSECURE_DEV_MODE: flag(false),
+  PAGE_TOKEN_SECRET: text(),
+  CUSTOMER_VISIBILITY: oneOf(['owner', 'all'] as const, 'owner'),
+  DEFAULT_COUNTRY: country('US'),
+  TWILIO_SMS_NUMBER: senderNumber('sms'),
+  TWILIO_WHATSAPP_NUMBER: senderNumber('whatsapp'),
+  LOG_LEVEL: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+} satisfies Record<string, VarSpec<unknown>>;
+
+export type ConfigVariable = keyof typeof SPEC;
+export const CONFIG_VARIABLES = Object.keys(SPEC) as ConfigVariable[];
+
+type RawConfig = { [K in ConfigVariable]: ReturnType<(typeof SPEC)[K]['fallback']> };
+
+export type StoreUrl =
+  | { readonly kind: 'sqlite'; readonly file: string }
+  | { readonly kind: 'postgres'; readonly url: string; readonly schema: string };
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  /** Processes `fis serve` runs, sharing the port (node:cluster); 1 serves in the CLI's own process. */
+  readonly serveProcesses: number;
+  /** Base URL Twilio calls us at, e.g. `https://fis.example.com`; used to check signatures. */
+  readonly publicUrl: string | undefined;
+  readonly store: StoreUrl;
+  readonly databasePoolSize: number;
+  /** Upper bound on any one database operation; keeps callbacks inside the app's ~7 s budget. */
+  readonly databaseTimeoutMs: number;
+  readonly migrateOnStart: boolean;
+  /** `undefined` only in insecure development mode. */
+  readonly twilioAuthToken: string | undefined;
+  readonly twilioAccountSid: string | undefined;
+  readonly insecureDevMode: boolean;
+  /** Key that signs `next_page_token`s; identical on every instance. */
+  readonly pageTokenSecret: string;
+  /** `owner`: a worker sees the customers assigned to them; `all`: every worker sees everyone. */
+  readonly customerVisibility: 'owner' | 'all';
+  readonly defaultCountry: string;
+  /**
+   * Per-channel default sender (the reference implementation's TWILIO_SMS_NUMBER and
+   * TWILIO_WHATSAPP_NUMBER): used by GetProxyAddress when the store has no default address.
+   */
+  readonly defaultSenders: { readonly sms: string | undefined; readonly whatsapp: string | undefined };
+  /** How the service reaches Twilio's Conversations REST API (routing, participant attributes). */
+  readonly twilioApi: TwilioApiConfig;
+  readonly routing: RoutingConfig;
+  readonly logLevel: RawConfig['LOG_LEVEL'];
+}
+
+export interface TwilioApiConfig {
+  /** Default `https://conversations.twilio.com`; tests and regional edges override it. */
+  readonly baseUrl: string;
+  /** Basic-auth credentials: an API key (sid, secret) or the account (sid, auth token); undefined when not configured. */
+  readonly credentials: { readonly username: string; readonly password: string } | undefined;
+  /** Total time the API calls of one webhook may take, retries included; keeps replies inside Twilio's 5 s. */
+  readonly budgetMs: number;
+  /** Upper bound on one HTTP attempt. */
+  readonly attemptTimeoutMs: number;
+}
+
+export interface RoutingConfig {
+  /** Fallback workers, served round-robin, when neither an owner nor a per-rep number decides. */
+  readonly defaultWorkers: readonly string[];
+  /** Create a customer record, owned by the chosen worker, for an unknown sender. */
+  readonly autoCreateCustomers: boolean;
+  /**
+   * When adding the worker failed within the webhook's budget, try again this
+   * long after the reply (then twice more, doubling); 0 disables. The claim in
+   * the database keeps this safe with several instances and redeliveries.
+   */
+  readonly retryAfterReplyMs: number;
+}
+
+export const DEFAULT_TWILIO_API_BASE_URL = 'https://conversations.twilio.com';
+
+export const DEFAULT_SQLITE_FILE = path.join('data', 'fis.sqlite');
+
+export function parseStoreUrl(raw: string | undefined, schema: string | undefined, cwd: string): StoreUrl {
+  if (raw === undefined || raw === '') {
+    return { kind: 'sqlite', file: path.resolve(cwd, DEFAULT_SQLITE_FILE) };
+  }
+  if (raw.startsWith('sqlite:')) {
+    const file = raw.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (file === '') throw new Error('sqlite: URL needs a file path, e.g. sqlite:./data/fis.sqlite');
+    return { kind: 'sqlite', file: file === ':memory:' ? file : path.resolve(cwd, file) };
+  }
+  if (raw.startsWith('postgres://') || raw.startsWith('postgresql://')) {
+    if (schema !== undefined && !/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new Error(`DATABASE_SCHEMA must be a lower-case SQL identifier, got "${schema}"`);
+    }
+    return { kind: 'postgres', url: raw, schema: schema ?? 'public' };
+  }
+  throw new Error(`must start with sqlite: or postgres://, got "${raw.replace(/:[^:@/]*@/, ':***@')}"`);
+}
+
+/** Reads and validates the configuration; throws a `ConfigError` naming every bad variable. */
+export function loadConfig(
+  env: Env,
+  options: { cwd?: string; requireAuthToken?: boolean } = {},
+): Config {
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const raw = {} as Record<ConfigVariable, unknown>;
+  for (const name of CONFIG_VARIABLES) {
+    const value = env[name];
+    const spec: VarSpec<unknown> = SPEC[name];
+    if (value === undefined || value === '') {
+      raw[name] = spec.fallback();
+      continue;
+    }
+    try {
+      raw[name] = spec.parse(value);
+    } catch (err) {
+      problems.push(`${name} ${(err as Error).message}`);
+    }
+  }
+  const r = raw as RawConfig;
+
+  let store: StoreUrl | undefined;
+  try {
+    store = parseStoreUrl(r.DATABASE_URL, r.DATABASE_SCHEMA, cwd);
+  } catch (err) {
+    problems.push(`DATABASE_URL ${(err as Error).message}`);
+  }
+
+  // Data commands (migrate, import, export, seed) never see a callback and need no token.
+  if ((options.requireAuthToken ?? true) && !r.INSECURE_DEV_MODE && !r.TWILIO_AUTH_TOKEN) {
+    problems.push(
+      'TWILIO_AUTH_TOKEN is required: every callback is checked against the X-Twilio-Signature it computes. ' +
+        'For local experiments only, set INSECURE_DEV_MODE=true to accept unsigned requests.',
+    );
+  }
+  if (r.PAGE_TOKEN_SECRET !== undefined && r.PAGE_TOKEN_SECRET.length < 16) {
+    problems.push('PAGE_TOKEN_SECRET must be at least 16 characters long');
+  }
+  if ((r.TWILIO_API_KEY_SID === undefined) !== (r.TWILIO_API_KEY_SECRET === undefined)) {
+    problems.push('TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET go together: set both or neither');
+  }
+  if (r.TWILIO_API_ATTEMPT_TIMEOUT_MS > r.TWILIO_API_BUDGET_MS) {
+    problems.push('TWILIO_API_ATTEMPT_TIMEOUT_MS must not exceed TWILIO_API_BUDGET_MS');
+  }
+  if (problems.length > 0 || store === undefined) throw new ConfigError(problems);
+
+  // Page tokens must verify on every instance: derive the key from shared configuration, never per process.
+  const pageTokenSecret =
+    r.PAGE_TOKEN_SECRET ??
+    createHmac('sha256', r.TWILIO_AUTH_TOKEN ?? 'insecure-dev-mode').update('fis:page-token:v1').digest('hex');
+
+  return Object.freeze({
+    port: r.PORT,
+    host: r.HOST ?? '0.0.0.0',
+    serveProcesses: r.SERVE_PROCESSES,
+    publicUrl: r.PUBLIC_URL,
+    store,
+    databasePoolSize: r.DATABASE_POOL_SIZE,
+    databaseTimeoutMs: r.DATABASE_TIMEOUT_MS,
+    migrateOnStart: r.MIGRATE_ON_START,
+    twilioAuthToken: r.TWILIO_AUTH_TOKEN,
+    twilioAccountSid: r.TWILIO_ACCOUNT_SID,
+    insecureDevMode: r.INSECURE_DEV_MODE,
+    pageTokenSecret,
+    customerVisibility: r.CUSTOMER_VISIBILITY,
+    defaultCountry: r.DEFAULT_COUNTRY,
+    defaultSenders: Object.freeze({ sms: r.TWILIO_SMS_NUMBER, whatsapp: r.TWILIO_WHATSAPP_NUMBER }),
+    twilioApi: Object.freeze({
+      baseUrl: r.TWILIO_API_BASE_URL ?? DEFAULT_TWILIO_API_BASE_URL,
+      credentials: twilioCredentials(r),
+      budgetMs: r.TWILIO_API_BUDGET_MS,
+      attemptTimeoutMs: r.TWILIO_API_ATTEMPT_TIMEOUT_MS,
+    }),
+    routing: Object.freeze({
+      defaultWorkers: r.ROUTING_DEFAULT_WORKERS,
+      autoCreateCustomers: r.ROUTING_AUTO_CREATE_CUSTOMERS,
+      retryAfterReplyMs: r.ROUTING_RETRY_AFTER_REPLY_MS,
+    }),
+    logLevel: r.LOG_LEVEL,
+  });
+}
+
+/** An API key when one is configured (revocable, preferred), else the account SID and auth token. */
+function twilioCredentials(r: RawConfig): TwilioApiConfig['credentials'] {
+  if (r.TWILIO_API_KEY_SID && r.TWILIO_API_KEY_SECRET) {
+    return { username: r.TWILIO_API_KEY_SID, password: r.TWILIO_API_KEY_SECRET };
+  }
+  if (r.TWILIO_ACCOUNT_SID && r.TWILIO_AUTH_TOKEN) return { username: r.TWILIO_ACCOUNT_SID, password: r.TWILIO_AUTH_TOKEN };
+  return undefined;
+}

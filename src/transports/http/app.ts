@@ -1,0 +1,56 @@
+/**
+ * Builds the HTTP application. It never listens: `server.ts` does, and the
+ * tests and the CLI reuse this builder.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from '../../platform/config.js';
+import type { Store } from '../../platform/db/connect.js';
+import { callbacks } from './callbacks.js';
+import { installErrorHandling } from './error-handler.js';
+import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { loggerOptions, RequestLogController } from '../../platform/logging.js';
+import { createServices, type Services } from '../../application/services.js';
+
+export interface AppOptions {
+  config: Config;
+  store: Store;
+  /** Overrides the configured logger (tests pass `false`). */
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface App {
+  readonly http: FastifyInstance;
+  readonly services: Services;
+}
+
+export async function buildApp({ config, store, logger }: AppOptions): Promise<App> {
+  const http = Fastify({
+    logger: logger ?? loggerOptions(config),
+    logController: new RequestLogController(),
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    // Behind a load balancer: read the original protocol and host from X-Forwarded-*.
+    trustProxy: true,
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const services = createServices(config, store);
+
+  installErrorHandling(http);
+  http.addHook('onClose', async () => services.routing.close());
+  http.addHook('onRequest', (request, reply, done) => {
+    reply.header('x-request-id', request.id);
+    done();
+  });
+
+  healthRoutes(http, store, config.databaseTimeoutMs);
+  metricsRoutes(http, services.metrics);
+  await http.register(callbacks, {
+    services,
+    signature: { authToken: config.insecureDevMode ? undefined : config.twilioAuthToken, publicUrl: config.publicUrl },
+  });
+  return { http, services };
+}

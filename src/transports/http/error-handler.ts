@@ -1,0 +1,65 @@
+/**
+ * The one place errors become responses: `{"error": {"code", "message"}}`.
+ * Catalogue errors keep their status and message; validation and framework
+ * client errors become 4xx; a lost store becomes 503; anything else is a
+ * logged 500 whose details never reach the client.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isStoreUnavailable } from '../../platform/db/errors.js';
+import { AppError, type ErrorCode, ERROR_CODES } from '../../kernel/errors.js';
+
+const FRAMEWORK_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
+  if (err instanceof AppError) {
+    return { status: err.statusCode, body: { error: { code: err.code, message: err.message } }, internal: false };
+  }
+  const fastifyError = err as Partial<FastifyError>;
+  if (fastifyError.validation) {
+    return {
+      status: 400,
+      body: { error: { code: 'BAD_REQUEST', message: fastifyError.message ?? 'Invalid request' } },
+      internal: false,
+    };
+  }
+  const mapped = fastifyError.code ? FRAMEWORK_CODES[fastifyError.code] : undefined;
+  if (mapped) {
+    return { status: ERROR_CODES[mapped], body: { error: { code: mapped, message: fastifyError.message ?? mapped } }, internal: false };
+  }
+  if (isStoreUnavailable(err)) {
+    return {
+      status: 503,
+      body: { error: { code: 'STORE_UNAVAILABLE', message: 'The customer store is not reachable; try again shortly' } },
+      internal: false,
+    };
+  }
+  const status = fastifyError.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    const code: ErrorCode = status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+    return { status, body: { error: { code, message: fastifyError.message ?? code } }, internal: false };
+  }
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error' } }, internal: true };
+}
+
+export function installErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
+    const { status, body, internal } = toErrorResponse(err);
+    if (internal) request.log.error({ err }, 'request failed');
+    else if (status >= 500) request.log.warn({ code: body.error.code, err }, 'request failed: store unavailable');
+    else request.log.info({ code: body.error.code, status }, body.error.message);
+    return reply.status(status).type('application/json; charset=utf-8').send(body);
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply
+      .status(404)
+      .send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } }),
+  );
+}
