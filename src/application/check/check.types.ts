@@ -39,6 +39,15 @@ export const LIMITS = {
   appPageSize: 30,
 } as const;
 
+/** Defaults of the options `fis check` takes (its --help shows them). */
+export const CHECK_DEFAULTS = {
+  paths: DEFAULT_PATHS,
+  timeLimitMs: LIMITS.replyMs,
+  listLimit: 3000,
+  walkLimit: 200,
+  detailsSample: 30,
+} as const;
+
 export interface CheckOptions {
   /** The service's public base URL, as configured in Twilio (what requests are signed for). */
   readonly baseUrl: string;

@@ -18,7 +18,7 @@ import { ImportRejected, importCustomerFile, importCustomers } from '../../appli
 import { FILE_FORMATS, type FileFormat, formatOf } from '../../application/files/readers.js';
 import { asSourceRecords, generateCustomers, workerIdentity } from '../../application/files/seed.js';
 import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../../application/files/documents.js';
-import { DEFAULT_PATHS, exitCodeOf, LIMITS } from '../../application/check/check.types.js';
+import { CHECK_DEFAULTS, exitCodeOf } from '../../application/check/check.types.js';
 import {
   exportSettings,
   importSenders,
@@ -258,13 +258,13 @@ program
   .option('--other-worker <identity>', "a second worker: neither may see the other's customers")
   .option('--json', 'write the report as JSON, for machines')
   .option('--strict', 'warnings fail too (exit 1)')
-  .option('--crm-path <path>', 'path of the CRM callback', DEFAULT_PATHS.crm)
-  .option('--outgoing-path <path>', 'path of the outgoing conversation callback', DEFAULT_PATHS.outgoing)
-  .option('--templates-path <path>', 'path of the templates callback', DEFAULT_PATHS.templates)
-  .option('--time-limit <ms>', "a slower reply breaks the protocol (Frontline's limit, 48005); over half of it warns", positiveInt('--time-limit'), LIMITS.replyMs)
-  .option('--list-limit <n>', 'stop walking a list after this many customers', positiveInt('--list-limit'), 3000)
-  .option('--walk-limit <n>', 'stop the PageSize 1 walk after this many customers (one request each)', positiveInt('--walk-limit'), 200)
-  .option('--details <n>', "how many customers' details to fetch and validate, spread over the list", positiveInt('--details'), 30)
+  .option('--crm-path <path>', 'path of the CRM callback', CHECK_DEFAULTS.paths.crm)
+  .option('--outgoing-path <path>', 'path of the outgoing conversation callback', CHECK_DEFAULTS.paths.outgoing)
+  .option('--templates-path <path>', 'path of the templates callback', CHECK_DEFAULTS.paths.templates)
+  .option('--time-limit <ms>', "a slower reply breaks the protocol (Frontline's limit, 48005); over half of it warns", positiveInt('--time-limit'), CHECK_DEFAULTS.timeLimitMs)
+  .option('--list-limit <n>', 'stop walking a list after this many customers', positiveInt('--list-limit'), CHECK_DEFAULTS.listLimit)
+  .option('--walk-limit <n>', 'stop the PageSize 1 walk after this many customers (one request each)', positiveInt('--walk-limit'), CHECK_DEFAULTS.walkLimit)
+  .option('--details <n>', "how many customers' details to fetch and validate, spread over the list", positiveInt('--details'), CHECK_DEFAULTS.detailsSample)
   .exitOverride((err) => {
     // Usage errors mean the check could not run: exit 2, as for an unreachable service; help stays 0.
     process.exit(err.exitCode === 0 ? 0 : 2);
