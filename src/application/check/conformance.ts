@@ -403,7 +403,7 @@ class Checker {
     this.record(
       'search-matches',
       status,
-      `Query "${query}": ${plural(results.length, 'result')}, ${expected.length} in the list by name${ignoresQuery ? ', Query ignored' : ''}`,
+      `Query "${query}": ${plural(results.length, 'result')}; ${plural(expected.length, 'customer')} of the list ${expected.length === 1 ? 'has' : 'have'} it in the name${ignoresQuery ? '; Query ignored' : ''}`,
       notes,
     );
 
