@@ -192,7 +192,7 @@ class Checker {
       throw new CannotRun(
         `${this.client.url(this.crm)} refused a correctly signed request (${ex.status} ${excerpt(ex.text, 80)}): ` +
           'check --auth-token (the auth token of the Twilio account that owns Frontline) and that BASE_URL is the ' +
-          'public URL the service checks signatures against',
+          'public URL the service checks signatures against (and that it serves --worker at all)',
       );
     }
     if (ex.status === 404 || ex.status === 405) {
@@ -385,7 +385,9 @@ class Checker {
     if (!ignoresQuery) {
       for (const id of byNameOnly.slice(0, 10)) {
         const ex = await this.detailsRequest(worker, id, `details of search result ${id}`);
-        if (!fold(ex.text).includes(fold(query))) unexplained.push(id);
+        // Re-serialised, so that \u-escaped letters compare as letters.
+        const text = ex.json === undefined ? ex.text : JSON.stringify(ex.json);
+        if (!fold(text).includes(fold(query))) unexplained.push(id);
       }
       if (unexplained.length > 0) warnNotes.push(`results that do not contain "${query}" anywhere in their details: ${examples(unexplained)}`);
     }
