@@ -190,6 +190,16 @@ describe('fis check against another implementation', { concurrency: 3 }, () => {
       options: { timeLimitMs: 1500 },
     },
   ];
+  describe('broken, through the command line: a 500 on an unknown customer', () => {
+    const fx = withFake({ flaw: 'unknown-500' });
+    test('the text report names the check, exit 1', async () => {
+      const r = await runCli(['check', fx.fake.url, '--auth-token', AUTH_TOKEN, '--worker', ALICE]);
+      assert.equal(r.code, 1, explain(r));
+      assert.match(r.stdout, /^FAIL {2}details-unknown +500 \(\d+ B, \d+ ms\) for an unknown id: a crash, not a 4xx$/m);
+      assert.match(r.stdout, /^exit 1: one check finds the protocol broken$/m);
+    });
+  });
+
   for (const b of broken) {
     describe(`broken: ${b.flaw}`, () => {
       const fx = withFake({ flaw: b.flaw, paging: b.paging ?? 'token', slowMs: 3000 });
