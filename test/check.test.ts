@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { CHECK_DEFAULTS, type CheckReport, exitCodeOf } from '../src/application/check/check.types.js';
 import { CHECK_IDS, runCheck } from '../src/application/check/conformance.js';
+import { customerFindings, proxyFindings, templatesFindings } from '../src/application/check/dto.js';
 import { generateCustomers, workerIdentity } from '../src/application/files/seed.js';
 import { runCli } from './helpers/cli.js';
 import { type FakeCustomer, type FakeIntegration, type FakeOptions, type Flaw, startFakeIntegration } from './helpers/fake-integration.js';
@@ -218,4 +219,100 @@ describe('fis check against another implementation', { concurrency: 3 }, () => {
     });
   }
 });
+});
+
+describe('fis check: what the app accepts, rule by rule', () => {
+  const levels = (findings: Array<{ level: string; message: string }>) => findings.map((f) => `${f.level}: ${f.message}`);
+
+  test('a valid Customer DTO has no findings', () => {
+    const customer = {
+      customer_id: 'C1',
+      display_name: 'Ana Silva',
+      channels: [
+        { type: 'sms', value: '+14155550100' },
+        { type: 'whatsapp', value: 'whatsapp:+14155550100' },
+        { type: 'chat', value: 'ana@example.com' },
+        { type: 'email', value: 'ana@example.com' },
+      ],
+      links: [{ type: 'CRM', value: 'https://crm.example.com/C1', display_name: 'Open' }, { type: 'Mail', value: 'mailto:ana@example.com', display_name: 'Mail' }],
+      details: { title: 'Notes', content: 'one\ntwo' },
+      avatar: 'https://example.com/a.png',
+    };
+    assert.deepEqual(customerFindings(customer, 'customer'), []);
+  });
+
+  test('each rule that breaks the app fails, naming the field', () => {
+    const bad = customerFindings(
+      {
+        customer_id: 7,
+        display_name: 'X',
+        channels: [
+          { type: 'sms', value: '(415) 555-0100' },
+          { type: 'sms', value: 'whatsapp:+14155550100' },
+          { type: 'whatsapp', value: '+14155550100' },
+          { type: 'chat', value: 'system' },
+          { type: 'chat', value: `US${'a'.repeat(32)}` },
+          { type: 'chat', value: 'x'.repeat(257) },
+        ],
+        links: [{ type: 'CRM', value: '/customers/7', display_name: 'Open' }],
+        details: [{ title: 'a', content: 'b' }],
+        avatar: 'avatar.png',
+      },
+      'customer',
+    );
+    const text = levels(bad).join('\n');
+    for (const expected of [
+      /fail: customer\.customer_id is number, not a string/,
+      /fail: customer\.channels\[0\]\.value "\(415\) 555-0100" is not an E\.164 number \(48025\)/,
+      /fail: customer\.channels\[1\]\.value .* carries the whatsapp: prefix on an sms channel/,
+      /fail: customer\.channels\[2\]\.value .* lacks the whatsapp: prefix/,
+      /fail: customer\.channels\[3\]\.value "system" is a reserved chat identity \(48033\)/,
+      /fail: customer\.channels\[4\]\.value "USa{32}" is a reserved chat identity \(48033\)/,
+      /fail: customer\.channels\[5\]\.value is not a chat identity: 1 to 256 characters/,
+      /fail: customer\.links\[0\]\.value "\/customers\/7" is not an absolute URL/,
+      /fail: customer\.details is an array, not one \{title, content\} object/,
+      /fail: customer\.avatar "avatar\.png" is not an absolute http\(s\) URL/,
+    ]) {
+      assert.match(text, expected);
+    }
+  });
+
+  test('what the app tolerates only warns', () => {
+    const findings = customerFindings(
+      {
+        customer_id: 'C1',
+        display_name: 'Two\nlines',
+        channels: [{ type: 'fax', value: '+14155550100' }, { type: 'sms', value: '+1415555010' }],
+        links: [{ type: 'Site', value: 'http://example.com' }],
+      },
+      'c',
+    );
+    assert.deepEqual(
+      findings.map((f) => f.level),
+      findings.map(() => 'warn'),
+    );
+    assert.equal(findings.length, 5, levels(findings).join('\n'));
+  });
+
+  test('templates: whatsAppApproved spelt and typed as the app reads it', () => {
+    const good = templatesFindings([{ display_name: 'A', templates: [{ content: 'Hi', whatsAppApproved: true }, { content: 'Yo' }] }]);
+    assert.deepEqual(good, { findings: [], categories: 1, templates: 2, approved: 1 });
+    const bad = templatesFindings([
+      { display_name: 'A', templates: [{ content: 'Hi', whatsappApproved: true }, { content: 'Yo {{Name}}', whatsAppApproved: 'true' }] },
+    ]);
+    assert.deepEqual(levels(bad.findings), [
+      'fail: category[0].templates[0] spells the flag "whatsappApproved": the app reads only "whatsAppApproved"',
+      'warn: category[0].templates[1].content has an unrendered placeholder: "{{Name}}"',
+      'fail: category[0].templates[1].whatsAppApproved is string "true", not a boolean',
+    ]);
+    assert.equal(templatesFindings({ objects: [] }).findings[0]?.level, 'fail');
+  });
+
+  test('proxy addresses fit their channel and are not the customer', () => {
+    assert.deepEqual(proxyFindings({ proxy_address: '+15005550006' }, 'sms', '+14155550100'), []);
+    assert.deepEqual(proxyFindings({ proxy_address: 'whatsapp:+15005550006' }, 'whatsapp', 'whatsapp:+14155550100'), []);
+    assert.match(levels(proxyFindings({ proxy_address: '+15005550006' }, 'whatsapp', 'whatsapp:+1415'))[0] ?? '', /lacks the whatsapp: prefix/);
+    assert.match(levels(proxyFindings({ proxy_address: '+14155550100' }, 'sms', '+14155550100'))[0] ?? '', /customer's own address \(48027\)/);
+    assert.match(levels(proxyFindings('+1', 'sms', '+1'))[0] ?? '', /not \{"proxy_address"/);
+  });
 });
