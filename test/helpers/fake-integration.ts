@@ -24,6 +24,7 @@ export type Flaw =
   | 'unsigned-accepted' // no signature check
   | 'details-of-anyone' // details ignore Worker: another worker's customer is shown
   | 'unknown-500' // an unknown customer id crashes the handler
+  | 'dies-on-unknown' // an unknown customer id kills the service (the reference implementation on Node 15+)
   | 'malformed-dto' // details with a numeric customer_id and a national phone number
   | 'huge-reply' // details over 64 KB
   | 'slow-reply'; // details of the first customer take `slowMs`
@@ -105,6 +106,11 @@ export async function startFakeIntegration(options: FakeOptions): Promise<FakeIn
     );
     if (!customer) {
       if (flaw === 'unknown-500') return send(res, 500, 'TypeError: Cannot read properties of undefined');
+      if (flaw === 'dies-on-unknown') {
+        server.close();
+        server.closeAllConnections();
+        return undefined;
+      }
       return send(res, 404, { error: 'no such customer' });
     }
     if (flaw === 'slow-reply' && customer === ownList(customer.worker, undefined)[0]) {

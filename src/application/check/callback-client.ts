@@ -85,6 +85,10 @@ export class CallbackClient {
       headers['x-twilio-signature'] = twilio.getExpectedTwilioSignature(token, url, signed);
     }
     const base = { label: options.label, path, fields, counted: options.counted ?? true };
+    if (this.downSince !== undefined) {
+      // Once nobody answers, the rest of a check's requests are not sent: each would only wait to fail.
+      return { ...base, counted: false, ms: 0, bytes: 0, text: '', failure: 'network', failureMessage: `not sent: the service stopped answering at ${this.downSince}` };
+    }
     const started = performance.now();
     let exchange: Exchange;
     try {

@@ -318,7 +318,8 @@ class Checker {
     const statuses: CheckStatus[] = [];
     const seen = new Set<string>();
     for (const p of probes) {
-      const ex = await this.detailsRequest(p.as, p.id, `details of ${p.owner}'s ${p.id} as ${p.as}`);
+      if (this.client.downSince !== undefined) break;
+      const ex = await this.detailsRequest(p.as, p.id, `details of ${p.id} as ${p.as}`);
       seen.add(ex.status === undefined ? describe(ex) : String(ex.status));
       if (is4xx(ex)) {
         statuses.push('pass');
@@ -339,7 +340,7 @@ class Checker {
       status,
       status === 'pass'
         ? `${plural(probes.length, 'customer')} of one worker asked for as the other: all refused (${[...seen].join(', ')})`
-        : `${plural(statuses.filter((s) => s !== 'pass').length, 'request')} of ${probes.length} for the other worker's customers not refused`,
+        : `${statuses.filter((s) => s !== 'pass').length} of ${plural(statuses.length, 'request')} for the other worker's customers not refused`,
       notes,
     );
   }
@@ -384,6 +385,7 @@ class Checker {
     const unexplained: string[] = [];
     if (!ignoresQuery) {
       for (const id of byNameOnly.slice(0, 10)) {
+        if (this.client.downSince !== undefined) break;
         const ex = await this.detailsRequest(worker, id, `details of search result ${id}`);
         // Re-serialised, so that \u-escaped letters compare as letters.
         const text = ex.json === undefined ? ex.text : JSON.stringify(ex.json);
@@ -444,6 +446,7 @@ class Checker {
     const channels = new Map<string, number>();
     let valid = 0;
     for (const id of ids) {
+      if (this.client.downSince !== undefined) break;
       const ex = await this.detailsRequest(this.options.worker, id, `details of ${id}`);
       if (!is2xx(ex)) {
         tally.add([{ level: 'fail', message: `${describe(ex)} for a customer in the list ${excerpt(ex.text, 60)}` }], id);
@@ -536,7 +539,7 @@ class Checker {
     const notes: string[] = [];
     for (const type of ['sms', 'whatsapp']) {
       const customer = this.customerWith(type);
-      if (!customer) continue;
+      if (!customer || this.client.downSince !== undefined) continue;
       const ex = await this.client.post(
         this.options.paths.outgoing,
         { Location: 'GetProxyAddress', Worker: this.options.worker, CustomerId: customer.id, ChannelType: type, ChannelValue: customer.value },
@@ -601,6 +604,7 @@ class Checker {
       const seen: string[] = [];
       const notes: string[] = [];
       for (const r of requests) {
+        if (this.client.downSince !== undefined) break;
         const fields = kind.signing === 'tampered' ? { ...r.fields, Worker: intruder } : r.fields;
         const ex = await this.client.post(r.path, fields, {
           label: `${r.fields.Location} ${kind.what}`,
@@ -662,6 +666,7 @@ class Checker {
       const notes: string[] = [];
       const seen: string[] = [];
       for (const size of ['0', '-1', 'abc', '100000']) {
+        if (this.client.downSince !== undefined) break;
         const ex = await this.client.post(
           this.crm,
           { Location: 'GetCustomersList', Worker: worker, PageSize: size },
@@ -684,6 +689,7 @@ class Checker {
       const notes: string[] = [];
       const seen: string[] = [];
       for (const path of [paths.crm, paths.outgoing, paths.templates]) {
+        if (this.client.downSince !== undefined) break;
         const ex = await this.client.post(
           path,
           { Location: 'GetSomethingElse', Worker: worker, CustomerId: this.appWalk.ids[0] ?? 'x' },
