@@ -301,8 +301,8 @@ const SETTINGS: Record<SettingsKind, { what: string; load: string }> = {
     load: 'Replace every template category with those in FILE ({"categories": [{display_name, templates: [{content, whatsAppApproved}]}]}).',
   },
   workers: {
-    what: 'workers (reps): display name and avatar',
-    load: 'Insert or update the workers in FILE by identity ({"workers": [{identity, display_name?, avatar?}]}).',
+    what: 'workers (reps): display name, avatar, state and availability',
+    load: 'Insert or update the workers in FILE by identity ({"workers": [{identity, display_name?, avatar?, state?, available?}]}).',
   },
 };
 
