@@ -158,7 +158,7 @@ describe('configuration', () => {
     assert.equal(config.twilioApi.baseUrl, 'https://conversations.twilio.com');
     assert.equal(config.twilioApi.budgetMs, 4000);
     assert.deepEqual(config.twilioApi.credentials, { username: 'ACabc', password: base.TWILIO_AUTH_TOKEN });
-    assert.deepEqual(config.routing, { defaultWorkers: [], autoCreateCustomers: false, retryAfterReplyMs: 10000 });
+    assert.deepEqual(config.routing, { defaultWorkers: [], autoCreateCustomers: false, retryAfterReplyMs: 10000, skipUnavailable: false });
   });
 
   test('an API key wins over the auth token; the team list is trimmed and de-duplicated', () => {
@@ -173,7 +173,7 @@ describe('configuration', () => {
     });
     assert.deepEqual(config.twilioApi.credentials, { username: 'SKkey', password: 'shh' });
     assert.equal(config.twilioApi.baseUrl, 'https://conversations.dublin.ie1.twilio.com');
-    assert.deepEqual(config.routing, { defaultWorkers: ['a@x', 'b@x'], autoCreateCustomers: true, retryAfterReplyMs: 10000 });
+    assert.deepEqual(config.routing, { defaultWorkers: ['a@x', 'b@x'], autoCreateCustomers: true, retryAfterReplyMs: 10000, skipUnavailable: false });
   });
 
   test('half an API key, a budget past Twilio\'s limit, or an attempt longer than the budget are refused at boot', () => {
