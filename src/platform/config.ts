@@ -304,6 +304,9 @@ export function loadConfig(
   if (r.TWILIO_API_ATTEMPT_TIMEOUT_MS > r.TWILIO_API_BUDGET_MS) {
     problems.push('TWILIO_API_ATTEMPT_TIMEOUT_MS must not exceed TWILIO_API_BUDGET_MS');
   }
+  if (r.FRONTLINE_USER_SYNC && twilioCredentials(r) === undefined) {
+    problems.push('FRONTLINE_USER_SYNC=true needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or an API key) to reach the Frontline API');
+  }
   if (problems.length > 0 || store === undefined) throw new ConfigError(problems);
 
   // Page tokens must verify on every instance: derive the key from shared configuration, never per process.
