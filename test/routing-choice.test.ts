@@ -184,4 +184,23 @@ describe('configuration', () => {
       /must not exceed/,
     );
   });
+
+  test('Frontline users: the cloud API with the Twilio credentials, no sync on change, 10 s per rep; sync on change needs credentials', () => {
+    const config = loadConfig({ ...base, TWILIO_ACCOUNT_SID: 'ACabc', ROUTING_SKIP_UNAVAILABLE: 'true' });
+    assert.equal(config.routing.skipUnavailable, true);
+    assert.deepEqual(config.frontlineUsers, {
+      api: {
+        baseUrl: 'https://frontline-api.twilio.com',
+        credentials: { username: 'ACabc', password: base.TWILIO_AUTH_TOKEN },
+        budgetMs: 10000,
+        attemptTimeoutMs: 1500,
+      },
+      syncOnChange: false,
+    });
+    const local = loadConfig({ ...base, TWILIO_ACCOUNT_SID: 'ACabc', TWILIO_FRONTLINE_API_BASE_URL: 'http://127.0.0.1:9/', FRONTLINE_USER_SYNC: 'true' });
+    assert.equal(local.frontlineUsers.api.baseUrl, 'http://127.0.0.1:9');
+    assert.equal(local.frontlineUsers.syncOnChange, true);
+    assert.throws(() => loadConfig({ ...base, FRONTLINE_USER_SYNC: 'true' }), /FRONTLINE_USER_SYNC=true needs TWILIO_ACCOUNT_SID/);
+    assert.throws(() => loadConfig({ ...base, FRONTLINE_USER_SYNC_BUDGET_MS: '100' }), /FRONTLINE_USER_SYNC_BUDGET_MS must be from 500/);
+  });
 });
