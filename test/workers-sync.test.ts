@@ -12,6 +12,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Store } from '../src/platform/db/connect.js';
 import { findWorkers } from '../src/domains/workers/worker.repository.js';
 import { runCli } from './helpers/cli.js';
+import { startService } from './helpers/service.js';
 import { FAKE_ACCOUNT_SID } from './helpers/fake-twilio.js';
 import { FakeFrontline } from './helpers/fake-frontline.js';
 import { loadWorkers } from './helpers/settings.js';
@@ -231,6 +232,48 @@ for (const kind of storeKinds()) {
       assert.equal(off.code, 0, off.stderr);
       assert.equal(fake.calls.length, 0);
       assert.doesNotMatch(off.stderr, /frontline user sync/);
+    });
+
+    test('syncWorkers(identities), as the admin API calls it after a change: only those reps, never throws, counted in /metrics', async () => {
+      signInAll();
+      const service = await startService(db, {
+        TWILIO_ACCOUNT_SID: FAKE_ACCOUNT_SID,
+        TWILIO_FRONTLINE_API_BASE_URL: fake.url,
+        FRONTLINE_USER_SYNC: 'true',
+        FRONTLINE_USER_SYNC_BUDGET_MS: '600',
+      });
+      try {
+        const sync = service.app.services.workerSync;
+        const report = await sync.syncWorkers([ALICE, CAROL, 'deleted@example.com']);
+        assert.deepEqual(
+          report?.results.map((r) => [r.identity, r.outcome]),
+          [
+            [ALICE, 'updated'],
+            [CAROL, 'not_signed_in'],
+            ['deleted@example.com', 'unknown'],
+          ],
+        );
+        assert.deepEqual(fake.calls.filter((c) => c.method === 'GET').map((c) => c.target).sort(), [ALICE, CAROL]);
+        fake.always({ status: 500 });
+        const down = await sync.syncWorkers([BOB]);
+        assert.equal(down?.ok, false);
+        assert.deepEqual(down?.results.map((r) => r.outcome), ['failed']);
+        const metrics = (await service.get('/metrics')).text;
+        assert.match(metrics, /^fis_frontline_user_sync_total\{outcome="updated"\} 1$/m);
+        assert.match(metrics, /^fis_frontline_user_sync_total\{outcome="not_signed_in"\} 1$/m);
+        assert.match(metrics, /^fis_frontline_user_sync_total\{outcome="failed"\} 1$/m);
+      } finally {
+        await service.close();
+      }
+      // FRONTLINE_USER_SYNC off: syncWorkers does nothing.
+      fake.reset();
+      const off = await startService(db, { TWILIO_ACCOUNT_SID: FAKE_ACCOUNT_SID, TWILIO_FRONTLINE_API_BASE_URL: fake.url });
+      try {
+        assert.equal(await off.app.services.workerSync.syncWorkers([ALICE]), undefined);
+        assert.equal(fake.calls.length, 0);
+      } finally {
+        await off.close();
+      }
     });
   });
 }
