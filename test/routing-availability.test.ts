@@ -168,12 +168,42 @@ for (const kind of storeKinds()) {
       assert.equal(await counter(strict, 'unavailable', 'owner'), before + 1 + passedForTwo);
     });
 
-    test('a default team member who cannot take it gives the turn to the next; nobody able: unrouted, with the reasons', async () => {
+    test('a default team of three with one deactivated: the other two share the conversations evenly', async () => {
+      const trio = ['trio.a@example.com', 'trio.b@example.com', 'trio.c@example.com'];
+      const service = await startService(db, {
+        TWILIO_ACCOUNT_SID: FAKE_ACCOUNT_SID,
+        TWILIO_API_BASE_URL: fake.url,
+        ROUTING_RETRY_AFTER_REPLY_MS: '0',
+        ROUTING_DEFAULT_WORKERS: trio.join(','),
+      });
+      try {
+        await loadWorkers(service.store, [{ identity: trio[1] as string, state: 'deactivated' }]);
+        const counts = new Map<string, number>();
+        for (let i = 0; i < 20; i++) {
+          const address = `+155566600${String(i).padStart(2, "0")}`;
+          const res = await service.post('/callbacks/routing', params(inbound(address), address));
+          assert.equal(res.json.via, 'default_team');
+          counts.set(res.json.worker, (counts.get(res.json.worker) ?? 0) + 1);
+        }
+        assert.deepEqual(Object.fromEntries(counts), { [trio[0] as string]: 10, [trio[2] as string]: 10 });
+      } finally {
+        await service.close();
+      }
+    });
+
+    test('the default team turns round the reps who can take it; nobody able: unrouted, with the reasons', async () => {
       await loadWorkers(lenient.store, [{ identity: TEAM[0] as string, state: 'deactivated' }, { identity: TEAM[1] as string }]);
+      let passed = 0;
       for (let i = 0; i < 4; i++) {
         const res = await lenient.post('/callbacks/routing', params(inbound(`+1555888000${i}`), `+1555888000${i}`));
         assert.equal(res.json.worker, TEAM[1]);
+        if (res.json.passed_over) {
+          assert.deepEqual(res.json.passed_over, [{ worker: TEAM[0], reason: 'deactivated', rule: 'default_team' }]);
+          passed++;
+        }
       }
+      // Four turns in a row: two of them were the deactivated rep's.
+      assert.equal(passed, 2);
       await loadWorkers(lenient.store, [{ identity: TEAM[1] as string, available: false }]);
       // Lenient: the unavailable one still takes it.
       assert.equal((await lenient.post('/callbacks/routing', params(inbound('+15558880010'), '+15558880010'))).json.worker, TEAM[1]);

@@ -26,7 +26,7 @@ import {
   setClaimWorker,
 } from './routing.repository.js';
 import { findWorkers } from '../workers/worker.repository.js';
-import { e164Of, lookupAddresses, mergeCustomerAttributes, rankOwners } from './worker-choice.js';
+import { e164Of, lookupAddresses, mergeCustomerAttributes, rankOwners, roundRobin } from './worker-choice.js';
 
 /** The logging the service needs (pino's shape), so it does not depend on Fastify. */
 export interface Log {
@@ -253,11 +253,19 @@ export class RoutingService {
     }
     const team = this.options.defaultWorkers;
     if (team.length > 0) {
-      // One slot per conversation: a team of one needs no shared cursor. A rep passed over gives the
-      // turn to the next in the list, without moving the cursor again.
-      const start = team.length === 1 ? 0 : (await advanceCursor(this.db, DEFAULT_TEAM_CURSOR)) - 1;
-      const turn = Array.from({ length: team.length }, (_, k) => team[(start + k) % team.length] as string);
-      const worker = await firstAble(turn, 'default_team');
+      // One slot per conversation: a team of one needs no shared cursor. The turn goes round the reps
+      // who can take a conversation, so they share the work evenly; the rep whose turn it would have
+      // been in the whole team is the one reported as passed over (every one when nobody is left).
+      const n = team.length === 1 ? 1 : await advanceCursor(this.db, DEFAULT_TEAM_CURSOR);
+      const blocked = await this.passOverReasons(team);
+      const able = team.filter((w) => !blocked.has(w));
+      const due = roundRobin(team, n) as string;
+      const rotation = Array.from({ length: team.length }, (_, k) => team[(n - 1 + k) % team.length] as string);
+      for (const w of able.length === 0 ? rotation : [due]) {
+        const reason = blocked.get(w);
+        if (reason !== undefined) passedOver.push({ worker: w, reason, rule: 'default_team' });
+      }
+      const worker = roundRobin(able, n);
       if (worker) return { choice: { worker, via: 'default_team' }, passedOver };
     }
     return { choice: undefined, passedOver };
