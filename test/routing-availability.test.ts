@@ -180,7 +180,7 @@ for (const kind of storeKinds()) {
         await loadWorkers(service.store, [{ identity: trio[1] as string, state: 'deactivated' }]);
         const counts = new Map<string, number>();
         for (let i = 0; i < 20; i++) {
-          const address = `+155566600${String(i).padStart(2, "0")}`;
+          const address = `+155566600${String(i).padStart(2, '0')}`;
           const res = await service.post('/callbacks/routing', params(inbound(address), address));
           assert.equal(res.json.via, 'default_team');
           counts.set(res.json.worker, (counts.get(res.json.worker) ?? 0) + 1);
