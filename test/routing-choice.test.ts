@@ -158,7 +158,7 @@ describe('configuration', () => {
     assert.equal(config.twilioApi.baseUrl, 'https://conversations.twilio.com');
     assert.equal(config.twilioApi.budgetMs, 4000);
     assert.deepEqual(config.twilioApi.credentials, { username: 'ACabc', password: base.TWILIO_AUTH_TOKEN });
-    assert.deepEqual(config.routing, { defaultWorkers: [], autoCreateCustomers: false, retryAfterReplyMs: 10000 });
+    assert.deepEqual(config.routing, { defaultWorkers: [], autoCreateCustomers: false, retryAfterReplyMs: 10000, skipUnavailable: false });
   });
 
   test('an API key wins over the auth token; the team list is trimmed and de-duplicated', () => {
@@ -173,7 +173,7 @@ describe('configuration', () => {
     });
     assert.deepEqual(config.twilioApi.credentials, { username: 'SKkey', password: 'shh' });
     assert.equal(config.twilioApi.baseUrl, 'https://conversations.dublin.ie1.twilio.com');
-    assert.deepEqual(config.routing, { defaultWorkers: ['a@x', 'b@x'], autoCreateCustomers: true, retryAfterReplyMs: 10000 });
+    assert.deepEqual(config.routing, { defaultWorkers: ['a@x', 'b@x'], autoCreateCustomers: true, retryAfterReplyMs: 10000, skipUnavailable: false });
   });
 
   test('half an API key, a budget past Twilio\'s limit, or an attempt longer than the budget are refused at boot', () => {
@@ -183,5 +183,24 @@ describe('configuration', () => {
       () => loadConfig({ ...base, TWILIO_API_BUDGET_MS: '1000', TWILIO_API_ATTEMPT_TIMEOUT_MS: '2000' }),
       /must not exceed/,
     );
+  });
+
+  test('Frontline users: the cloud API with the Twilio credentials, no sync on change, 10 s per rep; sync on change needs credentials', () => {
+    const config = loadConfig({ ...base, TWILIO_ACCOUNT_SID: 'ACabc', ROUTING_SKIP_UNAVAILABLE: 'true' });
+    assert.equal(config.routing.skipUnavailable, true);
+    assert.deepEqual(config.frontlineUsers, {
+      api: {
+        baseUrl: 'https://frontline-api.twilio.com',
+        credentials: { username: 'ACabc', password: base.TWILIO_AUTH_TOKEN },
+        budgetMs: 10000,
+        attemptTimeoutMs: 1500,
+      },
+      syncOnChange: false,
+    });
+    const local = loadConfig({ ...base, TWILIO_ACCOUNT_SID: 'ACabc', TWILIO_FRONTLINE_API_BASE_URL: 'http://127.0.0.1:9/', FRONTLINE_USER_SYNC: 'true' });
+    assert.equal(local.frontlineUsers.api.baseUrl, 'http://127.0.0.1:9');
+    assert.equal(local.frontlineUsers.syncOnChange, true);
+    assert.throws(() => loadConfig({ ...base, FRONTLINE_USER_SYNC: 'true' }), /FRONTLINE_USER_SYNC=true needs TWILIO_ACCOUNT_SID/);
+    assert.throws(() => loadConfig({ ...base, FRONTLINE_USER_SYNC_BUDGET_MS: '100' }), /FRONTLINE_USER_SYNC_BUDGET_MS must be from 500/);
   });
 });

@@ -16,6 +16,7 @@ import { parseSettings, renderSettings } from '../src/application/files/document
 import { ImportRejected } from '../src/application/files/import.service.js';
 import { exportSettings, importSenders, importTemplates, importWorkers } from '../src/application/files/settings.service.js';
 import { validateSenders } from '../src/domains/senders/sender.validate.js';
+import { findWorkers } from '../src/domains/workers/worker.repository.js';
 import { createTestDatabase, openTestStore, storeKinds, type TestDatabase } from './helpers/stores.js';
 
 const run = promisify(execFile);
@@ -69,6 +70,7 @@ const WORKERS_JSON = JSON.stringify({
   workers: [
     { identity: 'alice@example.com', display_name: 'Alice Johnson', avatar: 'https://avatars.example.com/a.png' },
     { identity: 'bob@example.com' },
+    { identity: 'carl@example.com', display_name: 'Carl Jones', state: 'deactivated', available: false },
   ],
 });
 
@@ -213,10 +215,11 @@ for (const kind of storeKinds()) {
     test('workers: upserted by identity; --prune deletes the others; bad files change nothing', async () => {
       await importWorkers(store, { text: JSON.stringify({ workers: [] }), format: 'json' }, { prune: true });
       assert.deepEqual(await importWorkers(store, { text: WORKERS_JSON, format: 'json' }, { prune: false }), {
-        workers: 2,
-        created: 2,
+        workers: 3,
+        created: 3,
         updated: 0,
         pruned: 0,
+        changed: ['alice@example.com', 'bob@example.com', 'carl@example.com'],
       });
       const update = { workers: [{ identity: 'alice@example.com', display_name: 'Alice Smith' }, { identity: 'carol@example.com' }] };
       assert.deepEqual(await importWorkers(store, { text: JSON.stringify(update), format: 'json' }, { prune: false }), {
@@ -224,12 +227,14 @@ for (const kind of storeKinds()) {
         created: 1,
         updated: 1,
         pruned: 0,
+        changed: ['alice@example.com', 'carol@example.com'],
       });
       assert.deepEqual(await importWorkers(store, { text: JSON.stringify(update), format: 'json' }, { prune: true }), {
         workers: 2,
         created: 0,
         updated: 2,
-        pruned: 1,
+        pruned: 2,
+        changed: [],
       });
       const before = await exportSettings(store, 'workers');
       assert.deepEqual(before, {
@@ -247,6 +252,46 @@ for (const kind of storeKinds()) {
           return true;
         },
       );
+      assert.deepEqual(await exportSettings(store, 'workers'), before);
+    });
+
+    test('workers: state and available are stored, exported only when not the default, and validated', async () => {
+      await importWorkers(store, { text: WORKERS_JSON, format: 'json' }, { prune: true });
+      assert.deepEqual(await findWorkers(store.db, ['alice@example.com', 'carl@example.com', 'nobody@example.com']), [
+        { identity: 'alice@example.com', display_name: 'Alice Johnson', avatar: 'https://avatars.example.com/a.png', state: 'active', available: true },
+        { identity: 'carl@example.com', display_name: 'Carl Jones', avatar: null, state: 'deactivated', available: false },
+      ]);
+      assert.deepEqual((await exportSettings(store, 'workers')).workers?.[2], {
+        identity: 'carl@example.com',
+        display_name: 'Carl Jones',
+        state: 'deactivated',
+        available: false,
+      });
+      // Only the availability changes: that rep alone is reported as changed. A line without them means active and available.
+      const yaml = 'workers:\n  - identity: alice@example.com\n    display_name: Alice Johnson\n    avatar: https://avatars.example.com/a.png\n    available: false\n  - identity: bob@example.com\n  - identity: carl@example.com\n    display_name: Carl Jones\n';
+      const r = await importWorkers(store, { text: yaml, format: 'yaml' }, { prune: false });
+      assert.deepEqual(r.changed, ['alice@example.com', 'carl@example.com']);
+      assert.deepEqual(
+        (await findWorkers(store.db, ['alice@example.com', 'carl@example.com'])).map((w) => [w.identity, w.state, w.available]),
+        [
+          ['alice@example.com', 'active', false],
+          ['carl@example.com', 'active', true],
+        ],
+      );
+      const before = await exportSettings(store, 'workers');
+      const bad = 'workers:\n  - identity: dave@example.com\n    state: inactive\n    available: "no"\n  - identity: erin@example.com\n    available: yes\n';
+      await assert.rejects(importWorkers(store, { text: bad, format: 'yaml' }, { prune: false }), (err: unknown) => {
+        assert.ok(err instanceof ImportRejected);
+        assert.deepEqual(
+          err.problems.map((p) => [p.position, p.field, p.message]),
+          [
+            ['line 3', 'workers[0].state', 'must be one of active, deactivated'],
+            ['line 4', 'workers[0].available', 'must be true or false'],
+            ['line 6', 'workers[1].available', 'must be true or false'],
+          ],
+        );
+        return true;
+      });
       assert.deepEqual(await exportSettings(store, 'workers'), before);
     });
   });
@@ -285,7 +330,7 @@ for (const kind of storeKinds()) {
       assert.match(templates.stderr, /loaded 3 template\(s\) in 2 categories/);
       const workers = await fis('workers', 'import', 'workers.json');
       assert.equal(workers.code, 0, workers.stderr);
-      assert.match(workers.stderr, /loaded 2 worker\(s\): 2 created, 0 updated, 0 pruned/);
+      assert.match(workers.stderr, /loaded 3 worker\(s\): 3 created, 0 updated, 0 pruned/);
     });
 
     test('a bad file: non-zero exit, every problem with its line, nothing changed', async () => {

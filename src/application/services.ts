@@ -7,6 +7,7 @@ import { RoutingService } from '../domains/routing/routing.service.js';
 import { SenderService } from '../domains/senders/sender.service.js';
 import { TemplateService } from '../domains/templates/template.service.js';
 import { ConversationsClient } from '../platform/twilio/conversations-client.js';
+import { createWorkerSync, type WorkerSync } from './workers-sync.js';
 
 export interface Services {
   readonly customers: CustomerService;
@@ -14,6 +15,8 @@ export interface Services {
   readonly templates: TemplateService;
   readonly routing: RoutingService;
   readonly metrics: Metrics;
+  /** Frontline's User resource kept in step with the reps: `workerSync.syncWorkers(identities)` after a change. */
+  readonly workerSync: WorkerSync;
 }
 
 export function createServices(config: Config, store: Store): Services {
@@ -34,6 +37,7 @@ export function createServices(config: Config, store: Store): Services {
     }),
     templates: new TemplateService(store.db, customers),
     metrics,
+    workerSync: createWorkerSync(config, store, metrics),
     routing: new RoutingService(store.db, twilioApi, metrics, {
       ...config.routing,
       defaultCountry: config.defaultCountry,
@@ -42,3 +46,4 @@ export function createServices(config: Config, store: Store): Services {
     }),
   };
 }
+

@@ -146,6 +146,10 @@ const SPEC = {
   ROUTING_DEFAULT_WORKERS: identityList(),
   ROUTING_AUTO_CREATE_CUSTOMERS: flag(false),
   ROUTING_RETRY_AFTER_REPLY_MS: integer(10000, 0, 600000),
+  ROUTING_SKIP_UNAVAILABLE: flag(false),
+  TWILIO_FRONTLINE_API_BASE_URL: httpUrl(),
+  FRONTLINE_USER_SYNC: flag(false),
+  FRONTLINE_USER_SYNC_BUDGET_MS: integer(10000, 500, 120000),
   INSECURE_DEV_MODE: flag(false),
   PAGE_TOKEN_SECRET: text(),
   CUSTOMER_VISIBILITY: oneOf(['owner', 'all'] as const, 'owner'),
@@ -193,6 +197,8 @@ export interface Config {
   /** How the service reaches Twilio's Conversations REST API (routing, participant attributes). */
   readonly twilioApi: TwilioApiConfig;
   readonly routing: RoutingConfig;
+  /** Frontline's User resource kept in step with the workers in the store (docs/workers.md). */
+  readonly frontlineUsers: FrontlineUsersConfig;
   readonly logLevel: RawConfig['LOG_LEVEL'];
 }
 
@@ -218,9 +224,19 @@ export interface RoutingConfig {
    * the database keeps this safe with several instances and redeliveries.
    */
   readonly retryAfterReplyMs: number;
+  /** Pass over reps whose `available` is false (deactivated reps are always passed over). */
+  readonly skipUnavailable: boolean;
+}
+
+export interface FrontlineUsersConfig {
+  /** The Frontline API (default `https://frontline-api.twilio.com`), with the Conversations API's credentials and attempt timeout. */
+  readonly api: TwilioApiConfig;
+  /** Sync a rep to Frontline after every change of them (FRONTLINE_USER_SYNC). */
+  readonly syncOnChange: boolean;
 }
 
 export const DEFAULT_TWILIO_API_BASE_URL = 'https://conversations.twilio.com';
+export const DEFAULT_FRONTLINE_API_BASE_URL = 'https://frontline-api.twilio.com';
 
 export const DEFAULT_SQLITE_FILE = path.join('data', 'fis.sqlite');
 
@@ -288,6 +304,9 @@ export function loadConfig(
   if (r.TWILIO_API_ATTEMPT_TIMEOUT_MS > r.TWILIO_API_BUDGET_MS) {
     problems.push('TWILIO_API_ATTEMPT_TIMEOUT_MS must not exceed TWILIO_API_BUDGET_MS');
   }
+  if (r.FRONTLINE_USER_SYNC && twilioCredentials(r) === undefined) {
+    problems.push('FRONTLINE_USER_SYNC=true needs TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or an API key) to reach the Frontline API');
+  }
   if (problems.length > 0 || store === undefined) throw new ConfigError(problems);
 
   // Page tokens must verify on every instance: derive the key from shared configuration, never per process.
@@ -321,6 +340,17 @@ export function loadConfig(
       defaultWorkers: r.ROUTING_DEFAULT_WORKERS,
       autoCreateCustomers: r.ROUTING_AUTO_CREATE_CUSTOMERS,
       retryAfterReplyMs: r.ROUTING_RETRY_AFTER_REPLY_MS,
+      skipUnavailable: r.ROUTING_SKIP_UNAVAILABLE,
+    }),
+    frontlineUsers: Object.freeze({
+      api: Object.freeze({
+        baseUrl: r.TWILIO_FRONTLINE_API_BASE_URL ?? DEFAULT_FRONTLINE_API_BASE_URL,
+        credentials: twilioCredentials(r),
+        // Not inside a webhook: one rep's read, write and retries share this budget.
+        budgetMs: r.FRONTLINE_USER_SYNC_BUDGET_MS,
+        attemptTimeoutMs: r.TWILIO_API_ATTEMPT_TIMEOUT_MS,
+      }),
+      syncOnChange: r.FRONTLINE_USER_SYNC,
     }),
     logLevel: r.LOG_LEVEL,
   });

@@ -71,6 +71,8 @@ export const METRIC = {
   routing: 'fis_routing_total',
   twilioApi: 'fis_twilio_api_attempts_total',
   participantTagging: 'fis_participant_tagging_total',
+  routingPassedOver: 'fis_routing_passed_over_total',
+  frontlineUserSync: 'fis_frontline_user_sync_total',
 } as const;
 
 export function createMetrics(): Metrics {
@@ -84,6 +86,14 @@ export function createMetrics(): Metrics {
   metrics.define(
     METRIC.participantTagging,
     'onParticipantAdded handling by outcome (updated, unchanged, unknown_customer, skipped, failed).',
+  );
+  metrics.define(
+    METRIC.routingPassedOver,
+    'Reps passed over by inbound routing, by reason (deactivated, unavailable) and by the rule that named them (owner, sender_address, default_team).',
+  );
+  metrics.define(
+    METRIC.frontlineUserSync,
+    'Reps synced to Frontline\'s User resource, by outcome (updated, unchanged, not_signed_in, unknown, failed).',
   );
   return metrics;
 }

@@ -71,14 +71,24 @@ export async function importTemplates(store: Store, source: SettingsSource) {
   return { categories: categories.length, templates: categories.reduce((n, c) => n + c.templates.length, 0) };
 }
 
-/** Upserts the file's workers by identity; with `prune`, deletes the others. */
-export async function importWorkers(store: Store, source: SettingsSource, options: { prune: boolean }) {
+/**
+ * Upserts the file's workers by identity; with `prune`, deletes the others.
+ * `sync` runs once the change is committed, with the reps whose fields
+ * changed (the automatic Frontline user sync, WorkerSync.syncWorkers); it must
+ * not throw, and its report is returned as `sync`.
+ */
+export async function importWorkers<S = never>(
+  store: Store,
+  source: SettingsSource,
+  options: { prune: boolean; sync?: (changed: string[]) => Promise<S> },
+) {
   const workers = await load(source, 'workers', (doc) => {
     const r = validateWorkers(doc);
     return r.ok ? { ok: true, value: r.workers } : r;
   });
   const counts = await store.db.transaction().execute((trx) => upsertWorkers(trx, store.dialect, workers, options.prune));
-  return { workers: workers.length, ...counts };
+  const result = { workers: workers.length, ...counts };
+  return options.sync ? { ...result, sync: await options.sync(counts.changed) } : result;
 }
 
 /** The document `import` of the same kind reads back unchanged. */

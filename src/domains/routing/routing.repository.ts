@@ -47,17 +47,16 @@ export async function ownersOf(db: Db, customerPk: number): Promise<string[]> {
   return rows.map((r) => r.worker);
 }
 
-/** The rep who owns the Twilio number `e164` (a per-rep number), if any; first by file position. */
-export async function senderOwner(db: Db, e164: string): Promise<string | undefined> {
-  const row = await db
+/** The reps who own the Twilio number `e164` (a per-rep number, sms and whatsapp), by file position; usually one. */
+export async function senderOwners(db: Db, e164: string): Promise<string[]> {
+  const rows = await db
     .selectFrom('sender_addresses')
     .select('worker')
     .where('e164', '=', e164)
     .where('worker', 'is not', null)
     .orderBy('position')
-    .limit(1)
-    .executeTakeFirst();
-  return row?.worker ?? undefined;
+    .execute();
+  return [...new Set(rows.map((r) => r.worker).filter((w): w is string => w !== null))];
 }
 
 /**

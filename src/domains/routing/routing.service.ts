@@ -22,10 +22,11 @@ import {
   findCustomerByAddress,
   finishClaim,
   ownersOf,
-  senderOwner,
+  senderOwners,
   setClaimWorker,
 } from './routing.repository.js';
-import { e164Of, lookupAddresses, mergeCustomerAttributes, pickOwner, roundRobin } from './worker-choice.js';
+import { findWorkers } from '../workers/worker.repository.js';
+import { e164Of, lookupAddresses, mergeCustomerAttributes, rankOwners, roundRobin } from './worker-choice.js';
 
 /** The logging the service needs (pino's shape), so it does not depend on Fastify. */
 export interface Log {
@@ -50,12 +51,24 @@ export interface RoutingRequest {
 
 export type RouteVia = 'owner' | 'sender_address' | 'default_team' | 'earlier_choice' | 'retry_after_reply';
 
+/** Why a rep who came up for a conversation could not take it. */
+export type PassOverReason = 'deactivated' | 'unavailable';
+
+/** A rep a rule would have chosen, passed over: the choice went on to the next candidate or rule. */
+export interface PassedOver {
+  worker: string;
+  reason: PassOverReason;
+  rule: 'owner' | 'sender_address' | 'default_team';
+}
+
 export interface RoutingResult {
   outcome: 'routed' | 'unrouted' | 'failed' | 'duplicate' | 'in_progress';
   worker?: string;
   via?: RouteVia;
   customer_id?: string;
   customer_created?: boolean;
+  /** The reps passed over before the choice, in the order they came up; absent when none was. */
+  passed_over?: PassedOver[];
 }
 
 export interface ParticipantAddedRequest {
@@ -105,15 +118,21 @@ export class RoutingService {
 
     const sender = req.authorAddress ?? req.address;
     const customer = await findCustomerByAddress(this.db, lookupAddresses(sender, this.options.defaultCountry));
-    const choice = claim.worker ? { worker: claim.worker, via: 'earlier_choice' as const } : await this.chooseWorker(customer, req);
+    const { choice, passedOver } = claim.worker
+      ? { choice: { worker: claim.worker, via: 'earlier_choice' as const }, passedOver: [] }
+      : await this.chooseWorker(customer, req);
+    for (const p of passedOver) this.metrics.inc(METRIC.routingPassedOver, { reason: p.reason, rule: p.rule });
+    const passed = passedOver.length > 0 ? { passed_over: passedOver } : {};
     if (!choice) {
       await finishClaim(this.db, req.conversationSid, 'unrouted', Date.now());
       this.metrics.inc(METRIC.routing, { outcome: 'unrouted', via: 'none' });
       log.warn(
-        { conversationSid: req.conversationSid, sender: sender ? maskAddress(sender) : undefined, customerId: customer?.customer_id },
-        'routing: no worker found (no owner, no per-rep number, no ROUTING_DEFAULT_WORKERS); conversation left unrouted',
+        { conversationSid: req.conversationSid, sender: sender ? maskAddress(sender) : undefined, customerId: customer?.customer_id, ...passed },
+        passedOver.length > 0
+          ? 'routing: no worker found (every candidate was passed over, see passed_over); conversation left unrouted'
+          : 'routing: no worker found (no owner, no per-rep number, no ROUTING_DEFAULT_WORKERS); conversation left unrouted',
       );
-      return { outcome: 'unrouted', ...(customer ? { customer_id: customer.customer_id } : {}) };
+      return { outcome: 'unrouted', ...(customer ? { customer_id: customer.customer_id } : {}), ...passed };
     }
     await setClaimWorker(this.db, req.conversationSid, choice.worker, Date.now());
 
@@ -127,6 +146,7 @@ export class RoutingService {
         : created
           ? { customer_id: created.customerId, ...(created.outcome === 'created' ? { customer_created: true } : {}) }
           : {}),
+      ...passed,
     };
 
     try {
@@ -136,7 +156,7 @@ export class RoutingService {
       });
       await finishClaim(this.db, req.conversationSid, 'routed', Date.now());
       this.metrics.inc(METRIC.routing, { outcome: 'routed', via: choice.via });
-      log.info({ conversationSid: req.conversationSid, worker: choice.worker, via: choice.via, added }, 'routing: worker added');
+      log.info({ conversationSid: req.conversationSid, worker: choice.worker, via: choice.via, added, ...passed }, 'routing: worker added');
       return result;
     } catch (err) {
       if (!(err instanceof TwilioApiError)) throw err;
@@ -199,27 +219,66 @@ export class RoutingService {
     }
   }
 
-  /** Owner of the customer, else owner of the number texted, else the default team in turn. */
+  /**
+   * Owner of the customer, else owner of the number texted, else the default
+   * team in turn; at each step a rep who cannot take the conversation
+   * (deactivated; unavailable with ROUTING_SKIP_UNAVAILABLE) is passed over
+   * and the choice goes on. A rep the store does not know is taken as active
+   * and available (a customer file may name reps no workers file lists).
+   */
   private async chooseWorker(
     customer: CustomerSummary | undefined,
     req: RoutingRequest,
-  ): Promise<{ worker: string; via: RouteVia } | undefined> {
+  ): Promise<{ choice: { worker: string; via: RouteVia } | undefined; passedOver: PassedOver[] }> {
+    const passedOver: PassedOver[] = [];
+    const firstAble = async (candidates: readonly string[], rule: PassedOver['rule']) => {
+      if (candidates.length === 0) return undefined;
+      const blocked = await this.passOverReasons(candidates);
+      for (const worker of candidates) {
+        const reason = blocked.get(worker);
+        if (reason === undefined) return worker;
+        passedOver.push({ worker, reason, rule });
+      }
+      return undefined;
+    };
+
     if (customer) {
-      const owner = pickOwner(customer.customer_id, await ownersOf(this.db, customer.pk));
-      if (owner) return { worker: owner, via: 'owner' };
+      const owner = await firstAble(rankOwners(customer.customer_id, await ownersOf(this.db, customer.pk)), 'owner');
+      if (owner) return { choice: { worker: owner, via: 'owner' }, passedOver };
     }
     const proxy = e164Of(req.proxyAddress, this.options.defaultCountry);
     if (proxy) {
-      const rep = await senderOwner(this.db, proxy);
-      if (rep) return { worker: rep, via: 'sender_address' };
+      const rep = await firstAble(await senderOwners(this.db, proxy), 'sender_address');
+      if (rep) return { choice: { worker: rep, via: 'sender_address' }, passedOver };
     }
     const team = this.options.defaultWorkers;
     if (team.length > 0) {
-      // One slot per conversation: a team of one needs no shared cursor.
-      const worker = team.length === 1 ? team[0] : roundRobin(team, await advanceCursor(this.db, DEFAULT_TEAM_CURSOR));
-      if (worker) return { worker, via: 'default_team' };
+      // One slot per conversation: a team of one needs no shared cursor. The turn goes round the reps
+      // who can take a conversation, so they share the work evenly; the rep whose turn it would have
+      // been in the whole team is the one reported as passed over (every one when nobody is left).
+      const n = team.length === 1 ? 1 : await advanceCursor(this.db, DEFAULT_TEAM_CURSOR);
+      const blocked = await this.passOverReasons(team);
+      const able = team.filter((w) => !blocked.has(w));
+      const due = roundRobin(team, n) as string;
+      const rotation = Array.from({ length: team.length }, (_, k) => team[(n - 1 + k) % team.length] as string);
+      for (const w of able.length === 0 ? rotation : [due]) {
+        const reason = blocked.get(w);
+        if (reason !== undefined) passedOver.push({ worker: w, reason, rule: 'default_team' });
+      }
+      const worker = roundRobin(able, n);
+      if (worker) return { choice: { worker, via: 'default_team' }, passedOver };
     }
-    return undefined;
+    return { choice: undefined, passedOver };
+  }
+
+  /** The reps among `identities` who cannot take a conversation now, and why. */
+  private async passOverReasons(identities: readonly string[]): Promise<Map<string, PassOverReason>> {
+    const reasons = new Map<string, PassOverReason>();
+    for (const w of await findWorkers(this.db, identities)) {
+      if (w.state === 'deactivated') reasons.set(w.identity, 'deactivated');
+      else if (!w.available && this.options.skipUnavailable) reasons.set(w.identity, 'unavailable');
+    }
+    return reasons;
   }
 
   /** ROUTING_AUTO_CREATE_CUSTOMERS: a record for the unknown sender, owned by the chosen worker. */

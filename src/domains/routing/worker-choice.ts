@@ -13,16 +13,23 @@ import { stripChannelPrefix, toE164 } from '../../kernel/phone.js';
  * or won, unlike `hash mod n`, which reshuffles nearly everyone.
  */
 export function pickOwner(customerId: string, owners: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestScore = -1n;
-  for (const owner of owners) {
-    const score = createHash('sha256').update(customerId).update('\0').update(owner).digest().readBigUInt64BE(0);
-    if (score > bestScore || (score === bestScore && best !== undefined && owner < best)) {
-      best = owner;
-      bestScore = score;
-    }
-  }
-  return best;
+  return rankOwners(customerId, owners)[0];
+}
+
+/**
+ * The owners in rendezvous order: the first is `pickOwner`'s choice, and
+ * passing over a rep who cannot take the conversation (deactivated,
+ * unavailable) means taking the next, which is the choice among the others.
+ * So a deactivated owner's customers spread over the remaining owners, each
+ * customer to the same one every time.
+ */
+export function rankOwners(customerId: string, owners: readonly string[]): string[] {
+  const scored = [...new Set(owners)].map((owner) => ({
+    owner,
+    score: createHash('sha256').update(customerId).update('\0').update(owner).digest().readBigUInt64BE(0),
+  }));
+  scored.sort((a, b) => (a.score > b.score ? -1 : a.score < b.score ? 1 : a.owner < b.owner ? -1 : a.owner > b.owner ? 1 : 0));
+  return scored.map((s) => s.owner);
 }
 
 /** The round-robin slot for cursor value `n` (1, 2, …) over `team`. */

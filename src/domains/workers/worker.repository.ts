@@ -1,66 +1,129 @@
-/** Reads and writes of `workers` (reps: display name and avatar). */
+/** Reads and writes of `workers` (reps: display name, avatar, state and availability). */
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
 import type { Dialect } from '../../platform/db/dialect.js';
-import type { WorkerRecord } from './worker.validate.js';
+import type { WorkerRecord, WorkerState } from './worker.validate.js';
 
 type Db = Kysely<Database>;
 
+/** A rep as the store holds them. */
 export interface WorkerRow {
   identity: string;
   display_name: string | null;
   avatar: string | null;
+  state: WorkerState;
+  available: boolean;
+}
+
+/** Statements with more parameters than this are split (PostgreSQL allows 65,535; SQLite 32,766). */
+const BATCH = 1000;
+
+const COLUMNS = ['identity', 'display_name', 'avatar', 'state', 'available'] as const;
+
+function toWorker(r: { identity: string; display_name: string | null; avatar: string | null; state: string; available: number | boolean }): WorkerRow {
+  return {
+    identity: r.identity,
+    display_name: r.display_name,
+    avatar: r.avatar,
+    state: r.state === 'deactivated' ? 'deactivated' : 'active',
+    available: Number(r.available) === 1,
+  };
 }
 
 export async function findWorker(db: Db, identity: string): Promise<WorkerRow | undefined> {
-  return db.selectFrom('workers').select(['identity', 'display_name', 'avatar']).where('identity', '=', identity).executeTakeFirst();
+  const row = await db.selectFrom('workers').select(COLUMNS).where('identity', '=', identity).executeTakeFirst();
+  return row ? toWorker(row) : undefined;
 }
 
-/** Inserts or replaces each worker; with `prune`, deletes the workers not in the list. Returns counts. */
+/** The reps among `identities` that the store knows, by identity order; unknown identities are left out. */
+export async function findWorkers(db: Db, identities: readonly string[]): Promise<WorkerRow[]> {
+  const unique = [...new Set(identities)];
+  const out: WorkerRow[] = [];
+  for (let i = 0; i < unique.length; i += BATCH) {
+    const rows = await db.selectFrom('workers').select(COLUMNS).where('identity', 'in', unique.slice(i, i + BATCH)).execute();
+    out.push(...rows.map(toWorker));
+  }
+  return out.sort((a, b) => (a.identity < b.identity ? -1 : a.identity > b.identity ? 1 : 0));
+}
+
+/** Every rep, by identity. */
+export async function listWorkerRows(db: Db): Promise<WorkerRow[]> {
+  const rows = await db.selectFrom('workers').select(COLUMNS).orderBy('identity').execute();
+  return rows.map(toWorker);
+}
+
+function sameWorker(a: WorkerRow, b: WorkerRow): boolean {
+  return a.display_name === b.display_name && a.avatar === b.avatar && a.state === b.state && a.available === b.available;
+}
+
+/**
+ * Inserts or replaces each worker; with `prune`, deletes the workers not in the list.
+ * Returns counts, and `changed`: the identities created or whose stored fields
+ * differ now (what a sync to Frontline has to look at).
+ */
 export async function upsertWorkers(
   trx: Transaction<Database>,
   dialect: Dialect,
   workers: WorkerRecord[],
   prune: boolean,
-): Promise<{ created: number; updated: number; pruned: number }> {
+): Promise<{ created: number; updated: number; pruned: number; changed: string[] }> {
   if (dialect === 'postgres') await sql`lock table workers in share row exclusive mode`.execute(trx);
   const count = async () => Number((await trx.selectFrom('workers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
   const before = await count();
+  const previous = new Map((await findWorkers(trx, workers.map((w) => w.identity))).map((w) => [w.identity, w]));
   let pruned = 0;
   if (prune) {
     // Identities are unique in a validated file; delete the others in batches below the parameter limit.
     const keep = new Set(workers.map((w) => w.identity));
     const existing = await trx.selectFrom('workers').select('identity').execute();
     const stale = existing.map((r) => r.identity).filter((id) => !keep.has(id));
-    for (let i = 0; i < stale.length; i += 1000) {
-      await trx.deleteFrom('workers').where('identity', 'in', stale.slice(i, i + 1000)).execute();
+    for (let i = 0; i < stale.length; i += BATCH) {
+      await trx.deleteFrom('workers').where('identity', 'in', stale.slice(i, i + BATCH)).execute();
     }
     pruned = stale.length;
   }
-  const rows = workers.map((w) => ({ identity: w.identity, display_name: w.display_name ?? null, avatar: w.avatar ?? null }));
-  for (let i = 0; i < rows.length; i += 1000) {
+  const next: WorkerRow[] = workers.map((w) => ({
+    identity: w.identity,
+    display_name: w.display_name ?? null,
+    avatar: w.avatar ?? null,
+    state: w.state ?? 'active',
+    available: w.available ?? true,
+  }));
+  const rows = next.map((w) => ({ ...w, available: w.available ? 1 : 0 }));
+  for (let i = 0; i < rows.length; i += BATCH) {
     await trx
       .insertInto('workers')
-      .values(rows.slice(i, i + 1000))
+      .values(rows.slice(i, i + BATCH))
       .onConflict((oc) =>
         oc.column('identity').doUpdateSet((eb) => ({
           display_name: eb.ref('excluded.display_name'),
           avatar: eb.ref('excluded.avatar'),
+          state: eb.ref('excluded.state'),
+          available: eb.ref('excluded.available'),
         })),
       )
       .execute();
   }
   const after = await count();
   const created = after - (before - pruned);
-  return { created, updated: workers.length - created, pruned };
+  const changed = next.filter((w) => {
+    const old = previous.get(w.identity);
+    return old === undefined || !sameWorker(old, w);
+  });
+  return { created, updated: workers.length - created, pruned, changed: changed.map((w) => w.identity) };
 }
 
+/**
+ * Every rep as a workers file writes them (what `import` reads back unchanged):
+ * empty fields and the defaults (`state: active`, `available: true`) left out.
+ */
 export async function listWorkers(db: Db): Promise<WorkerRecord[]> {
-  const rows = await db.selectFrom('workers').select(['identity', 'display_name', 'avatar']).orderBy('identity').execute();
-  return rows.map((r) => {
+  return (await listWorkerRows(db)).map((r) => {
     const record: WorkerRecord = { identity: r.identity };
     if (r.display_name !== null) record.display_name = r.display_name;
     if (r.avatar !== null) record.avatar = r.avatar;
+    if (r.state !== 'active') record.state = r.state;
+    if (!r.available) record.available = false;
     return record;
   });
 }

@@ -8,13 +8,24 @@ import {
   topLevelList,
 } from '../../kernel/problems.js';
 
+export const WORKER_STATES = ['active', 'deactivated'] as const;
+/** `active` reps are routed to; a `deactivated` rep keeps their customers but is never chosen (docs/workers.md). */
+export type WorkerState = (typeof WORKER_STATES)[number];
+
+/**
+ * A rep as a workers file writes them. An absent `state` means `active` and an
+ * absent `available` means `true`: a file row says everything about its rep,
+ * so a line without them makes the rep active and available again.
+ */
 export interface WorkerRecord {
   identity: string;
   display_name?: string;
   avatar?: string;
+  state?: WorkerState;
+  available?: boolean;
 }
 
-export const WORKER_FIELDS = ['identity', 'display_name', 'avatar'] as const;
+export const WORKER_FIELDS = ['identity', 'display_name', 'avatar', 'state', 'available'] as const;
 export const MAX_WORKERS = 100_000;
 
 export type WorkersResult = { ok: true; workers: WorkerRecord[] } | { ok: false; problems: DocProblem[] };
@@ -29,7 +40,7 @@ export function validateWorkers(doc: unknown): WorkersResult {
     list?.forEach((item, i) => {
       const path = ['workers', i];
       if (!isObject(item)) {
-        problems.push({ path, message: 'must be an object {identity, display_name, avatar}' });
+        problems.push({ path, message: 'must be an object {identity, display_name, avatar, state, available}' });
         return;
       }
       checkKeys(item, WORKER_FIELDS, path, problems);
@@ -47,6 +58,15 @@ export function validateWorkers(doc: unknown): WorkersResult {
       if (item.avatar !== undefined && item.avatar !== null) {
         const avatar = imageUrl(item.avatar, [...path, 'avatar'], problems);
         if (record && avatar !== undefined) record.avatar = avatar;
+      }
+      if (item.state !== undefined && item.state !== null) {
+        if (typeof item.state !== 'string' || !(WORKER_STATES as readonly string[]).includes(item.state)) {
+          problems.push({ path: [...path, 'state'], message: `must be one of ${WORKER_STATES.join(', ')}` });
+        } else if (record) record.state = item.state as WorkerState;
+      }
+      if (item.available !== undefined && item.available !== null) {
+        if (typeof item.available !== 'boolean') problems.push({ path: [...path, 'available'], message: 'must be true or false' });
+        else if (record) record.available = item.available;
       }
       if (record) workers.push(record);
     });

@@ -56,6 +56,10 @@ export interface WorkersTable {
   identity: string;
   display_name: string | null;
   avatar: string | null;
+  /** `active` or `deactivated` (migration 20261202T0300): a deactivated rep is never routed to. */
+  state: Generated<'active' | 'deactivated'>;
+  /** 0 or 1 (SQLite has no boolean); the repository maps it to a boolean. Frontline's `is_available`. */
+  available: Generated<number>;
 }
 
 /** A Twilio address the service can hand out as `proxy_address` (see migration 0002). */

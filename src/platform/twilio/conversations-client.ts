@@ -59,7 +59,12 @@ const BACKOFF_CAP_MS = 1000;
 /** Not worth starting an attempt with less time than this left. */
 const MIN_ATTEMPT_MS = 50;
 
-export class ConversationsClient {
+/**
+ * The deadline-and-retry loop every Twilio REST client here shares (this
+ * one, and frontline-client.ts): Basic auth, form bodies, JSON answers, one
+ * deadline for all attempts. Subclasses add the resource calls.
+ */
+export class TwilioRestClient {
   constructor(
     private readonly config: TwilioApiConfig,
     private readonly observer: ApiObserver = { attempt() {} },
@@ -75,46 +80,8 @@ export class ConversationsClient {
     return start + this.config.budgetMs;
   }
 
-  /**
-   * Adds `identity` as a chat participant. Resolves `'exists'` when Twilio
-   * says the participant is already there (a retried delivery, or another
-   * instance): the outcome we wanted.
-   */
-  async addChatParticipant(conversationSid: string, identity: string, options: CallOptions): Promise<'added' | 'exists'> {
-    try {
-      await this.request('POST', `/v1/Conversations/${seg(conversationSid)}/Participants`, { Identity: identity }, options);
-      return 'added';
-    } catch (err) {
-      if (err instanceof TwilioApiError && err.status === 409 && err.twilioCode === PARTICIPANT_EXISTS) return 'exists';
-      throw err;
-    }
-  }
-
-  async fetchParticipant(conversationSid: string, participantSid: string, options: CallOptions): Promise<Participant> {
-    return (await this.request(
-      'GET',
-      `/v1/Conversations/${seg(conversationSid)}/Participants/${seg(participantSid)}`,
-      undefined,
-      options,
-    )) as Participant;
-  }
-
-  async updateParticipantAttributes(
-    conversationSid: string,
-    participantSid: string,
-    attributes: string,
-    options: CallOptions,
-  ): Promise<Participant> {
-    return (await this.request(
-      'POST',
-      `/v1/Conversations/${seg(conversationSid)}/Participants/${seg(participantSid)}`,
-      { Attributes: attributes },
-      options,
-    )) as Participant;
-  }
-
   /** One call, retried with capped exponential backoff (full jitter) until it succeeds, fails for good, or the deadline. */
-  private async request(
+  protected async request(
     method: 'GET' | 'POST',
     path: string,
     form: Record<string, string> | undefined,
@@ -210,4 +177,45 @@ function retryAfter(raw: string | null): number | undefined {
 /** Path segment: SIDs are alphanumeric, but never let input shape the path. */
 function seg(value: string): string {
   return encodeURIComponent(value);
+}
+
+/** The Conversations REST API calls the service makes (see the top of this file). */
+export class ConversationsClient extends TwilioRestClient {
+  /**
+   * Adds `identity` as a chat participant. Resolves `'exists'` when Twilio
+   * says the participant is already there (a retried delivery, or another
+   * instance): the outcome we wanted.
+   */
+  async addChatParticipant(conversationSid: string, identity: string, options: CallOptions): Promise<'added' | 'exists'> {
+    try {
+      await this.request('POST', `/v1/Conversations/${seg(conversationSid)}/Participants`, { Identity: identity }, options);
+      return 'added';
+    } catch (err) {
+      if (err instanceof TwilioApiError && err.status === 409 && err.twilioCode === PARTICIPANT_EXISTS) return 'exists';
+      throw err;
+    }
+  }
+
+  async fetchParticipant(conversationSid: string, participantSid: string, options: CallOptions): Promise<Participant> {
+    return (await this.request(
+      'GET',
+      `/v1/Conversations/${seg(conversationSid)}/Participants/${seg(participantSid)}`,
+      undefined,
+      options,
+    )) as Participant;
+  }
+
+  async updateParticipantAttributes(
+    conversationSid: string,
+    participantSid: string,
+    attributes: string,
+    options: CallOptions,
+  ): Promise<Participant> {
+    return (await this.request(
+      'POST',
+      `/v1/Conversations/${seg(conversationSid)}/Participants/${seg(participantSid)}`,
+      { Attributes: attributes },
+      options,
+    )) as Participant;
+  }
 }

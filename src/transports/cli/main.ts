@@ -26,6 +26,7 @@ import {
   importWorkers,
   type SettingsKind,
 } from '../../application/files/settings.service.js';
+import { createWorkerSync, describeReport, describeResult, type SyncReport } from '../../application/workers-sync.js';
 
 const positiveInt = (name: string) => (raw: string) => {
   if (!/^\d+$/.test(raw)) throw new InvalidArgumentError(`${name} must be a whole number`);
@@ -301,8 +302,8 @@ const SETTINGS: Record<SettingsKind, { what: string; load: string }> = {
     load: 'Replace every template category with those in FILE ({"categories": [{display_name, templates: [{content, whatsAppApproved}]}]}).',
   },
   workers: {
-    what: 'workers (reps): display name and avatar',
-    load: 'Insert or update the workers in FILE by identity ({"workers": [{identity, display_name?, avatar?}]}).',
+    what: 'workers (reps): display name, avatar, state and availability',
+    load: 'Insert or update the workers in FILE by identity ({"workers": [{identity, display_name?, avatar?, state?, available?}]}).',
   },
 };
 
@@ -332,8 +333,14 @@ for (const kind of Object.keys(SETTINGS) as SettingsKind[]) {
           return `loaded ${r.templates} template(s) in ${r.categories} categor${r.categories === 1 ? 'y' : 'ies'}`;
         }
         case 'workers': {
-          const r = await importWorkers(store, source, { prune: opts.prune ?? false });
-          return `loaded ${r.workers} worker(s): ${r.created} created, ${r.updated} updated, ${r.pruned} pruned`;
+          // FRONTLINE_USER_SYNC=true: the reps whose fields changed are written to Frontline once committed.
+          const workerSync = createWorkerSync(cfg, store);
+          const r = await importWorkers(store, source, {
+            prune: opts.prune ?? false,
+            sync: (changed) => workerSync.syncWorkers(changed),
+          });
+          const loaded = `loaded ${r.workers} worker(s): ${r.created} created, ${r.updated} updated, ${r.pruned} pruned`;
+          return 'sync' in r && r.sync ? `${loaded}\n${syncLines(r.sync, 'frontline user sync')}` : loaded;
         }
       }
     });
@@ -353,6 +360,33 @@ for (const kind of Object.keys(SETTINGS) as SettingsKind[]) {
       say(`exported ${Object.values(document)[0]?.length ?? 0} ${kind === 'templates' ? 'categories' : kind}`);
     });
 }
+
+/** A sync report as printed: one line per rep, then the counts. */
+function syncLines(report: SyncReport, title: string): string {
+  return [...report.results.map((r) => `  ${describeResult(r)}`), `${title}: ${describeReport(report)}`].join('\n');
+}
+
+program.commands
+  .find((c) => c.name() === 'workers')
+  ?.command('sync')
+  .description(
+    "Write each rep's display name, avatar, state and availability to Frontline's User resource, only where it differs " +
+      '(docs/workers.md). One line per rep; exit 0 when every rep that exists in Frontline is in step, 1 when an API error remains.',
+  )
+  .option('--dry-run', 'read Frontline and report what would change; write nothing')
+  .action(async (opts: { dryRun?: boolean }) => {
+    const cfg = config();
+    if (!cfg.frontlineUsers.api.credentials) {
+      throw new InvalidArgumentError('TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (or an API key) are needed to reach the Frontline API');
+    }
+    const report = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return createWorkerSync(cfg, store).sync(undefined, { dryRun: opts.dryRun ?? false });
+    });
+    for (const r of report.results) process.stdout.write(`${describeResult(r)}\n`);
+    say(`frontline user sync: ${describeReport(report)}`);
+    if (!report.ok) process.exitCode = 1;
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -24,6 +24,9 @@ export const RoutingReplySchema = Type.Object({
   via: Type.Optional(Type.String()),
   customer_id: Type.Optional(Type.String()),
   customer_created: Type.Optional(Type.Boolean()),
+  passed_over: Type.Optional(
+    Type.Array(Type.Object({ worker: Type.String(), reason: Type.String(), rule: Type.String() })),
+  ),
 });
 
 export const ConversationsWebhookSchema = Type.Object(
