@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { validateCustomer } from '../src/domains/customers/customer.validate.js';
+import { formatPath } from '../src/kernel/problems.js';
 
 const US = { defaultCountry: 'US' };
 const ok = (input: unknown, options = US) => {
   const result = validateCustomer(input, options);
-  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
   return result.value;
 };
 const fields = (input: unknown) => {
   const result = validateCustomer(input, US);
   assert.ok(!result.ok);
-  return result.errors.map((e) => e.field);
+  return result.problems.map((p) => formatPath(p.path));
 };
 
 describe('customer record validation', () => {
@@ -71,7 +72,7 @@ describe('customer record validation', () => {
     assert.deepEqual(fields({}), ['customer_id', 'display_name']);
     assert.deepEqual(fields({ customer_id: '', display_name: ' ' }), ['customer_id', 'display_name']);
     assert.deepEqual(fields({ customer_id: ['1'], display_name: 5 }), ['customer_id', 'display_name']);
-    assert.deepEqual(fields('not an object'), ['(record)']);
+    assert.deepEqual(fields('not an object'), ['']);
   });
 
   test('channel types, phone numbers, e-mails', () => {

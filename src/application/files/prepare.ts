@@ -8,7 +8,7 @@
 import { Worker } from 'node:worker_threads';
 import { type CustomerRows, customerRows } from '../../domains/customers/customer-write.repository.js';
 import { type NormalizedCustomer, validateCustomer } from '../../domains/customers/customer.validate.js';
-import type { RecordProblem } from './import.service.js';
+import type { FilePosition, Problem } from '../../kernel/problems.js';
 import type { FileFormat, SourceRecord } from './readers.js';
 
 /** Valid customers per batch. */
@@ -24,11 +24,11 @@ export interface PreparedBatch {
   /** Records read for this batch, valid or not. */
   records: number;
   /** The first problems found reading and validating, in file order (see PrepareOptions). */
-  problems: RecordProblem[];
+  problems: Problem[];
   /** All of them, `problems` included. */
   problemCount: number;
   /** Where each valid customer of `rows` is in the file. */
-  positions: string[];
+  positions: FilePosition[];
   rows: CustomerRows;
 }
 
@@ -36,11 +36,11 @@ export interface PreparedBatch {
 export async function* prepareBatches(source: AsyncIterable<SourceRecord>, options: PrepareOptions): AsyncGenerator<PreparedBatch> {
   let kept = 0;
   let records = 0;
-  let problems: RecordProblem[] = [];
+  let problems: Problem[] = [];
   let problemCount = 0;
-  let positions: string[] = [];
+  let positions: FilePosition[] = [];
   let customers: NormalizedCustomer[] = [];
-  const report = (problem: RecordProblem) => {
+  const report = (problem: Problem) => {
     problemCount++;
     if (kept < options.maxReportedErrors) {
       kept++;
@@ -60,15 +60,15 @@ export async function* prepareBatches(source: AsyncIterable<SourceRecord>, optio
   for await (const item of source) {
     records++;
     if (item.error !== undefined) {
-      report({ position: item.position, message: item.error });
+      report({ ...item.at, path: [], message: item.error });
       continue;
     }
     const result = validateCustomer(item.value, { defaultCountry: options.defaultCountry });
     if (!result.ok) {
-      for (const e of result.errors) report({ position: item.position, field: e.field, message: e.message });
+      for (const problem of result.problems) report({ ...item.at, ...problem });
       continue;
     }
-    positions.push(item.position);
+    positions.push(item.at);
     customers.push(result.value);
     if (customers.length >= BATCH) yield batch();
   }

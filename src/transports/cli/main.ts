@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatProblem } from '../../kernel/problems.js';
 import { type Config, ConfigError, loadConfig } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
@@ -359,7 +360,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     say(err.message);
   } else if (err instanceof ImportRejected) {
     say(err.message);
-    for (const p of err.problems) say(`  ${p.position}${p.field ? `: ${p.field}` : ''}: ${p.message}`);
+    for (const p of err.problems) say(`  ${formatProblem(p, 'file')}`);
     if (err.totalProblems > err.problems.length) say(`  … and ${err.totalProblems - err.problems.length} more`);
   } else if (err instanceof InvalidArgumentError) {
     say(`error: ${err.message}`);
