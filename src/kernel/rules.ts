@@ -52,14 +52,14 @@ export function multiLine(value: unknown, path: FieldPath, problems: Problem[], 
 
 /**
  * What a key and an identity share: compared byte-wise, so never trimmed; white
- * space around it, control characters, line breaks and U+FFFD (the mark of text
- * that was not valid UTF-8 somewhere on its way) are refused.
+ * space around it, control characters (tab included), line breaks and U+FFFD
+ * (the mark of text that was not valid UTF-8 somewhere on its way) are refused.
  */
 function token(value: string, path: FieldPath, problems: Problem[], max: number): string | undefined {
   if (value.trim() === '') return report(problems, path, 'must not be empty');
   if (value !== value.trim()) return report(problems, path, 'must not start or end with white space');
   if (value.length > max) return report(problems, path, `must be at most ${max} characters`);
-  if (CONTROL.test(value) || LINE_BREAK.test(value) || value.includes('\uFFFD')) {
+  if (CONTROL.test(value) || LINE_BREAK.test(value) || value.includes('\t') || value.includes('\uFFFD')) {
     return report(problems, path, 'must not contain control characters, line breaks or U+FFFD');
   }
   return value;
