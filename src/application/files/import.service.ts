@@ -17,7 +17,8 @@ import {
   nextImportSeq,
   pruneCustomersNotIn,
 } from '../../domains/customers/customer-write.repository.js';
-import { type PreparedBatch, prepareBatches, prepareFileInWorker } from './prepare.js';
+import { type PreparedBatch, prepareBatches } from './prepare.js';
+import { prepareFileInWorker } from './prepare-in-worker.js';
 import type { FileFormat, SourceRecord } from './readers.js';
 
 export interface ImportOptions {
