@@ -51,3 +51,20 @@ export const CustomerSchema = Type.Object({
 export const CustomerDetailsReplySchema = Type.Object({
   objects: Type.Object({ customer: CustomerSchema }),
 });
+
+/**
+ * The reply of `POST /callbacks/crm`, one schema for both Locations so that
+ * Fastify compiles one serializer for the route: `objects` holds the list
+ * (GetCustomersList) or the customer (GetCustomerDetailsByCustomerId). A union
+ * (anyOf) would make the serializer validate each reply to choose its branch.
+ * Optional properties are written only when present, so each reply is byte for
+ * byte the one its own schema above gives.
+ */
+export const CrmReplySchema = Type.Object({
+  objects: Type.Object({
+    customers: Type.Optional(Type.Array(CustomerListItemSchema)),
+    searchable: Type.Optional(Type.Boolean()),
+    next_page_token: Type.Optional(Type.String()),
+    customer: Type.Optional(CustomerSchema),
+  }),
+});
