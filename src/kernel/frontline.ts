@@ -1,7 +1,7 @@
 /**
  * What the Frontline app accepts from this service, as facts shared by every
- * layer (../shared/docs/frontline-protocol.md, "Errors"): the size of a callback
- * reply (Twilio error 48003) and what a Conversations identity may be (48033).
+ * layer: the size of a callback reply (Twilio error 48003) and what a
+ * Conversations identity may be (48033); https://www.twilio.com/docs/api/errors.
  */
 
 /** No callback reply may be larger than this many bytes: the app rejects it (48003). */

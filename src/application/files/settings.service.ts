@@ -18,7 +18,7 @@ import { ImportRejected } from './import.service.js';
 
 export type SettingsKind = 'senders' | 'templates' | 'workers';
 
-/** Where a settings file comes from: a path, or text already read (tests, the admin API). */
+/** Where a settings file comes from: a path, or text already read (tests, an upload). */
 export type SettingsSource = { file: string; format: DocumentFormat } | { text: string; format: DocumentFormat };
 
 async function read(source: SettingsSource): Promise<ReadResult> {

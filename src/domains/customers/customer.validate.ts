@@ -1,7 +1,7 @@
 /**
  * Validation and normalisation of one customer record against the Customer DTO,
  * with the kernel's rules (src/kernel/rules.ts). Pure: no I/O, so the CLI import,
- * routing's auto-created records, the admin API and the tests share it.
+ * routing's auto-created records, the tests and any later way in share it.
  */
 import { MAX_CONVERSATIONS_IDENTITY, MAX_REPLY_BYTES } from '../../kernel/frontline.js';
 import { checkKeys, isObject, type FieldPath, type Problem } from '../../kernel/problems.js';
@@ -153,7 +153,7 @@ function replyBytesBound(customer: Customer): number {
 /**
  * The problem with `customer` when its Customer Details reply would be larger
  * than Frontline accepts (65,536 bytes; Twilio error 48003), naming the customer
- * and the size. For the import and the admin API alike.
+ * and the size. Part of validateCustomer; exported for any way in that checks a stored customer.
  */
 export function detailsReplyProblem(customer: Customer): Problem | undefined {
   if (replyBytesBound(customer) <= MAX_REPLY_BYTES) return undefined;

@@ -1,4 +1,7 @@
-/** Wire shapes of the CRM callback (../shared/seeds "My Customers" and "Data Transfer Objects"). */
+/**
+ * Wire shapes of the CRM callback (Twilio's Frontline docs: https://www.twilio.com/docs/frontline/my-customers and
+ * https://www.twilio.com/docs/frontline/data-transfer-objects).
+ */
 import { Type } from 'typebox';
 
 const identity = Type.String({ minLength: 1, maxLength: 255 });
