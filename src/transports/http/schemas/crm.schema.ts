@@ -3,8 +3,10 @@
  * https://www.twilio.com/docs/frontline/data-transfer-objects).
  */
 import { Type } from 'typebox';
+import { MAX_IDENTITY } from '../../../kernel/rules.js';
 
-const identity = Type.String({ minLength: 1, maxLength: 255 });
+/** A worker identity, as long as the kernel's identity rule allows. */
+const identity = Type.String({ minLength: 1, maxLength: MAX_IDENTITY });
 
 /** Form fields of `POST /callbacks/crm`. Twilio may add fields, so unknown ones are allowed. */
 export const CrmRequestSchema = Type.Object(
