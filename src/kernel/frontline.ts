@@ -13,6 +13,8 @@ export const MAX_CONVERSATIONS_IDENTITY = 256;
 /** Identities Twilio Conversations keeps for itself, compared without case. */
 export const RESERVED_IDENTITIES: readonly string[] = ['system', 'private', 'unique'];
 
+const RESERVED_LENGTH = Math.max(...RESERVED_IDENTITIES.map((name) => name.length));
+
 /** `US` and 32 hex digits: the form of a Twilio user SID, which Conversations refuses as an identity. */
 const USER_SID = /^US[0-9a-f]{32}$/i;
 
@@ -25,10 +27,11 @@ export function conversationsIdentityProblem(identity: string): string | undefin
   if (identity.length > MAX_CONVERSATIONS_IDENTITY) {
     return `must be at most ${MAX_CONVERSATIONS_IDENTITY} characters (Twilio error 48033)`;
   }
-  if (RESERVED_IDENTITIES.includes(identity.toLowerCase())) {
+  // Length first: most identities are longer than any reserved name and are not 34 characters long.
+  if (identity.length <= RESERVED_LENGTH && RESERVED_IDENTITIES.includes(identity.toLowerCase())) {
     return `"${identity}" is reserved by Twilio Conversations and refused as an identity (Twilio error 48033)`;
   }
-  if (USER_SID.test(identity)) {
+  if (identity.length === 34 && USER_SID.test(identity)) {
     return 'has the form of a Twilio user SID (US and 32 hex digits), refused as an identity (Twilio error 48033)';
   }
   return undefined;

@@ -14,6 +14,8 @@ import type { FieldPath, Problem } from './problems.js';
 // C0/C1 controls other than tab and newline have no place in any field.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
 const LINE_BREAK = /[\r\n\u2028\u2029]/;
+/** What a key or an identity must not hold: any control character (tab included), a line break, U+FFFD. */
+const NOT_IN_TOKEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\uFFFD]/;
 
 /** A worker identity as the callbacks carry it (their `Worker` field holds at most 255 characters). */
 export const MAX_IDENTITY = 255;
@@ -59,7 +61,7 @@ function token(value: string, path: FieldPath, problems: Problem[], max: number)
   if (value.trim() === '') return report(problems, path, 'must not be empty');
   if (value !== value.trim()) return report(problems, path, 'must not start or end with white space');
   if (value.length > max) return report(problems, path, `must be at most ${max} characters`);
-  if (CONTROL.test(value) || LINE_BREAK.test(value) || value.includes('\t') || value.includes('\uFFFD')) {
+  if (NOT_IN_TOKEN.test(value)) {
     return report(problems, path, 'must not contain control characters, line breaks or U+FFFD');
   }
   return value;

@@ -5,21 +5,19 @@
  */
 import { MAX_CONVERSATIONS_IDENTITY, MAX_REPLY_BYTES } from '../../kernel/frontline.js';
 import { checkKeys, isObject, type FieldPath, type Problem } from '../../kernel/problems.js';
-import { identity, key, MAX_IDENTITY, MAX_URL, multiLine, oneOf, phoneNumber, singleLine, url } from '../../kernel/rules.js';
+import { identity, key, multiLine, oneOf, phoneNumber, singleLine, url } from '../../kernel/rules.js';
 import { digitsOf, fold } from '../../kernel/text.js';
 import { CHANNEL_TYPES, type Channel, type Customer, type CustomerRecord, type Detail, type Link } from './customer.types.js';
 
 export const LIMITS = {
   customerId: 255,
   displayName: 200,
-  worker: MAX_IDENTITY,
   workers: 100,
   channels: 20,
   channelValue: 320,
   links: 20,
   linkType: 64,
   linkDisplayName: 200,
-  url: MAX_URL,
   detailsTitle: 200,
   detailsContent: 10_000,
 } as const;
@@ -44,6 +42,19 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 const present = (v: unknown) => v !== undefined && v !== null;
 
+// The paths of a record's fields, made once (validation runs once per imported record).
+const AT = {
+  customerId: ['customer_id'],
+  displayName: ['display_name'],
+  workers: ['workers'],
+  channels: ['channels'],
+  links: ['links'],
+  details: ['details'],
+  title: ['details', 'title'],
+  content: ['details', 'content'],
+  avatar: ['avatar'],
+} as const;
+
 export function validateCustomer(input: unknown, options: { defaultCountry: string }): ValidationResult {
   const problems: Problem[] = [];
   const fail = (path: FieldPath, message: string) => {
@@ -54,13 +65,13 @@ export function validateCustomer(input: unknown, options: { defaultCountry: stri
   if (!isObject(input)) return { ok: false, problems: [{ path: [], message: 'must be a JSON object' }] };
   checkKeys(input, RECORD_KEYS, [], problems);
 
-  const customerId = key(input.customer_id, ['customer_id'], problems, LIMITS.customerId);
-  const displayName = singleLine(input.display_name, ['display_name'], problems, LIMITS.displayName);
+  const customerId = key(input.customer_id, AT.customerId, problems, LIMITS.customerId);
+  const displayName = singleLine(input.display_name, AT.displayName, problems, LIMITS.displayName);
 
   const workers: string[] = [];
   if (present(input.workers)) {
-    if (!Array.isArray(input.workers)) fail(['workers'], 'must be an array of worker identities');
-    else if (input.workers.length > LIMITS.workers) fail(['workers'], `at most ${LIMITS.workers} workers per customer`);
+    if (!Array.isArray(input.workers)) fail(AT.workers, 'must be an array of worker identities');
+    else if (input.workers.length > LIMITS.workers) fail(AT.workers, `at most ${LIMITS.workers} workers per customer`);
     else
       input.workers.forEach((w, i) => {
         const id = identity(w, ['workers', i], problems);
@@ -70,8 +81,8 @@ export function validateCustomer(input: unknown, options: { defaultCountry: stri
 
   const channels: Channel[] = [];
   if (present(input.channels)) {
-    if (!Array.isArray(input.channels)) fail(['channels'], 'must be an array of {type, value}');
-    else if (input.channels.length > LIMITS.channels) fail(['channels'], `at most ${LIMITS.channels} channels`);
+    if (!Array.isArray(input.channels)) fail(AT.channels, 'must be an array of {type, value}');
+    else if (input.channels.length > LIMITS.channels) fail(AT.channels, `at most ${LIMITS.channels} channels`);
     else
       input.channels.forEach((c, i) => {
         const channel = normalizeChannel(c, ['channels', i], options.defaultCountry, problems);
@@ -81,8 +92,8 @@ export function validateCustomer(input: unknown, options: { defaultCountry: stri
 
   const links: Link[] = [];
   if (present(input.links)) {
-    if (!Array.isArray(input.links)) fail(['links'], 'must be an array of {type, value, display_name}');
-    else if (input.links.length > LIMITS.links) fail(['links'], `at most ${LIMITS.links} links`);
+    if (!Array.isArray(input.links)) fail(AT.links, 'must be an array of {type, value, display_name}');
+    else if (input.links.length > LIMITS.links) fail(AT.links, `at most ${LIMITS.links} links`);
     else
       input.links.forEach((l, i) => {
         const link = normalizeLink(l, ['links', i], problems);
@@ -93,16 +104,16 @@ export function validateCustomer(input: unknown, options: { defaultCountry: stri
   let details: Detail | undefined;
   if (present(input.details)) {
     if (!isObject(input.details)) {
-      fail(['details'], 'must be an object {title, content}');
+      fail(AT.details, 'must be an object {title, content}');
     } else {
-      checkKeys(input.details, DETAIL_KEYS, ['details'], problems);
-      const title = singleLine(input.details.title, ['details', 'title'], problems, LIMITS.detailsTitle);
-      const content = multiLine(input.details.content, ['details', 'content'], problems, LIMITS.detailsContent);
+      checkKeys(input.details, DETAIL_KEYS, AT.details, problems);
+      const title = singleLine(input.details.title, AT.title, problems, LIMITS.detailsTitle);
+      const content = multiLine(input.details.content, AT.content, problems, LIMITS.detailsContent);
       if (title !== undefined && content !== undefined) details = { title, content };
     }
   }
 
-  const avatar = present(input.avatar) ? url(input.avatar, ['avatar'], problems, ['https', 'http']) : undefined;
+  const avatar = present(input.avatar) ? url(input.avatar, AT.avatar, problems, ['https', 'http']) : undefined;
 
   if (problems.length > 0 || customerId === undefined || displayName === undefined) return { ok: false, problems };
 
