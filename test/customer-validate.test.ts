@@ -1,17 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { validateCustomer } from '../src/domains/customers/customer.validate.js';
+import { detailsReplyBytes, detailsReplyProblem, validateCustomer } from '../src/domains/customers/customer.validate.js';
+import { formatPath } from '../src/kernel/problems.js';
 
 const US = { defaultCountry: 'US' };
 const ok = (input: unknown, options = US) => {
   const result = validateCustomer(input, options);
-  assert.ok(result.ok, JSON.stringify(!result.ok && result.errors));
+  assert.ok(result.ok, JSON.stringify(!result.ok && result.problems));
   return result.value;
 };
 const fields = (input: unknown) => {
   const result = validateCustomer(input, US);
   assert.ok(!result.ok);
-  return result.errors.map((e) => e.field);
+  return result.problems.map((p) => formatPath(p.path));
 };
 
 describe('customer record validation', () => {
@@ -71,7 +72,7 @@ describe('customer record validation', () => {
     assert.deepEqual(fields({}), ['customer_id', 'display_name']);
     assert.deepEqual(fields({ customer_id: '', display_name: ' ' }), ['customer_id', 'display_name']);
     assert.deepEqual(fields({ customer_id: ['1'], display_name: 5 }), ['customer_id', 'display_name']);
-    assert.deepEqual(fields('not an object'), ['(record)']);
+    assert.deepEqual(fields('not an object'), ['']);
   });
 
   test('channel types, phone numbers, e-mails', () => {
@@ -104,5 +105,30 @@ describe('customer record validation', () => {
 
   test('workers are de-duplicated', () => {
     assert.deepEqual(ok({ customer_id: '1', display_name: 'A', workers: ['a', 'b', 'a'] }).record.workers, ['a', 'b']);
+  });
+
+  test('worker identities and chat addresses follow the identity rule; numbers are not identities', () => {
+    assert.deepEqual(fields({ customer_id: '1', display_name: 'A', workers: [123] }), ['workers[0]']);
+    assert.deepEqual(fields({ customer_id: '1', display_name: 'A', workers: ['unique'] }), ['workers[0]']);
+    assert.deepEqual(fields({ customer_id: '1', display_name: 'A', channels: [{ type: 'chat', value: 'system' }] }), ['channels[0].value']);
+    assert.deepEqual(fields({ customer_id: '1', display_name: 'A', channels: [{ type: 'sms', value: 'whatsapp:+15558675310' }] }), ['channels[0].value']);
+    assert.deepEqual(ok({ customer_id: '1', display_name: 'A', channels: [{ type: 'chat', value: ' joe ' }] }).record.channels, [{ type: 'chat', value: 'joe' }]);
+  });
+
+  test('a record whose details reply would pass 65,536 bytes is one problem naming it and the size', () => {
+    const links = Array.from({ length: 20 }, (_, i) => ({ type: 'T', value: `https://a.example/${i}/${'p'.repeat(2000)}`, display_name: 'D'.repeat(200) }));
+    const record = { customer_id: 'big', display_name: 'Big', links, details: { title: 'T', content: '漢'.repeat(10_000) } };
+    const result = validateCustomer(record, US);
+    assert.ok(!result.ok);
+    const { workers: _, ...dto } = { ...record, workers: [] };
+    const bytes = Buffer.byteLength(JSON.stringify({ objects: { customer: dto } }));
+    assert.deepEqual(result.problems, [
+      {
+        path: [],
+        message: `customer "big": its Customer Details reply would be ${bytes.toLocaleString('en-US')} bytes, more than the 65,536 the Frontline app accepts (Twilio error 48003); shorten its details, links or channels`,
+      },
+    ]);
+    assert.equal(detailsReplyBytes(dto), bytes);
+    assert.equal(detailsReplyProblem({ customer_id: 'small', display_name: 'Small' }), undefined);
   });
 });

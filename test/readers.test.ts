@@ -16,15 +16,15 @@ async function* readlineNdjson(input: Readable): AsyncGenerator<SourceRecord> {
   for await (const line of lines) {
     n++;
     if (line.trim() === '') continue;
-    const position = `line ${n}`;
+    const at = { line: n };
     if (line.includes('\uFFFD')) {
-      yield { position, error: 'is not valid UTF-8' };
+      yield { at, error: 'is not valid UTF-8' };
       continue;
     }
     try {
-      yield { position, value: JSON.parse(line) };
+      yield { at, value: JSON.parse(line) };
     } catch (err) {
-      yield { position, error: `is not valid JSON (${(err as Error).message})` };
+      yield { at, error: `is not valid JSON (${(err as Error).message})` };
     }
   }
 }
@@ -75,7 +75,7 @@ describe('NDJSON reader', () => {
     const bytes = Buffer.concat([Buffer.from(`${record(1)}\n"é`), Buffer.from([0xe2, 0x82])]);
     for (const size of [1, 2, 1000]) {
       const records = await collect(readNdjson(chunked(bytes, size)));
-      assert.deepEqual(records.slice(1), [{ position: 'line 2', error: 'is not valid UTF-8' }]);
+      assert.deepEqual(records.slice(1), [{ at: { line: 2 }, error: 'is not valid UTF-8' }]);
     }
   });
 });

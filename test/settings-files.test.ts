@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { Store } from '../src/platform/db/connect.js';
 import { parseSettings, renderSettings } from '../src/application/files/documents.js';
 import { ImportRejected } from '../src/application/files/import.service.js';
+import { formatPath, positionText, type Problem } from '../src/kernel/problems.js';
 import { exportSettings, importSenders, importTemplates, importWorkers } from '../src/application/files/settings.service.js';
 import { validateSenders } from '../src/domains/senders/sender.validate.js';
 import { findWorkers } from '../src/domains/workers/worker.repository.js';
@@ -74,6 +75,10 @@ const WORKERS_JSON = JSON.stringify({
   ],
 });
 
+/** Problems as the CLI shows them: where, which field, what. */
+const located = (problems: Problem[]) =>
+  problems.map((p) => ({ position: positionText(p) ?? 'file', field: formatPath(p.path), message: p.message }));
+
 describe('parsing settings files', () => {
   test('JSON syntax errors are reported, not thrown', () => {
     const r = parseSettings('{"senders": [', 'json');
@@ -93,14 +98,14 @@ describe('parsing settings files', () => {
   test('YAML syntax errors carry their line', () => {
     const r = parseSettings('senders:\n  - channel_type: sms\n   address: [\n', 'yaml');
     assert.equal(r.ok, false);
-    assert.match(!r.ok ? (r.problems[0]?.position ?? '') : '', /^line \d+$/);
+    assert.match(!r.ok ? (positionText(r.problems[0] ?? {}) ?? '') : '', /^line \d+$/);
   });
   test('every problem is reported with its line and path, in file order', () => {
     const r = parseSettings(BAD_SENDERS_YAML, 'yaml');
     assert.ok(r.ok);
     const v = validateSenders(r.value, { defaultCountry: 'US' });
     assert.ok(!v.ok);
-    assert.deepEqual(r.locate(v.problems), [
+    assert.deepEqual(located(r.locate(v.problems)), [
       { position: 'line 2', field: 'senders[0].channel_type', message: 'must be one of sms, whatsapp' },
       { position: 'line 5', field: 'senders[1].address', message: '"nope" is not a phone number (E.164 such as +14155550100, or national in US)' },
       { position: 'line 6', field: 'senders[1].countries[0]', message: '"UK" is not an ISO 3166 code; the United Kingdom is GB' },
@@ -110,7 +115,7 @@ describe('parsing settings files', () => {
       {
         position: 'line 10',
         field: 'senders[3].address',
-        message: '"whatsapp:+14155550100" is a WhatsApp address; an sms sender is a plain number such as +14155550100',
+        message: '"whatsapp:+14155550100" is a WhatsApp address; an sms address is a plain number such as +14155550100',
       },
       { position: 'line 14', field: 'senders[5].address', message: 'sms address +14155550100 is also at senders[4]' },
     ]);
@@ -120,7 +125,7 @@ describe('parsing settings files', () => {
     assert.ok(r.ok);
     const v = validateSenders(r.value, { defaultCountry: 'US' });
     assert.ok(!v.ok);
-    assert.deepEqual(r.locate(v.problems), [
+    assert.deepEqual(located(r.locate(v.problems)), [
       {
         position: 'line 3',
         field: 'senders[0].address',
@@ -246,7 +251,7 @@ for (const kind of storeKinds()) {
         (err: unknown) => {
           assert.ok(err instanceof ImportRejected);
           assert.deepEqual(
-            err.problems.map((p) => p.field),
+            err.problems.map((p) => formatPath(p.path)),
             ['workers[1].identity', 'workers[2].identity', 'workers[2].avatar'],
           );
           return true;
@@ -283,7 +288,7 @@ for (const kind of storeKinds()) {
       await assert.rejects(importWorkers(store, { text: bad, format: 'yaml' }, { prune: false }), (err: unknown) => {
         assert.ok(err instanceof ImportRejected);
         assert.deepEqual(
-          err.problems.map((p) => [p.position, p.field, p.message]),
+          located(err.problems).map((p) => [p.position, p.field, p.message]),
           [
             ['line 3', 'workers[0].state', 'must be one of active, deactivated'],
             ['line 4', 'workers[0].available', 'must be true or false'],

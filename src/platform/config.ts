@@ -8,7 +8,8 @@
 import { createHmac } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { toE164 } from '../kernel/phone.js';
+import type { FieldPath, Problem } from '../kernel/problems.js';
+import { countryCode, identity, phoneNumber, url } from '../kernel/rules.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -60,27 +61,25 @@ const oneOf = <T extends string>(values: readonly T[], fallback: T): VarSpec<T> 
   fallback: () => fallback,
 });
 
+/** A kernel rule (src/kernel/rules.ts) as a variable's parser: what it reports is the variable's error. */
+function byRule<T>(
+  rule: (value: unknown, path: FieldPath, problems: Problem[]) => T | undefined,
+  raw: string,
+  message = (reason: string) => `${reason}, got "${raw}"`,
+): T {
+  const problems: Problem[] = [];
+  const value = rule(raw, [], problems);
+  if (value === undefined) throw new Error(message(problems[0]?.message ?? 'is invalid'));
+  return value;
+}
+
 const httpUrl = (): VarSpec<string | undefined> => ({
-  parse: (raw) => {
-    let url: URL;
-    try {
-      url = new URL(raw);
-    } catch {
-      throw new Error(`must be an absolute http(s) URL, got "${raw}"`);
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new Error(`must be an http(s) URL, got "${raw}"`);
-    }
-    return raw.replace(/\/+$/, '');
-  },
+  parse: (raw) => byRule((v, path, problems) => url(v, path, problems, ['https', 'http']), raw).replace(/\/+$/, ''),
   fallback: () => undefined,
 });
 
 const country = (fallback: string): VarSpec<string> => ({
-  parse: (raw) => {
-    if (!/^[A-Z]{2}$/.test(raw)) throw new Error(`must be a two-letter ISO country code such as US or GB, got "${raw}"`);
-    return raw;
-  },
+  parse: (raw) => byRule(countryCode, raw, (reason) => reason),
   fallback: () => fallback,
 });
 
@@ -90,12 +89,12 @@ const country = (fallback: string): VarSpec<string> => ({
  */
 const senderNumber = (channel: 'sms' | 'whatsapp'): VarSpec<string | undefined> => ({
   parse: (raw) => {
-    const bare = channel === 'whatsapp' ? raw.trim().replace(/^whatsapp:/i, '') : raw.trim();
-    const e164 = bare.startsWith('+') ? toE164(bare, 'US') : undefined;
-    if (e164 === undefined) {
-      const example = channel === 'whatsapp' ? 'whatsapp:+14155550100 or +14155550100' : '+14155550100';
-      throw new Error(`must be a phone number in international (E.164) form such as ${example}, got "${raw}"`);
-    }
+    const example = channel === 'whatsapp' ? 'whatsapp:+14155550100 or +14155550100' : '+14155550100';
+    const e164 = byRule(
+      (v, path, problems) => phoneNumber(v, path, problems, { channel }),
+      raw,
+      () => `must be a phone number in international (E.164) form such as ${example}, got "${raw}"`,
+    );
     return channel === 'whatsapp' ? `whatsapp:${e164}` : e164;
   },
   fallback: () => undefined,
@@ -113,12 +112,12 @@ const processCount = (): VarSpec<number> => ({
   fallback: () => 1,
 });
 
-/** A comma-separated list of identities; blanks dropped, duplicates kept once, order kept. */
+/** A comma-separated list of worker identities; blanks dropped, duplicates kept once, order kept. */
 const identityList = (): VarSpec<readonly string[]> => ({
   parse: (raw) => {
     const items = [...new Set(raw.split(',').map((s) => s.trim()).filter(Boolean))];
     for (const item of items) {
-      if (item.length > 255 || /[\u0000-\u001f\u007f]/.test(item)) throw new Error(`has an invalid identity "${item.slice(0, 40)}"`);
+      byRule(identity, item, (reason) => `has an invalid identity "${item.slice(0, 40)}" (${reason})`);
     }
     return items;
   },

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { type Document, isNode, LineCounter, parseDocument, stringify } from 'yaml';
-import { formatPath, type DocPath, type DocProblem } from '../../kernel/problems.js';
+import type { FieldPath, Problem } from '../../kernel/problems.js';
 
 export type DocumentFormat = 'json' | 'yaml';
 export const DOCUMENT_FORMATS: readonly DocumentFormat[] = ['json', 'yaml'];
@@ -16,25 +16,19 @@ export function documentFormatOf(file: string, explicit?: DocumentFormat): Docum
   return /\.ya?ml$/i.test(file) ? 'yaml' : 'json';
 }
 
-/** A problem as reported to a person: where (line and path) and what. */
-export interface LocatedProblem {
-  position: string;
-  field?: string;
-  message: string;
-}
-
 export type ReadResult =
-  | { ok: true; value: unknown; locate: (problems: DocProblem[]) => LocatedProblem[] }
-  | { ok: false; problems: LocatedProblem[] };
+  /** `locate` adds to each problem the line and column of its field in the file. */
+  | { ok: true; value: unknown; locate: (problems: Problem[]) => Problem[] }
+  | { ok: false; problems: Problem[] };
 
 /** Parses `text`; syntax errors are returned as problems, never thrown. */
 export function parseSettings(text: string, format: DocumentFormat): ReadResult {
-  if (text.includes('\uFFFD')) return { ok: false, problems: [{ position: 'file', message: 'is not valid UTF-8' }] };
+  if (text.includes('\uFFFD')) return { ok: false, problems: [{ path: [], message: 'is not valid UTF-8' }] };
   if (format === 'json') {
     try {
       JSON.parse(text);
     } catch (err) {
-      return { ok: false, problems: [{ position: 'file', message: `is not valid JSON (${(err as Error).message})` }] };
+      return { ok: false, problems: [{ path: [], message: `is not valid JSON (${(err as Error).message})` }] };
     }
   }
   const lineCounter = new LineCounter();
@@ -44,7 +38,8 @@ export function parseSettings(text: string, format: DocumentFormat): ReadResult 
     return {
       ok: false,
       problems: doc.errors.map((e) => ({
-        position: e.linePos ? `line ${e.linePos[0].line}` : 'file',
+        path: [],
+        ...(e.linePos ? { line: e.linePos[0].line, column: e.linePos[0].col } : {}),
         message: `is not valid ${format === 'json' ? 'JSON' : 'YAML'} (${e.message.split('\n')[0]})`,
       })),
     };
@@ -60,20 +55,18 @@ export async function readSettings(file: string, format: DocumentFormat): Promis
   return parseSettings(await readFile(file, 'utf8'), format);
 }
 
-/** The line of the deepest node that exists on the problem's path. */
-function locate(doc: Document, lineCounter: LineCounter, problem: DocProblem): LocatedProblem {
-  const field = problem.path.length > 0 ? formatPath(problem.path) : undefined;
-  let path: DocPath = problem.path;
+/** The problem at the line and column of the deepest node that exists on its path. */
+function locate(doc: Document, lineCounter: LineCounter, problem: Problem): Problem {
+  let path: FieldPath = problem.path;
   for (;;) {
     const node = path.length === 0 ? doc.contents : doc.getIn(path, true);
     if (isNode(node) && node.range) {
-      const position = `line ${lineCounter.linePos(node.range[0]).line}`;
-      return field === undefined ? { position, message: problem.message } : { position, field, message: problem.message };
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return { ...problem, line, column: col };
     }
-    if (path.length === 0) break;
+    if (path.length === 0) return problem;
     path = path.slice(0, -1);
   }
-  return field === undefined ? { position: 'file', message: problem.message } : { position: 'file', field, message: problem.message };
 }
 
 /** Renders a settings document in the given format (what `export` writes, and `import` reads back). */

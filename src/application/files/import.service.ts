@@ -7,6 +7,7 @@
  * Two stages (see prepare.ts): reading and validating, then writing. For a
  * file the first runs in a worker thread, so that the two overlap.
  */
+import { type FilePosition, positionText, type Problem } from '../../kernel/problems.js';
 import type { Store } from '../../platform/db/connect.js';
 import {
   countCustomers,
@@ -16,7 +17,8 @@ import {
   nextImportSeq,
   pruneCustomersNotIn,
 } from '../../domains/customers/customer-write.repository.js';
-import { type PreparedBatch, prepareBatches, prepareFileInWorker } from './prepare.js';
+import { type PreparedBatch, prepareBatches } from './prepare.js';
+import { prepareFileInWorker } from './prepare-in-worker.js';
 import type { FileFormat, SourceRecord } from './readers.js';
 
 export interface ImportOptions {
@@ -34,15 +36,10 @@ export interface ImportReport {
   pruned: number;
 }
 
-export interface RecordProblem {
-  position: string;
-  field?: string;
-  message: string;
-}
-
 export class ImportRejected extends Error {
   constructor(
-    readonly problems: RecordProblem[],
+    /** The first problems found, each with its place in the file (see formatProblem). */
+    readonly problems: Problem[],
     readonly totalProblems: number,
     readonly records: number,
   ) {
@@ -51,8 +48,8 @@ export class ImportRejected extends Error {
   }
 }
 
-const repeatedMessage = (id: string, first: string | undefined) =>
-  `"${id}" appears more than once in the file (also at ${first ?? 'an earlier line'})`;
+const repeatedMessage = (id: string, first: FilePosition | undefined) =>
+  `"${id}" appears more than once in the file (also at ${(first && positionText(first)) ?? 'an earlier line'})`;
 
 /** Rolls the transaction back: thrown inside it when the file had problems. */
 class Rollback extends Error {}
@@ -73,9 +70,9 @@ export function importCustomerFile(store: Store, file: string, format: FileForma
 
 async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>, options: ImportOptions): Promise<ImportReport> {
   const maxReported = options.maxReportedErrors ?? DEFAULT_MAX_REPORTED;
-  const problems: RecordProblem[] = [];
+  const problems: Problem[] = [];
   let totalProblems = 0;
-  const report = (problem: RecordProblem) => {
+  const report = (problem: Problem) => {
     totalProblems++;
     if (problems.length < maxReported) problems.push(problem);
   };
@@ -97,8 +94,8 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
         const repeats = await writer.write(batch.rows);
         for (const [index, first] of [...repeats].sort((a, b) => a[0] - b[0])) {
           const id = customerIdAt(batch.rows, index);
-          const position = batch.positions[index] as string;
-          report({ position, field: 'customer_id', message: repeatedMessage(id, first === undefined ? undefined : batch.positions[first]) });
+          const at = batch.positions[index] as FilePosition;
+          report({ ...at, path: ['customer_id'], message: repeatedMessage(id, first === undefined ? undefined : batch.positions[first]) });
         }
       }
       await writer.finish();

@@ -7,14 +7,15 @@ import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { parse as parseCsv } from 'csv-parse';
+import type { FilePosition } from '../../kernel/problems.js';
 
 export type FileFormat = 'ndjson' | 'json' | 'csv';
 export const FILE_FORMATS: readonly FileFormat[] = ['ndjson', 'json', 'csv'];
 
-/** One record as read, before validation; `position` says where it is in the file. */
+/** One record as read, before validation; `at` says where it is in the file (nowhere in particular: the whole file). */
 export type SourceRecord =
-  | { position: string; value: unknown; error?: undefined }
-  | { position: string; value?: undefined; error: string };
+  | { at: FilePosition; value: unknown; error?: undefined }
+  | { at: FilePosition; value?: undefined; error: string };
 
 export function formatOf(file: string, explicit: FileFormat | undefined): FileFormat {
   if (explicit) return explicit;
@@ -48,15 +49,15 @@ export async function* readNdjson(input: Readable): AsyncGenerator<SourceRecord>
     for (const part of line.includes('\r') ? line.split('\r') : [line]) {
       n++;
       if (part.trim() === '') continue;
-      const position = `line ${n}`;
+      const at = { line: n };
       if (part.includes('\uFFFD')) {
-        yield { position, error: 'is not valid UTF-8' };
+        yield { at, error: 'is not valid UTF-8' };
         continue;
       }
       try {
-        yield { position, value: JSON.parse(part) };
+        yield { at, value: JSON.parse(part) };
       } catch (err) {
-        yield { position, error: `is not valid JSON (${(err as Error).message})` };
+        yield { at, error: `is not valid JSON (${(err as Error).message})` };
       }
     }
   }
@@ -94,14 +95,14 @@ async function* readJsonArray(file: string): AsyncGenerator<SourceRecord> {
   try {
     parsed = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
-    yield { position: 'file', error: `is not valid JSON (${(err as Error).message})` };
+    yield { at: {}, error: `is not valid JSON (${(err as Error).message})` };
     return;
   }
   if (!Array.isArray(parsed)) {
-    yield { position: 'file', error: 'must be a JSON array of customer records' };
+    yield { at: {}, error: 'must be a JSON array of customer records' };
     return;
   }
-  for (let i = 0; i < parsed.length; i++) yield { position: `record ${i + 1}`, value: parsed[i] };
+  for (let i = 0; i < parsed.length; i++) yield { at: { record: i + 1 }, value: parsed[i] };
 }
 
 /** CSV columns. Multi-valued columns separate values with `;`. */
@@ -157,14 +158,13 @@ async function* readCsv(input: Readable): AsyncGenerator<SourceRecord> {
   let headerChecked = false;
   try {
     for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
-      const position = `line ${info.lines}`;
       if (!headerChecked) {
         headerChecked = true;
         const unknown = Object.keys(record).filter((c) => !(CSV_COLUMNS as readonly string[]).includes(c));
         const missing = ['customer_id', 'display_name'].filter((c) => !(c in record));
         if (unknown.length > 0 || missing.length > 0) {
           yield {
-            position: 'line 1',
+            at: { line: 1 },
             error: [
               unknown.length > 0 ? `unknown column(s) ${unknown.join(', ')}` : '',
               missing.length > 0 ? `missing column(s) ${missing.join(', ')}` : '',
@@ -176,10 +176,10 @@ async function* readCsv(input: Readable): AsyncGenerator<SourceRecord> {
           return;
         }
       }
-      yield { position, value: csvRowToRecord(record) };
+      yield { at: { line: info.lines }, value: csvRowToRecord(record) };
     }
   } catch (err) {
     const line = (err as { lines?: number }).lines;
-    yield { position: line ? `line ${line}` : 'file', error: `is not valid CSV (${(err as Error).message})` };
+    yield { at: line ? { line } : {}, error: `is not valid CSV (${(err as Error).message})` };
   }
 }

@@ -3,6 +3,7 @@
  * customers, byte for byte. Used by `fis seed`, the demo and the benchmark.
  */
 import type { CustomerRecord } from '../../domains/customers/customer.types.js';
+import type { SourceRecord } from './readers.js';
 
 export interface SeedOptions {
   customers: number;
@@ -102,7 +103,8 @@ export function* generateCustomers(options: SeedOptions): Generator<CustomerReco
   }
 }
 
-export async function* asSourceRecords(records: Iterable<CustomerRecord>) {
+/** Generated or in-memory records as the import reads them: record 1, 2, … */
+export async function* asSourceRecords(records: Iterable<CustomerRecord>): AsyncGenerator<SourceRecord> {
   let n = 0;
-  for (const value of records) yield { position: `record ${++n}`, value };
+  for (const value of records) yield { at: { record: ++n }, value };
 }

@@ -12,20 +12,20 @@ import { listCategories, replaceTemplates } from '../../domains/templates/templa
 import { validateTemplates } from '../../domains/templates/template.validate.js';
 import { listWorkers, upsertWorkers } from '../../domains/workers/worker.repository.js';
 import { validateWorkers } from '../../domains/workers/worker.validate.js';
-import { type DocumentFormat, type LocatedProblem, parseSettings, readSettings, type ReadResult } from './documents.js';
+import type { Problem } from '../../kernel/problems.js';
+import { type DocumentFormat, parseSettings, readSettings, type ReadResult } from './documents.js';
 import { ImportRejected } from './import.service.js';
-import type { DocProblem } from '../../kernel/problems.js';
 
 export type SettingsKind = 'senders' | 'templates' | 'workers';
 
-/** Where a settings file comes from: a path, or text already read (tests, the admin API). */
+/** Where a settings file comes from: a path, or text already read (tests, an upload). */
 export type SettingsSource = { file: string; format: DocumentFormat } | { text: string; format: DocumentFormat };
 
 async function read(source: SettingsSource): Promise<ReadResult> {
   return 'file' in source ? readSettings(source.file, source.format) : parseSettings(source.text, source.format);
 }
 
-function reject(problems: LocatedProblem[], records: number): never {
+function reject(problems: Problem[], records: number): never {
   throw new ImportRejected(problems, problems.length, records);
 }
 
@@ -34,7 +34,7 @@ async function load<T>(
   source: SettingsSource,
   /** The document's top-level list, e.g. `senders`: its length is the record count reported. */
   key: string,
-  validate: (doc: unknown) => { ok: true; value: T } | { ok: false; problems: DocProblem[] },
+  validate: (doc: unknown) => { ok: true; value: T } | { ok: false; problems: Problem[] },
 ): Promise<T> {
   const parsed = await read(source);
   if (!parsed.ok) reject(parsed.problems, 0);

@@ -1,4 +1,4 @@
-/** The Frontline Data Transfer Objects (../shared/seeds, "Data Transfer Objects"), as we send them. */
+/** The Frontline Data Transfer Objects (https://www.twilio.com/docs/frontline/data-transfer-objects), as we send them. */
 
 export const CHANNEL_TYPES = ['sms', 'whatsapp', 'chat', 'email'] as const;
 export type ChannelType = (typeof CHANNEL_TYPES)[number];

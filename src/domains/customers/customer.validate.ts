@@ -1,30 +1,26 @@
 /**
- * Validation and normalisation of one import record against the Customer DTO.
- * Pure: no I/O, so the CLI, the admin API and the tests share it.
+ * Validation and normalisation of one customer record against the Customer DTO,
+ * with the kernel's rules (src/kernel/rules.ts). Pure: no I/O, so the CLI import,
+ * routing's auto-created records, the tests and any later way in share it.
  */
-import { CHANNEL_TYPES, type Channel, type ChannelType, type CustomerRecord, type Detail, type Link } from './customer.types.js';
-import { toE164 } from '../../kernel/phone.js';
+import { MAX_CONVERSATIONS_IDENTITY, MAX_REPLY_BYTES } from '../../kernel/frontline.js';
+import { checkKeys, isObject, type FieldPath, type Problem } from '../../kernel/problems.js';
+import { identity, key, multiLine, oneOf, phoneNumber, singleLine, url } from '../../kernel/rules.js';
 import { digitsOf, fold } from '../../kernel/text.js';
+import { CHANNEL_TYPES, type Channel, type Customer, type CustomerRecord, type Detail, type Link } from './customer.types.js';
 
 export const LIMITS = {
   customerId: 255,
   displayName: 200,
-  worker: 255,
   workers: 100,
   channels: 20,
   channelValue: 320,
   links: 20,
   linkType: 64,
   linkDisplayName: 200,
-  url: 2048,
   detailsTitle: 200,
   detailsContent: 10_000,
 } as const;
-
-export interface FieldError {
-  field: string;
-  message: string;
-}
 
 /** A valid record, plus what the store derives from it for ordering, search and lookups. */
 export interface NormalizedCustomer {
@@ -36,96 +32,151 @@ export interface NormalizedCustomer {
   addresses: string[];
 }
 
-export type ValidationResult = { ok: true; value: NormalizedCustomer } | { ok: false; errors: FieldError[] };
+export type ValidationResult = { ok: true; value: NormalizedCustomer } | { ok: false; problems: Problem[] };
 
-const RECORD_KEYS = new Set(['customer_id', 'display_name', 'workers', 'channels', 'links', 'details', 'avatar']);
-const LINK_PROTOCOLS = new Set(['https:', 'http:', 'mailto:', 'tel:']);
-const IMAGE_PROTOCOLS = new Set(['https:', 'http:']);
-// C0/C1 controls other than tab and newline have no place in any field.
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/;
-const LINE_BREAK = /[\r\n\u2028\u2029]/;
+const RECORD_KEYS = ['customer_id', 'display_name', 'workers', 'channels', 'links', 'details', 'avatar'] as const;
+const CHANNEL_KEYS = ['type', 'value'] as const;
+const LINK_KEYS = ['type', 'value', 'display_name'] as const;
+const DETAIL_KEYS = ['title', 'content'] as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const present = (v: unknown) => v !== undefined && v !== null;
+
+// The paths of a record's fields, made once (validation runs once per imported record).
+const AT = {
+  customerId: ['customer_id'],
+  displayName: ['display_name'],
+  workers: ['workers'],
+  channels: ['channels'],
+  links: ['links'],
+  details: ['details'],
+  title: ['details', 'title'],
+  content: ['details', 'content'],
+  avatar: ['avatar'],
+} as const;
 
 export function validateCustomer(input: unknown, options: { defaultCountry: string }): ValidationResult {
-  const errors: FieldError[] = [];
-  const fail = (field: string, message: string) => {
-    errors.push({ field, message });
+  const problems: Problem[] = [];
+  const fail = (path: FieldPath, message: string) => {
+    problems.push({ path, message });
     return undefined;
   };
 
-  if (!isObject(input)) return { ok: false, errors: [{ field: '(record)', message: 'must be a JSON object' }] };
-  for (const key of Object.keys(input)) {
-    if (!RECORD_KEYS.has(key)) fail(key, `unknown field; expected one of ${[...RECORD_KEYS].join(', ')}`);
-  }
+  if (!isObject(input)) return { ok: false, problems: [{ path: [], message: 'must be a JSON object' }] };
+  checkKeys(input, RECORD_KEYS, [], problems);
 
-  const customerId = identifier(input.customer_id, 'customer_id', LIMITS.customerId, fail);
-  const displayName = singleLine(input.display_name, 'display_name', LIMITS.displayName, fail);
+  const customerId = key(input.customer_id, AT.customerId, problems, LIMITS.customerId);
+  const displayName = singleLine(input.display_name, AT.displayName, problems, LIMITS.displayName);
 
   const workers: string[] = [];
-  if (input.workers !== undefined && input.workers !== null) {
-    if (!Array.isArray(input.workers)) {
-      fail('workers', 'must be an array of worker identities');
-    } else if (input.workers.length > LIMITS.workers) {
-      fail('workers', `at most ${LIMITS.workers} workers per customer`);
-    } else {
+  if (present(input.workers)) {
+    if (!Array.isArray(input.workers)) fail(AT.workers, 'must be an array of worker identities');
+    else if (input.workers.length > LIMITS.workers) fail(AT.workers, `at most ${LIMITS.workers} workers per customer`);
+    else
       input.workers.forEach((w, i) => {
-        const id = identifier(w, `workers[${i}]`, LIMITS.worker, fail);
+        const id = identity(w, ['workers', i], problems);
         if (id !== undefined && !workers.includes(id)) workers.push(id);
       });
-    }
   }
 
   const channels: Channel[] = [];
-  if (input.channels !== undefined && input.channels !== null) {
-    if (!Array.isArray(input.channels)) fail('channels', 'must be an array of {type, value}');
-    else if (input.channels.length > LIMITS.channels) fail('channels', `at most ${LIMITS.channels} channels`);
+  if (present(input.channels)) {
+    if (!Array.isArray(input.channels)) fail(AT.channels, 'must be an array of {type, value}');
+    else if (input.channels.length > LIMITS.channels) fail(AT.channels, `at most ${LIMITS.channels} channels`);
     else
       input.channels.forEach((c, i) => {
-        const channel = normalizeChannel(c, `channels[${i}]`, options.defaultCountry, fail);
+        const channel = normalizeChannel(c, ['channels', i], options.defaultCountry, problems);
         if (channel && !channels.some((x) => x.type === channel.type && x.value === channel.value)) channels.push(channel);
       });
   }
 
   const links: Link[] = [];
-  if (input.links !== undefined && input.links !== null) {
-    if (!Array.isArray(input.links)) fail('links', 'must be an array of {type, value, display_name}');
-    else if (input.links.length > LIMITS.links) fail('links', `at most ${LIMITS.links} links`);
+  if (present(input.links)) {
+    if (!Array.isArray(input.links)) fail(AT.links, 'must be an array of {type, value, display_name}');
+    else if (input.links.length > LIMITS.links) fail(AT.links, `at most ${LIMITS.links} links`);
     else
       input.links.forEach((l, i) => {
-        const link = normalizeLink(l, `links[${i}]`, fail);
+        const link = normalizeLink(l, ['links', i], problems);
         if (link) links.push(link);
       });
   }
 
   let details: Detail | undefined;
-  if (input.details !== undefined && input.details !== null) {
+  if (present(input.details)) {
     if (!isObject(input.details)) {
-      fail('details', 'must be an object {title, content}');
+      fail(AT.details, 'must be an object {title, content}');
     } else {
-      for (const key of Object.keys(input.details)) {
-        if (key !== 'title' && key !== 'content') fail(`details.${key}`, 'unknown field; expected title, content');
-      }
-      const title = singleLine(input.details.title, 'details.title', LIMITS.detailsTitle, fail);
-      const content = multiLine(input.details.content, 'details.content', LIMITS.detailsContent, fail);
+      checkKeys(input.details, DETAIL_KEYS, AT.details, problems);
+      const title = singleLine(input.details.title, AT.title, problems, LIMITS.detailsTitle);
+      const content = multiLine(input.details.content, AT.content, problems, LIMITS.detailsContent);
       if (title !== undefined && content !== undefined) details = { title, content };
     }
   }
 
-  let avatar: string | undefined;
-  if (input.avatar !== undefined && input.avatar !== null) {
-    avatar = url(input.avatar, 'avatar', IMAGE_PROTOCOLS, fail);
-  }
+  const avatar = present(input.avatar) ? url(input.avatar, AT.avatar, problems, ['https', 'http']) : undefined;
 
-  if (errors.length > 0 || customerId === undefined || displayName === undefined) return { ok: false, errors };
+  if (problems.length > 0 || customerId === undefined || displayName === undefined) return { ok: false, problems };
 
   const record: CustomerRecord = { customer_id: customerId, display_name: displayName, workers };
   if (channels.length > 0) record.channels = channels;
   if (links.length > 0) record.links = links;
   if (details) record.details = details;
   if (avatar !== undefined) record.avatar = avatar;
+  const tooLarge = detailsReplyProblem(record);
+  if (tooLarge) return { ok: false, problems: [tooLarge] };
   return { ok: true, value: derive(record) };
+}
+
+/**
+ * The size in bytes (UTF-8) of the Customer Details reply that serves `customer`:
+ * `{"objects":{"customer":…}}`, as GetCustomerDetailsByCustomerId sends it.
+ */
+export function detailsReplyBytes(customer: Customer): number {
+  const { customer_id, display_name, channels, links, details, avatar } = customer;
+  const dto: Customer = { customer_id, display_name, channels, links, details, avatar };
+  return Buffer.byteLength(JSON.stringify({ objects: { customer: dto } }), 'utf8');
+}
+
+/**
+ * An upper bound of `detailsReplyBytes` that costs no serialising: no character
+ * takes more than 6 bytes in the reply (`\uXXXX`), and the structure around the
+ * strings is small. Most records are far below the limit and stop here.
+ */
+function replyBytesBound(customer: Customer): number {
+  let chars = customer.customer_id.length + customer.display_name.length + (customer.avatar?.length ?? 0);
+  let fields = 4;
+  for (const c of customer.channels ?? []) {
+    chars += c.type.length + c.value.length;
+    fields += 2;
+  }
+  for (const l of customer.links ?? []) {
+    chars += l.type.length + l.value.length + (l.display_name?.length ?? 0);
+    fields += 3;
+  }
+  if (customer.details) {
+    chars += customer.details.title.length + customer.details.content.length;
+    fields += 2;
+  }
+  // Per field: its key (at most 12 characters), quotes, colon, comma and braces.
+  return 6 * chars + 24 * fields + 64;
+}
+
+/**
+ * The problem with `customer` when its Customer Details reply would be larger
+ * than Frontline accepts (65,536 bytes; Twilio error 48003), naming the customer
+ * and the size. Part of validateCustomer; exported for any way in that checks a stored customer.
+ */
+export function detailsReplyProblem(customer: Customer): Problem | undefined {
+  if (replyBytesBound(customer) <= MAX_REPLY_BYTES) return undefined;
+  const bytes = detailsReplyBytes(customer);
+  if (bytes <= MAX_REPLY_BYTES) return undefined;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return {
+    path: [],
+    message:
+      `customer "${customer.customer_id}": its Customer Details reply would be ${n(bytes)} bytes, ` +
+      `more than the ${n(MAX_REPLY_BYTES)} the Frontline app accepts (Twilio error 48003); shorten its details, links or channels`,
+  };
 }
 
 /** Computes the stored search and ordering columns of a valid record. */
@@ -154,98 +205,57 @@ export function derive(record: CustomerRecord): NormalizedCustomer {
   };
 }
 
-type Fail = (field: string, message: string) => undefined;
-
-function identifier(value: unknown, field: string, max: number, fail: Fail): string | undefined {
-  if (typeof value === 'number' && Number.isFinite(value)) value = String(value);
-  if (typeof value !== 'string') return fail(field, value === undefined ? 'is required' : 'must be a string');
-  if (value.trim() === '') return fail(field, 'must not be empty');
-  if (value !== value.trim()) return fail(field, 'must not start or end with white space');
-  if (value.length > max) return fail(field, `must be at most ${max} characters`);
-  if (CONTROL.test(value) || LINE_BREAK.test(value) || value.includes('\uFFFD')) {
-    return fail(field, 'must not contain control characters, line breaks or U+FFFD');
+function normalizeChannel(value: unknown, path: FieldPath, defaultCountry: string, problems: Problem[]): Channel | undefined {
+  if (!isObject(value)) {
+    problems.push({ path, message: 'must be an object {type, value}' });
+    return undefined;
   }
-  return value;
-}
-
-function singleLine(value: unknown, field: string, max: number, fail: Fail): string | undefined {
-  if (typeof value !== 'string') return fail(field, value === undefined ? 'is required' : 'must be a string');
-  const trimmed = value.trim();
-  if (trimmed === '') return fail(field, 'must not be empty');
-  if (trimmed.length > max) return fail(field, `must be at most ${max} characters`);
-  if (CONTROL.test(trimmed) || LINE_BREAK.test(trimmed)) return fail(field, 'must be a single line of text');
-  return trimmed;
-}
-
-function multiLine(value: unknown, field: string, max: number, fail: Fail): string | undefined {
-  if (typeof value !== 'string') return fail(field, value === undefined ? 'is required' : 'must be a string');
-  if (value.trim() === '') return fail(field, 'must not be empty');
-  if (value.length > max) return fail(field, `must be at most ${max} characters`);
-  if (CONTROL.test(value)) return fail(field, 'must not contain control characters');
-  return value;
-}
-
-function url(value: unknown, field: string, protocols: Set<string>, fail: Fail): string | undefined {
-  if (typeof value !== 'string') return fail(field, 'must be a string URL');
-  if (value.length > LIMITS.url) return fail(field, `must be at most ${LIMITS.url} characters`);
-  let parsed: URL;
-  try {
-    parsed = new URL(value);
-  } catch {
-    return fail(field, `must be an absolute URL (${[...protocols].map((p) => p.slice(0, -1)).join(', ')})`);
-  }
-  if (!protocols.has(parsed.protocol)) {
-    return fail(field, `must use ${[...protocols].map((p) => p.slice(0, -1)).join(', ')}, not ${parsed.protocol.slice(0, -1)}`);
-  }
-  if ((parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname === '') {
-    return fail(field, 'must name a host');
-  }
-  return value;
-}
-
-function normalizeChannel(value: unknown, field: string, defaultCountry: string, fail: Fail): Channel | undefined {
-  if (!isObject(value)) return fail(field, 'must be an object {type, value}');
-  for (const key of Object.keys(value)) {
-    if (key !== 'type' && key !== 'value') fail(`${field}.${key}`, 'unknown field; expected type, value');
-  }
-  const type = value.type;
-  if (typeof type !== 'string' || !(CHANNEL_TYPES as readonly string[]).includes(type)) {
-    return fail(`${field}.type`, `must be one of ${CHANNEL_TYPES.join(', ')}`);
-  }
+  checkKeys(value, CHANNEL_KEYS, path, problems);
+  const type = oneOf(value.type, [...path, 'type'], problems, CHANNEL_TYPES);
+  if (type === undefined) return undefined;
+  const valuePath = [...path, 'value'];
   const raw = value.value;
-  if (typeof raw !== 'string' || raw.trim() === '') return fail(`${field}.value`, 'must be a non-empty string');
-  if (raw.length > LIMITS.channelValue) return fail(`${field}.value`, `must be at most ${LIMITS.channelValue} characters`);
+  if (typeof raw !== 'string' || raw.trim() === '') {
+    problems.push({ path: valuePath, message: 'must be a non-empty string' });
+    return undefined;
+  }
+  if (raw.length > LIMITS.channelValue) {
+    problems.push({ path: valuePath, message: `must be at most ${LIMITS.channelValue} characters` });
+    return undefined;
+  }
   const address = raw.trim();
-  switch (type as ChannelType) {
+  switch (type) {
     case 'sms':
     case 'whatsapp': {
-      const e164 = toE164(address.replace(/^whatsapp:/i, ''), defaultCountry);
-      if (e164 === undefined) {
-        return fail(`${field}.value`, `"${address}" is not a phone number (E.164, or national in ${defaultCountry})`);
-      }
-      return { type: type as ChannelType, value: type === 'whatsapp' ? `whatsapp:${e164}` : e164 };
+      const e164 = phoneNumber(address, valuePath, problems, { defaultCountry, channel: type });
+      if (e164 === undefined) return undefined;
+      return { type, value: type === 'whatsapp' ? `whatsapp:${e164}` : e164 };
     }
     case 'email':
-      if (!EMAIL.test(address)) return fail(`${field}.value`, `"${address}" is not an e-mail address`);
-      return { type: 'email', value: address };
-    case 'chat':
-      if (CONTROL.test(address) || LINE_BREAK.test(address)) return fail(`${field}.value`, 'must be a single line');
-      return { type: 'chat', value: address };
+      if (!EMAIL.test(address)) {
+        problems.push({ path: valuePath, message: `"${address}" is not an e-mail address` });
+        return undefined;
+      }
+      return { type, value: address };
+    case 'chat': {
+      // A chat address is a Conversations identity: Frontline refuses others (48033).
+      const chat = identity(address, valuePath, problems, MAX_CONVERSATIONS_IDENTITY);
+      return chat === undefined ? undefined : { type, value: chat };
+    }
   }
 }
 
-function normalizeLink(value: unknown, field: string, fail: Fail): Link | undefined {
-  if (!isObject(value)) return fail(field, 'must be an object {type, value, display_name}');
-  for (const key of Object.keys(value)) {
-    if (key !== 'type' && key !== 'value' && key !== 'display_name') {
-      fail(`${field}.${key}`, 'unknown field; expected type, value, display_name');
-    }
+function normalizeLink(value: unknown, path: FieldPath, problems: Problem[]): Link | undefined {
+  if (!isObject(value)) {
+    problems.push({ path, message: 'must be an object {type, value, display_name}' });
+    return undefined;
   }
-  const type = singleLine(value.type, `${field}.type`, LIMITS.linkType, fail);
-  const target = url(value.value, `${field}.value`, LINK_PROTOCOLS, fail);
+  checkKeys(value, LINK_KEYS, path, problems);
+  const type = singleLine(value.type, [...path, 'type'], problems, LIMITS.linkType);
+  const target = url(value.value, [...path, 'value'], problems, ['https', 'http', 'mailto', 'tel']);
   let displayName: string | undefined;
-  if (value.display_name !== undefined && value.display_name !== null) {
-    displayName = singleLine(value.display_name, `${field}.display_name`, LIMITS.linkDisplayName, fail);
+  if (present(value.display_name)) {
+    displayName = singleLine(value.display_name, [...path, 'display_name'], problems, LIMITS.linkDisplayName);
     if (displayName === undefined) return undefined;
   }
   if (type === undefined || target === undefined) return undefined;

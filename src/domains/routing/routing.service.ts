@@ -301,7 +301,7 @@ export class RoutingService {
       { defaultCountry: this.options.defaultCountry },
     );
     if (!validated.ok) {
-      log.warn({ errors: validated.errors }, 'routing: could not build a customer record for the unknown sender');
+      log.warn({ problems: validated.problems }, 'routing: could not build a customer record for the unknown sender');
       return undefined;
     }
     const outcome = await this.db.transaction().execute((trx) => createCustomerIfAbsent(trx, this.options.dialect, validated.value));

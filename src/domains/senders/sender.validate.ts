@@ -1,8 +1,7 @@
-/** Validation of a senders file (`fis senders import`). Pure. */
-import { isSupportedCountry } from 'libphonenumber-js/min';
-import { toE164 } from '../../kernel/phone.js';
-import { checkKeys, type DocProblem, identity, isObject, topLevelList } from '../../kernel/problems.js';
-import { SENDER_CHANNELS, type SenderChannel, type SenderRecord } from './sender.types.js';
+/** Validation of a senders file (`fis senders import`), with the kernel's rules. Pure. */
+import { checkKeys, isObject, type Problem, topLevelList } from '../../kernel/problems.js';
+import { countryCode, identity, oneOf, phoneNumber } from '../../kernel/rules.js';
+import { SENDER_CHANNELS, type SenderRecord } from './sender.types.js';
 
 export const SENDER_FIELDS = ['channel_type', 'address', 'worker', 'countries'] as const;
 export const MAX_SENDERS = 10_000;
@@ -13,10 +12,10 @@ export interface NormalizedSender {
   e164: string;
 }
 
-export type SendersResult = { ok: true; senders: NormalizedSender[] } | { ok: false; problems: DocProblem[] };
+export type SendersResult = { ok: true; senders: NormalizedSender[] } | { ok: false; problems: Problem[] };
 
 export function validateSenders(doc: unknown, options: { defaultCountry: string }): SendersResult {
-  const problems: DocProblem[] = [];
+  const problems: Problem[] = [];
   const list = topLevelList(doc, 'senders', problems);
   const senders: NormalizedSender[] = [];
   const seen = new Map<string, number>();
@@ -31,11 +30,8 @@ export function validateSenders(doc: unknown, options: { defaultCountry: string 
       const before = problems.length;
       checkKeys(item, SENDER_FIELDS, path, problems);
 
-      const channel = item.channel_type;
-      const channelOk = typeof channel === 'string' && (SENDER_CHANNELS as readonly string[]).includes(channel);
-      if (!channelOk) problems.push({ path: [...path, 'channel_type'], message: `must be one of ${SENDER_CHANNELS.join(', ')}` });
-
-      const e164 = number(item.address, channelOk ? (channel as SenderChannel) : undefined, [...path, 'address'], options, problems);
+      const channelType = oneOf(item.channel_type, [...path, 'channel_type'], problems, SENDER_CHANNELS);
+      const e164 = phoneNumber(item.address, [...path, 'address'], problems, { ...options, channel: channelType });
 
       let worker: string | undefined;
       if (item.worker !== undefined && item.worker !== null) worker = identity(item.worker, [...path, 'worker'], problems);
@@ -46,14 +42,13 @@ export function validateSenders(doc: unknown, options: { defaultCountry: string 
           problems.push({ path: [...path, 'countries'], message: 'must be a list of ISO 3166 country codes such as [US, CA]' });
         } else {
           item.countries.forEach((c, j) => {
-            const code = country(c, [...path, 'countries', j], problems);
+            const code = countryCode(c, [...path, 'countries', j], problems);
             if (code !== undefined && !countries.includes(code)) countries.push(code);
           });
         }
       }
 
-      if (problems.length > before || !channelOk || e164 === undefined) return;
-      const channelType = channel as SenderChannel;
+      if (problems.length > before || channelType === undefined || e164 === undefined) return;
       const address = channelType === 'whatsapp' ? `whatsapp:${e164}` : e164;
       const key = `${channelType} ${address}`;
       const first = seen.get(key);
@@ -68,46 +63,4 @@ export function validateSenders(doc: unknown, options: { defaultCountry: string 
       senders.push({ record, e164 });
     });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, senders };
-}
-
-function number(
-  value: unknown,
-  channel: SenderChannel | undefined,
-  path: Array<string | number>,
-  options: { defaultCountry: string },
-  problems: DocProblem[],
-): string | undefined {
-  if (typeof value === 'number') {
-    // YAML reads an unquoted +14155550100 as the integer 14155550100, dropping the "+".
-    problems.push({ path, message: `is a number (${value}); write the phone number as a quoted string such as "+14155550100"` });
-    return undefined;
-  }
-  if (typeof value !== 'string' || value.trim() === '') {
-    problems.push({ path, message: value === undefined ? 'is required' : 'must be a phone number as a string' });
-    return undefined;
-  }
-  const raw = value.trim();
-  const prefixed = /^whatsapp:/i.test(raw);
-  if (prefixed && channel === 'sms') {
-    problems.push({ path, message: `"${raw}" is a WhatsApp address; an sms sender is a plain number such as +14155550100` });
-    return undefined;
-  }
-  const e164 = toE164(raw.replace(/^whatsapp:/i, ''), options.defaultCountry);
-  if (e164 === undefined) {
-    problems.push({ path, message: `"${raw}" is not a phone number (E.164 such as +14155550100, or national in ${options.defaultCountry})` });
-  }
-  return e164;
-}
-
-function country(value: unknown, path: Array<string | number>, problems: DocProblem[]): string | undefined {
-  if (typeof value === 'string' && /^[A-Za-z]{2}$/.test(value)) {
-    const code = value.toUpperCase();
-    if (isSupportedCountry(code)) return code;
-    if (code === 'UK') {
-      problems.push({ path, message: '"UK" is not an ISO 3166 code; the United Kingdom is GB' });
-      return undefined;
-    }
-  }
-  problems.push({ path, message: `${JSON.stringify(value)} is not an ISO 3166 two-letter country code such as US or GB` });
-  return undefined;
 }

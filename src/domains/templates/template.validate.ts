@@ -1,5 +1,6 @@
-/** Validation of a templates file (`fis templates import`). Pure. */
-import { checkKeys, type DocProblem, isObject, multiLine, singleLine, topLevelList } from '../../kernel/problems.js';
+/** Validation of a templates file (`fis templates import`), with the kernel's rules. Pure. */
+import { checkKeys, isObject, type Problem, topLevelList } from '../../kernel/problems.js';
+import { multiLine, singleLine } from '../../kernel/rules.js';
 import { parseTemplate } from './placeholders.js';
 import type { CategoryRecord } from './template.types.js';
 
@@ -11,10 +12,10 @@ export const LIMITS = {
   content: 1600,
 } as const;
 
-export type TemplatesResult = { ok: true; categories: CategoryRecord[] } | { ok: false; problems: DocProblem[] };
+export type TemplatesResult = { ok: true; categories: CategoryRecord[] } | { ok: false; problems: Problem[] };
 
 export function validateTemplates(doc: unknown): TemplatesResult {
-  const problems: DocProblem[] = [];
+  const problems: Problem[] = [];
   const list = topLevelList(doc, 'categories', problems);
   const categories: CategoryRecord[] = [];
   const names = new Map<string, number>();
@@ -29,7 +30,7 @@ export function validateTemplates(doc: unknown): TemplatesResult {
       return;
     }
     checkKeys(item, ['display_name', 'templates'], path, problems);
-    const name = singleLine(item.display_name, [...path, 'display_name'], LIMITS.categoryName, problems);
+    const name = singleLine(item.display_name, [...path, 'display_name'], problems, LIMITS.categoryName);
     if (name !== undefined) {
       const first = names.get(name);
       if (first !== undefined) {
@@ -50,7 +51,7 @@ export function validateTemplates(doc: unknown): TemplatesResult {
           return;
         }
         checkKeys(t, ['content', 'whatsAppApproved'], tpath, problems);
-        const content = multiLine(t.content, [...tpath, 'content'], LIMITS.content, problems);
+        const content = multiLine(t.content, [...tpath, 'content'], problems, LIMITS.content);
         if (content !== undefined) {
           const parsed = parseTemplate(content);
           if (!parsed.ok) for (const message of parsed.errors) problems.push({ path: [...tpath, 'content'], message });

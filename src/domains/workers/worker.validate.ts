@@ -1,12 +1,6 @@
-/** Validation of a workers file (`fis workers import`). Pure. */
-import {
-  checkKeys,
-  type DocProblem,
-  identity,
-  isObject,
-  singleLine,
-  topLevelList,
-} from '../../kernel/problems.js';
+/** Validation of a workers file (`fis workers import`), with the kernel's rules. Pure. */
+import { checkKeys, isObject, type Problem, topLevelList } from '../../kernel/problems.js';
+import { identity, singleLine, url } from '../../kernel/rules.js';
 
 export const WORKER_STATES = ['active', 'deactivated'] as const;
 /** `active` reps are routed to; a `deactivated` rep keeps their customers but is never chosen (docs/workers.md). */
@@ -28,10 +22,10 @@ export interface WorkerRecord {
 export const WORKER_FIELDS = ['identity', 'display_name', 'avatar', 'state', 'available'] as const;
 export const MAX_WORKERS = 100_000;
 
-export type WorkersResult = { ok: true; workers: WorkerRecord[] } | { ok: false; problems: DocProblem[] };
+export type WorkersResult = { ok: true; workers: WorkerRecord[] } | { ok: false; problems: Problem[] };
 
 export function validateWorkers(doc: unknown): WorkersResult {
-  const problems: DocProblem[] = [];
+  const problems: Problem[] = [];
   const list = topLevelList(doc, 'workers', problems);
   const workers: WorkerRecord[] = [];
   const seen = new Map<string, number>();
@@ -40,7 +34,7 @@ export function validateWorkers(doc: unknown): WorkersResult {
     list?.forEach((item, i) => {
       const path = ['workers', i];
       if (!isObject(item)) {
-        problems.push({ path, message: 'must be an object {identity, display_name, avatar, state, available}' });
+        problems.push({ path, message: `must be an object {${WORKER_FIELDS.join(', ')}}` });
         return;
       }
       checkKeys(item, WORKER_FIELDS, path, problems);
@@ -52,11 +46,11 @@ export function validateWorkers(doc: unknown): WorkersResult {
         else seen.set(id, i);
       }
       if (item.display_name !== undefined && item.display_name !== null) {
-        const name = singleLine(item.display_name, [...path, 'display_name'], 200, problems);
+        const name = singleLine(item.display_name, [...path, 'display_name'], problems, 200);
         if (record && name !== undefined) record.display_name = name;
       }
       if (item.avatar !== undefined && item.avatar !== null) {
-        const avatar = imageUrl(item.avatar, [...path, 'avatar'], problems);
+        const avatar = url(item.avatar, [...path, 'avatar'], problems, ['https', 'http']);
         if (record && avatar !== undefined) record.avatar = avatar;
       }
       if (item.state !== undefined && item.state !== null) {
@@ -71,22 +65,4 @@ export function validateWorkers(doc: unknown): WorkersResult {
       if (record) workers.push(record);
     });
   return problems.length > 0 ? { ok: false, problems } : { ok: true, workers };
-}
-
-function imageUrl(value: unknown, path: Array<string | number>, problems: DocProblem[]): string | undefined {
-  if (typeof value !== 'string') {
-    problems.push({ path, message: 'must be a string URL' });
-    return undefined;
-  }
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
-  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.hostname === '' || value.length > 2048) {
-    problems.push({ path, message: 'must be an absolute http(s) URL of at most 2048 characters' });
-    return undefined;
-  }
-  return value;
 }

@@ -20,9 +20,11 @@ export interface StoreOptions {
 }
 
 /**
- * The driver under Kysely, for the few paths where Kysely's per-call work is a
- * measurable share of the cost (the CRM callback's reads, bulk imports). Both
- * keep their SQL in Kysely builders and only execute through this.
+ * The driver under Kysely, for the one path where Kysely's per-call work is a
+ * measurable share of the cost: the CRM callback's reads (precompiled.ts), whose
+ * SQL is still built by Kysely. Imports do not use it: they run in a Kysely
+ * transaction, the customer writer sending its own SQL on that transaction's
+ * connection (`trx.executeQuery`).
  */
 export type Driver =
   | {

@@ -9,6 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { formatProblem } from '../../kernel/problems.js';
 import { type Config, ConfigError, loadConfig } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
@@ -33,8 +34,13 @@ const positiveInt = (name: string) => (raw: string) => {
   return Number(raw);
 };
 
-function config(options: { requireAuthToken?: boolean; env?: Record<string, string | undefined> } = {}): Config {
+/** Reads ./.env into the environment (variables already set win). */
+function loadDotEnv(): void {
   if (existsSync('.env')) process.loadEnvFile('.env');
+}
+
+function config(options: { requireAuthToken?: boolean; env?: Record<string, string | undefined> } = {}): Config {
+  loadDotEnv();
   return loadConfig({ ...process.env, ...options.env }, { requireAuthToken: options.requireAuthToken ?? false });
 }
 
@@ -200,9 +206,11 @@ seedOptions(program.command('demo'))
   .description(
     'Start the service on the embedded SQLite store with sample customers, reps, sender numbers and templates ' +
       '(loaded from examples/ when the store is empty). ' +
-      'Without TWILIO_AUTH_TOKEN, a token is generated and printed so that you can sign requests.',
+      'Without TWILIO_AUTH_TOKEN (in the environment or ./.env), a token is generated and printed so that you can sign requests.',
   )
   .action(async (opts: SeedCliOptions) => {
+    // The token may come from ./.env: read it before deciding to generate one.
+    loadDotEnv();
     const generated = process.env.TWILIO_AUTH_TOKEN ? undefined : randomBytes(16).toString('hex');
     const cfg = config({
       requireAuthToken: true,
@@ -225,7 +233,8 @@ seedOptions(program.command('demo'))
     const { default: twilio } = await import('twilio');
     const server = await startServer(cfg);
     const token = cfg.twilioAuthToken as string;
-    const base = cfg.publicUrl ?? `http://localhost:${cfg.port}`;
+    // The port it listens on (PORT=0 picks a free one), as curl on this machine reaches it.
+    const base = cfg.publicUrl ?? `http://localhost:${new URL(server.url).port || cfg.port}`;
     const params = { Location: 'GetCustomersList', Worker: workerIdentity(0), PageSize: '5' };
     const signature = twilio.getExpectedTwilioSignature(token, `${base}/callbacks/crm`, params);
     say('');
@@ -393,7 +402,7 @@ program.parseAsync(process.argv).catch((err: unknown) => {
     say(err.message);
   } else if (err instanceof ImportRejected) {
     say(err.message);
-    for (const p of err.problems) say(`  ${p.position}${p.field ? `: ${p.field}` : ''}: ${p.message}`);
+    for (const p of err.problems) say(`  ${formatProblem(p, 'file')}`);
     if (err.totalProblems > err.problems.length) say(`  … and ${err.totalProblems - err.problems.length} more`);
   } else if (err instanceof InvalidArgumentError) {
     say(`error: ${err.message}`);

@@ -3,20 +3,13 @@
  * Thin: validated input in, one service call, the reply shaped by schema.
  */
 import type { FastifyInstance } from 'fastify';
-import fastJson from 'fast-json-stringify';
 import type { Static } from 'typebox';
 import { type CustomerService, PAGE_SIZE } from '../../../domains/customers/customer.service.js';
 import { AppError } from '../../../kernel/errors.js';
-import {
-  CrmRequestSchema,
-  CustomerDetailsReplySchema,
-  CustomersListReplySchema,
-} from '../schemas/crm.schema.js';
-
-const serializeList = fastJson(CustomersListReplySchema);
-const serializeDetails = fastJson(CustomerDetailsReplySchema);
+import { CrmReplySchema, CrmRequestSchema } from '../schemas/crm.schema.js';
 
 type CrmRequest = Static<typeof CrmRequestSchema>;
+type CrmReply = Static<typeof CrmReplySchema>;
 
 export function parsePageSize(raw: string | undefined): number {
   if (raw === undefined) return PAGE_SIZE.default;
@@ -31,7 +24,8 @@ export function parsePageSize(raw: string | undefined): number {
 }
 
 export function crmRoutes(app: FastifyInstance, customers: CustomerService): void {
-  app.post<{ Body: CrmRequest }>('/callbacks/crm', { schema: { body: CrmRequestSchema } }, async (request, reply) => {
+  const schema = { body: CrmRequestSchema, response: { 200: CrmReplySchema } };
+  app.post<{ Body: CrmRequest; Reply: CrmReply }>('/callbacks/crm', { schema }, async (request) => {
     const body = request.body;
     switch (body.Location) {
       case 'GetCustomersList': {
@@ -42,13 +36,11 @@ export function crmRoutes(app: FastifyInstance, customers: CustomerService): voi
           nextPageToken: body.NextPageToken,
           query: body.Query,
         });
-        const objects = { customers: page.customers, searchable: true, next_page_token: page.nextPageToken };
-        return reply.type('application/json; charset=utf-8').serializer(serializeList).send({ objects });
+        return { objects: { customers: page.customers, searchable: true, next_page_token: page.nextPageToken } };
       }
       case 'GetCustomerDetailsByCustomerId': {
         if (!body.CustomerId) throw new AppError('BAD_REQUEST', 'CustomerId is required for GetCustomerDetailsByCustomerId');
-        const customer = await customers.getCustomer(body.Worker, body.CustomerId);
-        return reply.type('application/json; charset=utf-8').serializer(serializeDetails).send({ objects: { customer } });
+        return { objects: { customer: await customers.getCustomer(body.Worker, body.CustomerId) } };
       }
       default:
         throw new AppError(

@@ -1,10 +1,9 @@
 /**
  * `POST /callbacks/outgoing-conversation` (GetProxyAddress) and `POST /callbacks/templates`
  * (GetTemplatesByCustomerId): the reference implementation's URLs, so a Frontline console
- * configured for it keeps working. Thin: validated input in, one service call, a serialized reply.
+ * configured for it keeps working. Thin: validated input in, one service call, the reply shaped by its schema.
  */
 import type { FastifyInstance } from 'fastify';
-import fastJson from 'fast-json-stringify';
 import type { Static } from 'typebox';
 import { maskAddress } from '../../../kernel/phone.js';
 import { AppError } from '../../../kernel/errors.js';
@@ -16,9 +15,6 @@ import {
   TemplatesReplySchema,
   TemplatesRequestSchema,
 } from '../schemas/outgoing.schema.js';
-
-const serializeProxy = fastJson(ProxyAddressReplySchema);
-const serializeTemplates = fastJson(TemplatesReplySchema);
 
 /** The named fields, or a 400 naming every one that is missing. */
 function required<K extends string>(body: Partial<Record<K, string>>, names: readonly K[], location: string): Record<K, string> {
@@ -32,10 +28,10 @@ function unknownLocation(location: string, expected: string): AppError {
 }
 
 export function outgoingRoutes(app: FastifyInstance, senders: SenderService, templates: TemplateService): void {
-  app.post<{ Body: Static<typeof OutgoingRequestSchema> }>(
+  app.post<{ Body: Static<typeof OutgoingRequestSchema>; Reply: Static<typeof ProxyAddressReplySchema> }>(
     '/callbacks/outgoing-conversation',
-    { schema: { body: OutgoingRequestSchema } },
-    async (request, reply) => {
+    { schema: { body: OutgoingRequestSchema, response: { 200: ProxyAddressReplySchema } } },
+    async (request) => {
       const body = request.body;
       if (body.Location !== 'GetProxyAddress') throw unknownLocation(body.Location, 'GetProxyAddress');
       const fields = required(body, ['Worker', 'CustomerId', 'ChannelType'] as const, 'GetProxyAddress');
@@ -46,17 +42,14 @@ export function outgoingRoutes(app: FastifyInstance, senders: SenderService, tem
         channelValue: body.ChannelValue,
       });
       request.log.debug({ rule: chosen.rule, country: chosen.country, proxy: maskAddress(chosen.address) }, 'proxy address chosen');
-      return reply
-        .type('application/json; charset=utf-8')
-        .serializer(serializeProxy)
-        .send({ proxy_address: chosen.address });
+      return { proxy_address: chosen.address };
     },
   );
 
-  app.post<{ Body: Static<typeof TemplatesRequestSchema> }>(
+  app.post<{ Body: Static<typeof TemplatesRequestSchema>; Reply: Static<typeof TemplatesReplySchema> }>(
     '/callbacks/templates',
-    { schema: { body: TemplatesRequestSchema } },
-    async (request, reply) => {
+    { schema: { body: TemplatesRequestSchema, response: { 200: TemplatesReplySchema } } },
+    async (request) => {
       const body = request.body;
       if (body.Location !== 'GetTemplatesByCustomerId') throw unknownLocation(body.Location, 'GetTemplatesByCustomerId');
       const fields = required(body, ['Worker', 'CustomerId'] as const, 'GetTemplatesByCustomerId');
@@ -64,7 +57,7 @@ export function outgoingRoutes(app: FastifyInstance, senders: SenderService, tem
       if (result.omitted > 0) {
         request.log.info({ omitted: result.omitted }, 'templates left out: a placeholder has no value for this customer');
       }
-      return reply.type('application/json; charset=utf-8').serializer(serializeTemplates).send(result.categories);
+      return result.categories;
     },
   );
 }

@@ -10,7 +10,6 @@
  * counted from the request's arrival.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import fastJson from 'fast-json-stringify';
 import type { Static } from 'typebox';
 import type { RoutingService } from '../../../domains/routing/routing.service.js';
 import {
@@ -19,9 +18,6 @@ import {
   RoutingReplySchema,
   RoutingRequestSchema,
 } from '../schemas/routing.schema.js';
-
-const serializeRouting = fastJson(RoutingReplySchema);
-const serializeConversationAdd = fastJson(ConversationAddReplySchema);
 
 type RoutingBody = Static<typeof RoutingRequestSchema>;
 type WebhookBody = Static<typeof ConversationsWebhookSchema>;
@@ -32,9 +28,9 @@ const receivedAt = (reply: FastifyReply) => Date.now() - reply.elapsedTime;
 const singleHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)?.slice(0, 200);
 
 export function routingRoutes(app: FastifyInstance, routing: RoutingService): void {
-  app.post<{ Body: RoutingBody }>(
+  app.post<{ Body: RoutingBody; Reply: Static<typeof RoutingReplySchema> }>(
     '/callbacks/routing',
-    { schema: { body: RoutingRequestSchema } },
+    { schema: { body: RoutingRequestSchema, response: { 200: RoutingReplySchema } } },
     async (request, reply) => {
       const body = request.body;
       const result = await routing.route(
@@ -48,7 +44,7 @@ export function routingRoutes(app: FastifyInstance, routing: RoutingService): vo
         },
         request.log,
       );
-      return reply.type('application/json; charset=utf-8').serializer(serializeRouting).send(result);
+      return result;
     },
   );
 
@@ -58,7 +54,7 @@ export function routingRoutes(app: FastifyInstance, routing: RoutingService): vo
       case 'onConversationAdd': {
         const named = await routing.conversationAdd(body['MessagingBinding.Address'], request.log);
         if (!named) return reply.status(200).send();
-        return reply.type('application/json; charset=utf-8').serializer(serializeConversationAdd).send(named);
+        return reply.send(named);
       }
       case 'onParticipantAdded': {
         if (body.ConversationSid && body.ParticipantSid) {
@@ -82,6 +78,11 @@ export function routingRoutes(app: FastifyInstance, routing: RoutingService): vo
     }
   };
   for (const path of ['/callbacks/conversations', '/callbacks/twilio-conversations']) {
-    app.post<{ Body: WebhookBody }>(path, { schema: { body: ConversationsWebhookSchema } }, conversations);
+    app.post<{ Body: WebhookBody }>(
+      path,
+      // The reply names a new conversation (onConversationAdd), or is empty.
+      { schema: { body: ConversationsWebhookSchema, response: { 200: ConversationAddReplySchema } } },
+      conversations,
+    );
   }
 }

@@ -1,7 +1,12 @@
-/** Wire shapes of the CRM callback (../shared/seeds "My Customers" and "Data Transfer Objects"). */
+/**
+ * Wire shapes of the CRM callback (Twilio's Frontline docs: https://www.twilio.com/docs/frontline/my-customers and
+ * https://www.twilio.com/docs/frontline/data-transfer-objects).
+ */
 import { Type } from 'typebox';
+import { MAX_IDENTITY } from '../../../kernel/rules.js';
 
-const identity = Type.String({ minLength: 1, maxLength: 255 });
+/** A worker identity, as long as the kernel's identity rule allows. */
+const identity = Type.String({ minLength: 1, maxLength: MAX_IDENTITY });
 
 /** Form fields of `POST /callbacks/crm`. Twilio may add fields, so unknown ones are allowed. */
 export const CrmRequestSchema = Type.Object(
@@ -50,4 +55,21 @@ export const CustomerSchema = Type.Object({
 
 export const CustomerDetailsReplySchema = Type.Object({
   objects: Type.Object({ customer: CustomerSchema }),
+});
+
+/**
+ * The reply of `POST /callbacks/crm`, one schema for both Locations so that
+ * Fastify compiles one serializer for the route: `objects` holds the list
+ * (GetCustomersList) or the customer (GetCustomerDetailsByCustomerId). A union
+ * (anyOf) would make the serializer validate each reply to choose its branch.
+ * Optional properties are written only when present, so each reply is byte for
+ * byte the one its own schema above gives.
+ */
+export const CrmReplySchema = Type.Object({
+  objects: Type.Object({
+    customers: Type.Optional(Type.Array(CustomerListItemSchema)),
+    searchable: Type.Optional(Type.Boolean()),
+    next_page_token: Type.Optional(Type.String()),
+    customer: Type.Optional(CustomerSchema),
+  }),
 });

@@ -1,7 +1,9 @@
 /** Wire shapes of the Outgoing Conversations and Templates callbacks (docs/outgoing-and-templates.md). */
 import { Type } from 'typebox';
+import { MAX_IDENTITY } from '../../../kernel/rules.js';
 
-const identity = Type.String({ minLength: 1, maxLength: 255 });
+/** A worker identity, as long as the kernel's identity rule allows. */
+const identity = Type.String({ minLength: 1, maxLength: MAX_IDENTITY });
 const customerId = Type.String({ minLength: 1, maxLength: 255 });
 
 /**

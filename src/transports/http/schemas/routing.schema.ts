@@ -1,6 +1,6 @@
 /**
  * Wire shapes of the routing callback and the Conversations webhooks
- * (../shared/docs/frontline-protocol.md §2). Field names contain dots and stay
+ * (docs/routing.md; https://www.twilio.com/docs/frontline/handle-incoming-conversations). Field names contain dots and stay
  * flat. Twilio adds fields over time, so unknown ones are allowed.
  */
 import { Type } from 'typebox';
