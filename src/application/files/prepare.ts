@@ -6,7 +6,7 @@
  * as much as writing, and the two overlap on separate cores.
  */
 import { Worker } from 'node:worker_threads';
-import { type CustomerRows, customerRows } from '../../domains/customers/customer-write.repository.js';
+import { type CustomerRows, customerRows } from '../../domains/customers/customer-rows.js';
 import { type NormalizedCustomer, validateCustomer } from '../../domains/customers/customer.validate.js';
 import type { RecordProblem } from './import.service.js';
 import type { FileFormat, SourceRecord } from './readers.js';

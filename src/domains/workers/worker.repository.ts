@@ -1,7 +1,7 @@
 /** Reads and writes of `workers` (reps: display name and avatar). */
-import { type Kysely, type Transaction, sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
-import type { Dialect } from '../../platform/db/dialect.js';
 import type { WorkerRecord } from './worker.validate.js';
 
 type Db = Kysely<Database>;
@@ -16,14 +16,18 @@ export async function findWorker(db: Db, identity: string): Promise<WorkerRow | 
   return db.selectFrom('workers').select(['identity', 'display_name', 'avatar']).where('identity', '=', identity).executeTakeFirst();
 }
 
-/** Inserts or replaces each worker; with `prune`, deletes the workers not in the list. Returns counts. */
+/** What `upsertWorkers` needs to hold: its counts and prune assume no other load runs meanwhile (readers are not blocked). */
+export const WORKERS_WRITE_LOCK: readonly Table[] = ['workers'];
+
+/**
+ * Inserts or replaces each worker; with `prune`, deletes the workers not in the list. Returns counts.
+ * In `Store.write` with WORKERS_WRITE_LOCK.
+ */
 export async function upsertWorkers(
   trx: Transaction<Database>,
-  dialect: Dialect,
   workers: WorkerRecord[],
   prune: boolean,
 ): Promise<{ created: number; updated: number; pruned: number }> {
-  if (dialect === 'postgres') await sql`lock table workers in share row exclusive mode`.execute(trx);
   const count = async () => Number((await trx.selectFrom('workers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
   const before = await count();
   let pruned = 0;
