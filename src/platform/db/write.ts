@@ -54,8 +54,13 @@ export function withLockWait<T>(waitMs: number, open: () => Promise<T>): Promise
   return lockWait.run(waitMs, open);
 }
 
-/** Pauses between attempts at SQLite's write lock: short at first, then every 25 ms. */
-const pauses = (attempt: number) => Math.min(25, 1 << attempt);
+/**
+ * Pauses between attempts at SQLite's write lock: SQLite's own busy handler's
+ * schedule (sqliteDefaultBusyCallback), so that a waiting transaction and the
+ * other connections' busy waits get the lock about as often as each other.
+ */
+const PAUSES = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100];
+const pauses = (attempt: number) => PAUSES[Math.min(attempt, PAUSES.length - 1)] as number;
 
 /** A Kysely SQLite dialect whose transactions begin IMMEDIATE, waiting (bounded, without blocking) for the write lock. */
 export class ImmediateSqliteDialect extends SqliteDialect {
