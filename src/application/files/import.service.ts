@@ -8,7 +8,13 @@
  * file the first runs in a worker thread, so that the two overlap.
  */
 import type { Store } from '../../platform/db/connect.js';
-import { countCustomers, customerWriter, nextImportSeq, pruneCustomersNotIn } from '../../domains/customers/customer-import.repository.js';
+import {
+  countCustomers,
+  CUSTOMERS_WRITE_LOCK,
+  customerWriter,
+  nextImportSeq,
+  pruneCustomersNotIn,
+} from '../../domains/customers/customer-import.repository.js';
 import { customerIdAt } from '../../domains/customers/customer-rows.js';
 import { type PreparedBatch, prepareBatches, prepareFileInWorker } from './prepare.js';
 import type { FileFormat, SourceRecord } from './readers.js';
@@ -84,6 +90,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
   try {
     // Imports exclude each other (and the service's writes of customers) from the start: on SQLite the
     // transaction holds the file's write lock before its first read, so it never fails to upgrade.
+    const lock = { lock: CUSTOMERS_WRITE_LOCK, ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) };
     return await store.write(async (trx) => {
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
@@ -109,7 +116,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const after = await countCustomers(trx);
       const created = after - (before - pruned);
       return { records, created, updated: records - created, pruned };
-    }, { lock: ['customers'], ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) });
+    }, lock);
   } catch (err) {
     if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);
     throw err;

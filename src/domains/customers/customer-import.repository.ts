@@ -1,17 +1,23 @@
 /**
  * The import's writes of customers, inside the one transaction an import is
- * (`Store.write` with the customers lock): all or nothing.
+ * (`Store.write` with CUSTOMERS_WRITE_LOCK): all or nothing.
  *
  * An import writes up to millions of customers, so the writer binds values to
  * multi-row statements (`Store.bulk`, chosen by the store) rather than building
  * a query per batch; this module says which tables, columns and keys.
  */
 import type { Kysely, Transaction } from 'kysely';
-import type { BulkStatements, Column } from '../../platform/db/bulk.js';
+import type { BulkStatements, Column, Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
 import { CUSTOMER_COLUMNS, type CustomerRows, OWNER_COPIED_COLUMNS, pushOwnerRow, WIDTH } from './customer-rows.js';
 
 type Trx = Transaction<Database>;
+
+/**
+ * What an import holds for its whole length (`Store.write`): imports exclude each other, and every other
+ * writer of customers, owners and addresses (routing's create) writes `customers` first, so waits too.
+ */
+export const CUSTOMERS_WRITE_LOCK: readonly Table[] = ['customers'];
 
 /** The next import run number; runs are serialised by the import's write lock. */
 export async function nextImportSeq(trx: Trx): Promise<number> {
