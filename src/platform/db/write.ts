@@ -101,7 +101,7 @@ class ImmediateSqliteDriver extends SqliteDriver {
       } finally {
         this.database.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
       }
-      await sleep(Math.min(pauses(attempt), Math.max(1, deadline - performance.now())));
+      await sleep(Math.ceil(Math.min(pauses(attempt), Math.max(1, deadline - performance.now()))));
     }
   }
 }
