@@ -90,7 +90,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
   try {
     // Imports exclude each other (and the service's writes of customers) from the start: on SQLite the
     // transaction holds the file's write lock before its first read, so it never fails to upgrade.
-    const lock = { lock: CUSTOMERS_WRITE_LOCK, ...(options.lockWaitMs === undefined ? {} : { waitMs: options.lockWaitMs }) };
+    const lock = { lock: CUSTOMERS_WRITE_LOCK, waitMs: options.lockWaitMs };
     return await store.write(async (trx) => {
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
