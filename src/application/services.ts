@@ -38,11 +38,10 @@ export function createServices(config: Config, store: Store): Services {
     templates: new TemplateService(store.db, customers),
     metrics,
     workerSync: createWorkerSync(config, store, metrics),
-    routing: new RoutingService(store.db, twilioApi, metrics, {
+    routing: new RoutingService(store, twilioApi, metrics, {
       ...config.routing,
       defaultCountry: config.defaultCountry,
       budgetMs: config.twilioApi.budgetMs,
-      dialect: store.dialect,
     }),
   };
 }

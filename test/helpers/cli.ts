@@ -57,7 +57,7 @@ export function serveProcess(env: Record<string, string>, args: string[] = []): 
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`fis serve did not start:\n${output}`));
-    }, 20_000);
+    }, 60_000); // a loaded 2-core machine can take well over 20 s to load and start it
     const onData = (d: Buffer) => {
       output += d;
       const match = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);

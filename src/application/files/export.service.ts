@@ -1,7 +1,7 @@
 /** Customer export: the import's NDJSON, so that export then import is the identity. */
 import type { Writable } from 'node:stream';
 import type { Store } from '../../platform/db/connect.js';
-import { exportPage } from '../../domains/customers/customer-write.repository.js';
+import { exportPage } from '../../domains/customers/customer-export.repository.js';
 import { customerFromRow } from '../../domains/customers/customer.row.js';
 import type { CustomerRecord } from '../../domains/customers/customer.types.js';
 

@@ -11,12 +11,12 @@ import { type FilePosition, positionText, type Problem } from '../../kernel/prob
 import type { Store } from '../../platform/db/connect.js';
 import {
   countCustomers,
-  customerIdAt,
+  CUSTOMERS_WRITE_LOCK,
   customerWriter,
-  lockForImport,
   nextImportSeq,
   pruneCustomersNotIn,
-} from '../../domains/customers/customer-write.repository.js';
+} from '../../domains/customers/customer-import.repository.js';
+import { customerIdAt } from '../../domains/customers/customer-rows.js';
 import { type PreparedBatch, prepareBatches } from './prepare.js';
 import { prepareFileInWorker } from './prepare-in-worker.js';
 import type { FileFormat, SourceRecord } from './readers.js';
@@ -27,6 +27,12 @@ export interface ImportOptions {
   readonly defaultCountry: string;
   /** How many problems to keep for the report (all are counted). */
   readonly maxReportedErrors?: number;
+  /**
+   * How long to wait for the store's write lock while another writer holds it
+   * (the service creating a customer, another import); default: the store's
+   * DATABASE_TIMEOUT_MS. Past it the import fails with StoreBusy, nothing changed.
+   */
+  readonly lockWaitMs?: number;
 }
 
 export interface ImportReport {
@@ -79,11 +85,13 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
   let records = 0;
 
   try {
-    return await store.db.transaction().execute(async (trx) => {
-      await lockForImport(trx, store.dialect);
+    // Imports exclude each other (and the service's writes of customers) from the start: on SQLite the
+    // transaction holds the file's write lock before its first read, so it never fails to upgrade.
+    const lock = { lock: CUSTOMERS_WRITE_LOCK, waitMs: options.lockWaitMs };
+    return await store.write(async (trx) => {
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
-      const writer = customerWriter(trx, store.dialect, seq, { bulk: true });
+      const writer = customerWriter(trx, store.bulk, seq);
 
       for await (const batch of batches) {
         records += batch.records;
@@ -105,7 +113,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const after = await countCustomers(trx);
       const created = after - (before - pruned);
       return { records, created, updated: records - created, pruned };
-    });
+    }, lock);
   } catch (err) {
     if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);
     throw err;

@@ -6,7 +6,7 @@
  * parsing and validating cost about as much as writing, and the two overlap on
  * separate cores.
  */
-import { type CustomerRows, customerRows } from '../../domains/customers/customer-write.repository.js';
+import { type CustomerRows, customerRows } from '../../domains/customers/customer-rows.js';
 import { type NormalizedCustomer, validateCustomer } from '../../domains/customers/customer.validate.js';
 import type { FilePosition, Problem } from '../../kernel/problems.js';
 import type { FileFormat, SourceRecord } from './readers.js';

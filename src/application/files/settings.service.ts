@@ -6,11 +6,11 @@
  * only when there is none.
  */
 import type { Store } from '../../platform/db/connect.js';
-import { listSenders, replaceSenders } from '../../domains/senders/sender.repository.js';
+import { listSenders, replaceSenders, SENDERS_WRITE_LOCK } from '../../domains/senders/sender.repository.js';
 import { validateSenders } from '../../domains/senders/sender.validate.js';
-import { listCategories, replaceTemplates } from '../../domains/templates/template.repository.js';
+import { listCategories, replaceTemplates, TEMPLATES_WRITE_LOCK } from '../../domains/templates/template.repository.js';
 import { validateTemplates } from '../../domains/templates/template.validate.js';
-import { listWorkers, upsertWorkers } from '../../domains/workers/worker.repository.js';
+import { listWorkers, upsertWorkers, WORKERS_WRITE_LOCK } from '../../domains/workers/worker.repository.js';
 import { validateWorkers } from '../../domains/workers/worker.validate.js';
 import type { Problem } from '../../kernel/problems.js';
 import { type DocumentFormat, parseSettings, readSettings, type ReadResult } from './documents.js';
@@ -52,7 +52,7 @@ export async function importSenders(store: Store, source: SettingsSource, option
     const r = validateSenders(doc, options);
     return r.ok ? { ok: true, value: r.senders } : r;
   });
-  await store.db.transaction().execute((trx) => replaceSenders(trx, store.dialect, senders));
+  await store.write((trx) => replaceSenders(trx, senders), { lock: SENDERS_WRITE_LOCK });
   return {
     senders: senders.length,
     own: senders.filter((s) => s.record.worker !== undefined).length,
@@ -67,7 +67,7 @@ export async function importTemplates(store: Store, source: SettingsSource) {
     const r = validateTemplates(doc);
     return r.ok ? { ok: true, value: r.categories } : r;
   });
-  await store.db.transaction().execute((trx) => replaceTemplates(trx, store.dialect, categories));
+  await store.write((trx) => replaceTemplates(trx, categories), { lock: TEMPLATES_WRITE_LOCK });
   return { categories: categories.length, templates: categories.reduce((n, c) => n + c.templates.length, 0) };
 }
 
@@ -86,7 +86,7 @@ export async function importWorkers<S = never>(
     const r = validateWorkers(doc);
     return r.ok ? { ok: true, value: r.workers } : r;
   });
-  const counts = await store.db.transaction().execute((trx) => upsertWorkers(trx, store.dialect, workers, options.prune));
+  const counts = await store.write((trx) => upsertWorkers(trx, workers, options.prune), { lock: WORKERS_WRITE_LOCK });
   const result = { workers: workers.length, ...counts };
   return options.sync ? { ...result, sync: await options.sync(counts.changed) } : result;
 }

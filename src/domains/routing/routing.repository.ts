@@ -1,12 +1,11 @@
 /**
  * Reads and writes for inbound routing. Only this module (and the other
  * repositories) use Kysely; every function takes the db or a transaction first.
+ * The customer record routing creates for an unknown sender is written by the
+ * customers domain (customer-create.repository.ts).
  */
-import { type Kysely, sql, type Transaction } from 'kysely';
-import { upsertCustomers } from '../customers/customer-write.repository.js';
-import type { NormalizedCustomer } from '../customers/customer.validate.js';
+import { type Kysely, sql } from 'kysely';
 import type { Database, RoutingClaimState } from '../../platform/db/database.js';
-import type { Dialect } from '../../platform/db/dialect.js';
 
 type Db = Kysely<Database>;
 
@@ -124,27 +123,4 @@ export async function finishClaim(db: Db, conversationSid: string, state: Exclud
     .set({ state, lease_until: now, updated_at: now })
     .where('conversation_sid', '=', conversationSid)
     .execute();
-}
-
-/**
- * Creates a customer for an unknown sender through the import's write path
- * (customers, owners and addresses stay consistent). `import_seq` 0 marks a
- * record no import wrote; an import with `--prune` removes it like any record
- * missing from the file. If a record with the same id appeared meanwhile, it
- * is kept as is. Runs in the caller's transaction: the row, its owner and its
- * addresses appear together.
- */
-export async function createCustomerIfAbsent(
-  trx: Transaction<Database>,
-  dialect: Dialect,
-  customer: NormalizedCustomer,
-): Promise<'created' | 'exists'> {
-  const existing = await trx
-    .selectFrom('customers')
-    .select('pk')
-    .where('customer_id', '=', customer.record.customer_id)
-    .executeTakeFirst();
-  if (existing) return 'exists';
-  await upsertCustomers(trx, dialect, [customer], 0);
-  return 'created';
 }

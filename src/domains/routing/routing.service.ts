@@ -9,16 +9,16 @@
 import type { Kysely } from 'kysely';
 import type { RoutingConfig } from '../../platform/config.js';
 import { maskAddress } from '../../kernel/phone.js';
+import { createCustomerIfAbsent } from '../customers/customer-create.repository.js';
 import { validateCustomer } from '../customers/customer.validate.js';
 import type { Database } from '../../platform/db/database.js';
-import type { Dialect } from '../../platform/db/dialect.js';
+import type { Store } from '../../platform/db/connect.js';
 import { METRIC, type Metrics } from '../../platform/metrics.js';
 import { type ConversationsClient, TwilioApiError } from '../../platform/twilio/conversations-client.js';
 import {
   advanceCursor,
   type CustomerSummary,
   claimConversation,
-  createCustomerIfAbsent,
   findCustomerByAddress,
   finishClaim,
   ownersOf,
@@ -95,12 +95,16 @@ export class RoutingService {
   /** Pending retries after the reply, cancelled on close. */
   private readonly timers = new Set<NodeJS.Timeout>();
 
+  private readonly db: Kysely<Database>;
+
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly store: Pick<Store, 'db' | 'write'>,
     private readonly client: ConversationsClient,
     private readonly metrics: Metrics,
-    private readonly options: RoutingConfig & { defaultCountry: string; budgetMs: number; dialect: Dialect },
-  ) {}
+    private readonly options: RoutingConfig & { defaultCountry: string; budgetMs: number },
+  ) {
+    this.db = store.db;
+  }
 
   /** The routing callback: choose a worker and add them to the conversation. Never throws for an API failure. */
   async route(req: RoutingRequest, log: Log): Promise<RoutingResult> {
@@ -304,7 +308,7 @@ export class RoutingService {
       log.warn({ problems: validated.problems }, 'routing: could not build a customer record for the unknown sender');
       return undefined;
     }
-    const outcome = await this.db.transaction().execute((trx) => createCustomerIfAbsent(trx, this.options.dialect, validated.value));
+    const outcome = await this.store.write((trx) => createCustomerIfAbsent(trx, validated.value));
     const customerId = validated.value.record.customer_id;
     log.info({ customerId, worker, outcome }, 'routing: customer record for unknown sender');
     return { customerId, outcome };

@@ -1,7 +1,7 @@
 /** Reads and writes of `sender_addresses`. */
-import { type Kysely, type Transaction, sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
-import type { Dialect } from '../../platform/db/dialect.js';
 import type { NormalizedSender } from './sender.validate.js';
 import type { SenderChannel, SenderRecord } from './sender.types.js';
 
@@ -25,10 +25,11 @@ export async function findCandidates(db: Db, channel: SenderChannel, worker: str
   return rows.map((r) => ({ address: r.address, worker: r.worker, countries: JSON.parse(r.countries) as string[] }));
 }
 
-/** Replaces every sender address with `senders`, in their order. */
-export async function replaceSenders(trx: Transaction<Database>, dialect: Dialect, senders: NormalizedSender[]): Promise<void> {
-  // Two loads at once would interleave delete and insert; readers are not blocked (MVCC).
-  if (dialect === 'postgres') await sql`lock table sender_addresses in share row exclusive mode`.execute(trx);
+/** What `replaceSenders` needs to hold: two loads at once would interleave delete and insert (readers are not blocked). */
+export const SENDERS_WRITE_LOCK: readonly Table[] = ['sender_addresses'];
+
+/** Replaces every sender address with `senders`, in their order. In `Store.write` with SENDERS_WRITE_LOCK. */
+export async function replaceSenders(trx: Transaction<Database>, senders: NormalizedSender[]): Promise<void> {
   await trx.deleteFrom('sender_addresses').execute();
   const rows = senders.map(({ record, e164 }, position) => ({
     channel_type: record.channel_type,

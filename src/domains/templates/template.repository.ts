@@ -1,7 +1,7 @@
 /** Reads and writes of `template_categories` and `templates`. */
-import { type Kysely, type Transaction, sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
-import type { Dialect } from '../../platform/db/dialect.js';
 import type { CategoryRecord } from './template.types.js';
 
 /** Every category with its templates, in the company's order. */
@@ -25,13 +25,11 @@ export async function listCategories(db: Kysely<Database>): Promise<CategoryReco
   return categories;
 }
 
-/** Replaces every category and template with `categories`, in their order. */
-export async function replaceTemplates(
-  trx: Transaction<Database>,
-  dialect: Dialect,
-  categories: CategoryRecord[],
-): Promise<void> {
-  if (dialect === 'postgres') await sql`lock table template_categories in share row exclusive mode`.execute(trx);
+/** What `replaceTemplates` needs to hold: two loads at once would interleave delete and insert (readers are not blocked). */
+export const TEMPLATES_WRITE_LOCK: readonly Table[] = ['template_categories'];
+
+/** Replaces every category and template with `categories`, in their order. In `Store.write` with TEMPLATES_WRITE_LOCK. */
+export async function replaceTemplates(trx: Transaction<Database>, categories: CategoryRecord[]): Promise<void> {
   await trx.deleteFrom('templates').execute();
   await trx.deleteFrom('template_categories').execute();
   if (categories.length === 0) return;

@@ -1,7 +1,7 @@
 /** Reads and writes of `workers` (reps: display name, avatar, state and availability). */
-import { type Kysely, type Transaction, sql } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import type { Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
-import type { Dialect } from '../../platform/db/dialect.js';
 import type { WorkerRecord, WorkerState } from './worker.validate.js';
 
 type Db = Kysely<Database>;
@@ -56,18 +56,18 @@ function sameWorker(a: WorkerRow, b: WorkerRow): boolean {
   return a.display_name === b.display_name && a.avatar === b.avatar && a.state === b.state && a.available === b.available;
 }
 
+/** What `upsertWorkers` needs to hold: its counts and prune assume no other load runs meanwhile (readers are not blocked). */
+export const WORKERS_WRITE_LOCK: readonly Table[] = ['workers'];
+
 /**
- * Inserts or replaces each worker; with `prune`, deletes the workers not in the list.
- * Returns counts, and `changed`: the identities created or whose stored fields
- * differ now (what a sync to Frontline has to look at).
+ * Inserts or replaces each worker; with `prune`, deletes the workers not in the list. Returns counts.
+ * In `Store.write` with WORKERS_WRITE_LOCK.
  */
 export async function upsertWorkers(
   trx: Transaction<Database>,
-  dialect: Dialect,
   workers: WorkerRecord[],
   prune: boolean,
 ): Promise<{ created: number; updated: number; pruned: number; changed: string[] }> {
-  if (dialect === 'postgres') await sql`lock table workers in share row exclusive mode`.execute(trx);
   const count = async () => Number((await trx.selectFrom('workers').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n);
   const before = await count();
   const previous = new Map((await findWorkers(trx, workers.map((w) => w.identity))).map((w) => [w.identity, w]));

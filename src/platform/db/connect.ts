@@ -1,15 +1,19 @@
 /**
  * The one place that chooses a dialect: `openStore` turns the configured store
- * URL into a Kysely instance over better-sqlite3 or pg.
+ * URL into a Kysely instance over better-sqlite3 or pg, with the dialect's
+ * write transactions (write.ts) and multi-row statements (bulk.ts). Code above
+ * src/platform/db never asks which dialect it has.
  */
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig, sql } from 'kysely';
+import { Kysely, PostgresDialect, type SqliteDialectConfig, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import type { StoreUrl } from '../config.js';
+import { type BulkStatements, postgresBulk, sqliteBulk } from './bulk.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
+import { ImmediateSqliteDialect, lockTablesForWrite, withLockWait, type WriteOptions } from './write.js';
 
 export interface StoreOptions {
   readonly store: StoreUrl;
@@ -20,11 +24,9 @@ export interface StoreOptions {
 }
 
 /**
- * The driver under Kysely, for the one path where Kysely's per-call work is a
- * measurable share of the cost: the CRM callback's reads (precompiled.ts), whose
- * SQL is still built by Kysely. Imports do not use it: they run in a Kysely
- * transaction, the customer writer sending its own SQL on that transaction's
- * connection (`trx.executeQuery`).
+ * The driver under Kysely, for the CRM callback's hot reads (precompiled.ts),
+ * where Kysely's per-call work is a measurable share of the cost. Nothing
+ * else uses it: writes go through `Store.write` and `Store.bulk`.
  */
 export type Driver =
   | {
@@ -40,10 +42,22 @@ export type Driver =
     }
   | { readonly kind: 'postgres'; readonly pool: pg.Pool };
 
+export type WriteTransaction = Transaction<Database>;
+
 export interface Store {
   readonly db: Kysely<Database>;
+  /** Which store this is, for reports (`/readyz`); code outside src/platform/db never branches on it. */
   readonly dialect: Dialect;
+  /** For precompiled.ts only (see Driver). */
   readonly driver: Driver;
+  /** Multi-row statements in this store's dialect, for writers of many rows. */
+  readonly bulk: BulkStatements;
+  /**
+   * Runs `fn` in a transaction that holds the write lock (see write.ts): commits
+   * what it did and returns its result, or rolls back and rethrows. Waits at most
+   * `options.waitMs` for the lock, then throws StoreBusy with nothing changed.
+   */
+  write<T>(fn: (trx: WriteTransaction) => Promise<T>, options?: WriteOptions): Promise<T>;
   /** PostgreSQL schema the tables live in (`main` on SQLite). */
   readonly schema: string;
   /** Resolves when the store answers a trivial query. */
@@ -70,11 +84,16 @@ function openSqlite(file: string, options: StoreOptions): Store {
     // system call is dear, and a large store does not fit the page cache (+12% on details at 1M).
     reader.pragma('mmap_size = 268435456');
   }
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const db = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, database, options.databaseTimeoutMs),
+  });
   return {
     db,
     dialect: 'sqlite',
     driver: { kind: 'sqlite', database, reader },
+    bulk: sqliteBulk,
+    // Every transaction on this store begins IMMEDIATE: `lock` has nothing to add.
+    write: (fn, { waitMs = options.databaseTimeoutMs } = {}) => withLockWait(waitMs, () => db.transaction().execute(fn)),
     schema: 'main',
     async ping() {
       await sql`select 1`.execute(db);
@@ -140,6 +159,13 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
     db,
     dialect: 'postgres',
     driver: { kind: 'postgres', pool },
+    bulk: postgresBulk,
+    write: (fn, { lock = [], waitMs = timeout } = {}) =>
+      db.transaction().execute(async (trx) => {
+        // Each slice of the wait is one statement: well inside statement_timeout and the client's query_timeout.
+        await lockTablesForWrite(trx, lock, waitMs, Math.max(1, Math.floor(timeout / 2)));
+        return fn(trx);
+      }),
     schema: store.schema,
     async ping() {
       await sql`select 1`.execute(db);

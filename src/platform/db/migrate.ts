@@ -54,6 +54,9 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
     await ensureSchema(store);
     return report(await migrator(store).migrateToLatest());
   }
+  // Usually nothing is pending: then take no lock at all (a reader never waits for a writer in WAL mode,
+  // so an import does not wait here for another process's import to finish).
+  if ((await pendingMigrations(store)).length === 0) return [];
   // Kysely's SQLite lock only guards one connection. Two processes sharing the file would both read
   // "not applied" inside deferred transactions; BEGIN IMMEDIATE takes the file's write lock first,
   // so the second process waits (busy timeout), then finds the migrations applied.

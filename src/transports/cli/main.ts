@@ -13,7 +13,7 @@ import { formatProblem } from '../../kernel/problems.js';
 import { type Config, ConfigError, loadConfig } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
-import { countCustomers } from '../../domains/customers/customer-write.repository.js';
+import { countCustomers } from '../../domains/customers/customer-import.repository.js';
 import { exportCustomers, writeNdjson } from '../../application/files/export.service.js';
 import { ImportRejected, importCustomerFile, importCustomers } from '../../application/files/import.service.js';
 import { FILE_FORMATS, type FileFormat, formatOf } from '../../application/files/readers.js';
@@ -134,7 +134,13 @@ program
   .argument('<file>', 'the file to import')
   .addOption(new Option('--format <format>', 'file format (default: from the file extension)').choices(FILE_FORMATS))
   .option('--prune', 'also delete customers that are not in the file')
-  .action(async (file: string, opts: { format?: FileFormat; prune?: boolean }) => {
+  .option(
+    '--wait <seconds>',
+    "how long to wait for the store's write lock while another writer holds it (the service, another import)",
+    positiveInt('--wait'),
+    60,
+  )
+  .action(async (file: string, opts: { format?: FileFormat; prune?: boolean; wait: number }) => {
     if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
     const cfg = config();
     const started = performance.now();
@@ -143,6 +149,7 @@ program
       return importCustomerFile(store, file, formatOf(file, opts.format), {
         prune: opts.prune ?? false,
         defaultCountry: cfg.defaultCountry,
+        lockWaitMs: opts.wait * 1000,
       });
     });
     const seconds = (performance.now() - started) / 1000;
