@@ -83,8 +83,10 @@ export class CustomerService {
     const result: ListResult = { customers: page.map(toListItem) };
     const last = page.at(-1);
     if (rows.length > request.pageSize && last) {
-      const [customerId, , , sortKey, rank] = last;
-      result.nextPageToken = this.tokens.issue({ rank: Number(rank), sortKey, customerId }, tokenScope);
+      result.nextPageToken = this.tokens.issue(
+        { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id },
+        tokenScope,
+      );
     }
     return result;
   }
@@ -114,6 +116,6 @@ export function searchTerms(query: string, defaultCountry: string): SearchTerms 
   return { raw: query, folded: fold(query), digits };
 }
 
-function toListItem([customer_id, display_name, avatar]: ListRow): CustomerListItem {
+function toListItem({ customer_id, display_name, avatar }: ListRow): CustomerListItem {
   return avatar === null ? { customer_id, display_name } : { customer_id, display_name, avatar };
 }

@@ -1,0 +1,125 @@
+/**
+ * The substring indexes of migration 20261202T0100: which customers' stored
+ * text contains a fragment, found through the index, never by reading every
+ * customer. The answer is a superset on SQLite (rows holding every trigram of
+ * the fragment) and exact on PostgreSQL (it re-checks); callers always apply
+ * the exact predicate to the rows themselves, so only speed depends on it.
+ */
+import type { Store } from './connect.js';
+import { escapeLike } from '../../kernel/text.js';
+
+/** The stored columns the indexes cover. */
+export type IndexedColumn = 'search_text' | 'phone_digits';
+
+export interface Fragment {
+  readonly column: IndexedColumn;
+  /** The literal text to find anywhere in the column. */
+  readonly text: string;
+}
+
+const SQLITE_TABLE: Record<IndexedColumn, string> = {
+  search_text: 'customer_search_text',
+  phone_digits: 'customer_search_digits',
+};
+
+/** At most this many of a fragment's trigrams are asked for (the rest are checked on the rows). */
+const MAX_TRIGRAMS = 8;
+
+/** Whether the store's index can find `fragment` (otherwise the caller must read in list order). */
+export function indexable(store: Store, fragment: Fragment): boolean {
+  if (store.dialect === 'sqlite') return [...fragment.text].length >= 3;
+  return pgTrgmExtracts(fragment.text);
+}
+
+/**
+ * The pks of the customers whose column contains one of `fragments`, when
+ * there are at most `cap` of them; undefined when there are more (the index
+ * read stops there, so this costs at most `cap` index entries per fragment).
+ */
+export async function customersContaining(
+  store: Store,
+  fragments: readonly Fragment[],
+  cap: number,
+): Promise<number[] | undefined> {
+  const found = new Set<number>();
+  for (const fragment of fragments) {
+    const pks = store.driver.kind === 'sqlite' ? sqliteFind(store.driver.reader, fragment, cap) : await pgFind(store, fragment, cap);
+    for (const pk of pks) found.add(Number(pk));
+    if (found.size > cap) return undefined;
+  }
+  return [...found];
+}
+
+type SqliteReader = Extract<Store['driver'], { kind: 'sqlite' }>['reader'];
+const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, ReturnType<SqliteReader['prepare']>>>();
+
+function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] {
+  let statements = sqliteStatements.get(reader);
+  if (!statements) sqliteStatements.set(reader, (statements = new Map()));
+  let statement = statements.get(fragment.column);
+  if (!statement) {
+    const table = SQLITE_TABLE[fragment.column];
+    statement = reader.prepare(`select rowid from ${table} where ${table} match ? limit ?`).pluck(true);
+    statements.set(fragment.column, statement);
+  }
+  return statement.all([trigramQuery(fragment.text), cap + 1]) as number[];
+}
+
+/**
+ * An FTS5 query for rows holding the fragment's trigrams (detail=none keeps no
+ * positions, so not "in a row"): `"abc" AND "bcd" AND …`, at most MAX_TRIGRAMS
+ * of them spread over the fragment, each quoted.
+ */
+export function trigramQuery(text: string): string {
+  const chars = [...text];
+  const all = new Set<string>();
+  for (let i = 0; i + 3 <= chars.length; i++) all.add(chars.slice(i, i + 3).join(''));
+  let trigrams = [...all];
+  if (trigrams.length > MAX_TRIGRAMS) {
+    const step = (trigrams.length - 1) / (MAX_TRIGRAMS - 1);
+    trigrams = Array.from({ length: MAX_TRIGRAMS }, (_, i) => trigrams[Math.round(i * step)] as string);
+  }
+  return trigrams.map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
+}
+
+async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<number[]> {
+  if (store.driver.kind !== 'postgres') throw new Error('unreachable');
+  const result = await store.driver.pool.query<[number]>({
+    name: `fis:contains:${fragment.column}`,
+    // The column is one of two names, never input.
+    text: `select pk from customers where ${fragment.column} like $1 escape '\\' limit $2`,
+    values: [`%${escapeLike(fragment.text)}%`, cap + 1],
+    rowMode: 'array',
+  });
+  return result.rows.map((row) => row[0]);
+}
+
+const ALNUM = /[a-z0-9]/;
+
+/**
+ * Whether pg_trgm finds at least one trigram in `%fragment%` (otherwise its
+ * GIN index would read every entry). pg_trgm splits text into words of
+ * alphanumeric characters, pads a word with two spaces before it and one after
+ * when the pattern shows where it starts or ends, and needs three characters:
+ * a word whose start is known always gives one, one whose end is known needs
+ * two letters, one in the middle three. Judged on ASCII letters and digits
+ * only, which every locale counts as alphanumeric, so a "yes" is always right.
+ */
+export function pgTrgmExtracts(fragment: string): boolean {
+  const chars = [...fragment];
+  let i = 0;
+  while (i < chars.length) {
+    if (!ALNUM.test(chars[i] as string)) {
+      i++;
+      continue;
+    }
+    const start = i;
+    while (i < chars.length && ALNUM.test(chars[i] as string)) i++;
+    const length = i - start;
+    // Only a neighbour that is ASCII non-alphanumeric counts as a boundary (locale-independent).
+    const startKnown = start > 0 && /[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(chars[start - 1] as string);
+    const endKnown = i < chars.length && /[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/.test(chars[i] as string);
+    if (startKnown || (endKnown && length >= 2) || length >= 3) return true;
+  }
+  return false;
+}
