@@ -38,6 +38,12 @@ export interface BenchOptions {
   json: string | undefined;
   /** Write a V8 CPU profile of the service (node --cpu-prof) into this directory. */
   profile: string | undefined;
+  /** The service's CUSTOMER_VISIBILITY. */
+  visibility: 'owner' | 'all';
+  /** Only the scenarios whose name matches (a regular expression). */
+  only: RegExp | undefined;
+  /** Sequential requests per scenario for the one-at-a-time latencies (0: none). */
+  sequential: number;
 }
 
 const HELP = `npm run bench -- [options]
@@ -61,6 +67,9 @@ const HELP = `npm run bench -- [options]
   --work-dir DIR            where datasets and SQLite files go (default bench/.work)
   --json FILE               also write the results as JSON
   --profile DIR             write a CPU profile of the service (node --cpu-prof) to DIR
+  --visibility owner|all    the service's CUSTOMER_VISIBILITY (default owner)
+  --only REGEX              run only the scenarios whose name matches (e.g. 'list first|search mix')
+  --sequential N            also send N requests one at a time per scenario: p50/p95 latency (default 200)
 `;
 
 function number(raw: string | undefined, name: string, fallback: number, min = 0): number {
@@ -93,6 +102,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'work-dir': { type: 'string' },
       json: { type: 'string' },
       profile: { type: 'string' },
+      visibility: { type: 'string' },
+      only: { type: 'string' },
+      sequential: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -138,6 +150,9 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     workDir: values['work-dir'] ?? 'bench/.work',
     json: values.json,
     profile: values.profile,
+    visibility: values.visibility === 'all' ? 'all' : 'owner',
+    only: values.only === undefined ? undefined : new RegExp(values.only),
+    sequential: Math.floor(number(values.sequential, 'sequential', 200)),
   };
 }
 
