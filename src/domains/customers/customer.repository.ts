@@ -74,6 +74,8 @@ export interface ListRow {
 
 /** More customers than this containing a fragment make it "common": read in list order instead. */
 export const CANDIDATE_CAP = 1500;
+/** After a first window that did not fill the page: the index's answer is read up to this many. */
+export const CANDIDATE_CAP_LARGE = 25_000;
 /** The first window of a read in list order; each next window is four times larger, up to SCAN_WINDOW_MAX. */
 const SCAN_WINDOW = 1024;
 const SCAN_WINDOW_MAX = 65_536;
@@ -123,9 +125,14 @@ interface Position {
 // ---- query parts -------------------------------------------------------------------------------
 
 /** The rows a scope may see, as `s`: a worker's book, or every customer. */
-function source(kit: StatementKit, scope: ScopeKind, v: ScopeValues) {
+function source(kit: StatementKit, scope: ScopeKind, v: ScopeValues, by: 'book' | 'customer' = 'book') {
   if (scope === 'worker') {
-    return kit.db.selectFrom('customer_owners as s').where('s.worker', '=', v.worker as string);
+    const owners = kit.db.selectFrom('customer_owners as s');
+    if (by === 'book') return owners.where('s.worker', '=', v.worker as string);
+    // Found by customer (pk or id), the worker is only checked: `|| ''` keeps SQLite, which has no
+    // statistics, from reading the worker's whole book through the primary key (worker, …) instead
+    // of the customer's row or two through (customer_pk, worker).
+    return owners.where(sql<string>`s.worker || ''`, '=', v.worker as string);
   }
   // `customers` has every column the list and search read from `customer_owners`.
   return kit.db.selectFrom('customers as s') as unknown as ReturnType<typeof ownersOf>;
@@ -231,7 +238,7 @@ function prefixStatement(scope: ScopeKind, after: boolean, bounded: boolean) {
 /** Rank 0 by id: the customer whose customer_id is the query, when the scope sees it. */
 const BY_ID = byScope((scope) =>
   readStatement((kit, v: ScopeValues & { raw: string }) => {
-    let query = source(kit, scope, v)
+    let query = source(kit, scope, v, 'customer')
       .select([...LIST_COLUMNS, sql<number>`0`.as('rank')])
       .where('s.customer_id', '=', v.raw);
     if (scope === 'worker') query = query.where(pkOf(scope), '=', customerPkOf(kit, v.raw));
@@ -255,7 +262,7 @@ interface RankValues extends PageValues, SearchValues {
 const RANK_AMONG = byScopeAfterMatch((scope, after, withDigits) =>
   readStatement((kit, v: RankValues & { pks: IntegerList }) => {
     const rank = rankOf(v);
-    let query = source(kit, scope, v)
+    let query = source(kit, scope, v, 'customer')
       .select([...LIST_COLUMNS, rank.as('rank')])
       .where(kit.inIntegers(pkOf(scope), v.pks))
       .where(matches(v, withDigits))
@@ -276,17 +283,49 @@ interface WindowValues extends ScopeValues, AfterValues {
  */
 const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) =>
   readStatement((kit, v: RankValues & WindowValues) => {
-    let window = source(kit, scope, v).select([...LIST_COLUMNS, 's.search_text', 's.phone_digits']);
+    // Only what the predicates need, so that with every customer visible the window is read from
+    // the index customers_search_scan alone (migration 20261202T0100), not row by row from the table.
+    let window = source(kit, scope, v).select([
+      's.customer_id',
+      's.sort_key',
+      's.search_text',
+      's.phone_digits',
+      pkOf(scope).as('pk'),
+    ]);
     if (after) window = window.where(afterPosition(v));
     const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
     const rank = rankOf(v);
     return kit.db
       .selectFrom(rows.as('s'))
-      .select([...LIST_COLUMNS, rank.as('rank')])
+      .innerJoin('customers as c', 'c.pk', 's.pk')
+      .select(['s.customer_id', 'c.display_name', 'c.avatar', 's.sort_key', rank.as('rank')])
       .where(matches(v, withDigits))
       .where(sql<SqlBool>`${rank} = ${v.rank}`)
       .orderBy('s.sort_key')
       .orderBy('s.customer_id')
+      .limit(v.limit);
+  }),
+);
+
+/**
+ * Rank 1 among the next `window` rows of the book: the rank depends only on
+ * the sort key and the id, so the window is read from the list-order index
+ * alone (covering: no customer row is read but the page's), which makes a
+ * long read in list order several times cheaper than RANK_SCAN's.
+ */
+const WORD_SCAN = byScopeAfter((scope, after) =>
+  readStatement((kit, v: RankValues & WindowValues) => {
+    let window = source(kit, scope, v).select(['s.customer_id', 's.sort_key', pkOf(scope).as('pk')]);
+    if (after) window = window.where(afterPosition(v));
+    const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
+    return kit.db
+      .selectFrom(rows.as('w'))
+      .innerJoin('customers as c', 'c.pk', 'w.pk')
+      .select(['w.customer_id', 'c.display_name', 'c.avatar', 'w.sort_key', sql<number>`1`.as('rank')])
+      .where(sql<SqlBool>`w.sort_key like ${v.wordPrefix} escape '\\'`)
+      .where(sql<SqlBool>`not (w.customer_id = ${v.raw} or w.sort_key like ${v.prefix} escape '\\')`)
+      .orderBy('w.sort_key')
+      .orderBy('w.customer_id')
       .limit(v.limit);
   }),
 );
@@ -329,7 +368,7 @@ const POSITION = byScope((scope) => {
   const make = (kind: 'list' | 'text' | 'digits') =>
     readStatement((kit, v: PositionValues) => {
       const search = v as SearchValues;
-      let query = source(kit, scope, v)
+      let query = source(kit, scope, v, 'customer')
         .select(['s.customer_id', 's.sort_key', (kind === 'list' ? sql<number>`0` : rankOf(search)).as('rank')])
         .where('s.customer_id', '=', v.customerId);
       if (scope === 'worker') query = query.where(pkOf(scope), '=', customerPkOf(kit, v.customerId));
@@ -428,23 +467,40 @@ async function rankContains(
           { column: 'search_text', text: search.folded },
           ...(search.digits === undefined ? [] : [{ column: 'phone_digits' as const, text: search.digits }]),
         ];
-  if (fragments.every((f) => indexable(store, f))) {
+  const useIndex = fragments.every((f) => indexable(store, f));
+  const among = (pks: number[], after: Position | undefined) =>
+    pks.length === 0
+      ? Promise.resolve([])
+      : RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), pks });
+  if (useIndex) {
     const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
-    if (pks !== undefined) {
-      if (pks.length === 0) return [];
-      return RANK_AMONG[scope.kind][from ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(from), pks });
-    }
+    if (pks !== undefined) return among(pks, from);
   }
 
+  // Common (or not indexable): read the book in list order, window after window. Matches of a
+  // common fragment can still be far apart in list order (the Smiths of a book sorted by first
+  // name come in runs), so after the first window a fragment the index can find is given a
+  // second chance with a larger cap: at most CANDIDATE_CAP_LARGE rows instead of a long read.
   const rows: ListRow[] = [];
   let position = from;
   for (let window = SCAN_WINDOW; rows.length < limit; window = Math.min(window * 4, SCAN_WINDOW_MAX)) {
     const windowValues = { ...values, ...afterValues(position), window, limit: limit - rows.length };
-    for (const row of await RANK_SCAN[scope.kind][position ? 'after' : 'first'][match].all(store, windowValues)) rows.push(row);
+    const scan =
+      rank === 1
+        ? WORD_SCAN[scope.kind][position ? 'after' : 'first']
+        : RANK_SCAN[scope.kind][position ? 'after' : 'first'][match];
+    for (const row of await scan.all(store, windowValues)) rows.push(row);
     if (rows.length >= limit) break;
     const end = await WINDOW_END[scope.kind][position ? 'after' : 'first'].first(store, windowValues);
     if (!end) break;
     position = { sortKey: end.sort_key, customerId: end.customer_id };
+    if (useIndex && window === SCAN_WINDOW) {
+      const pks = await customersContaining(store, fragments, CANDIDATE_CAP_LARGE);
+      if (pks !== undefined) {
+        for (const row of await among(pks, position)) if (rows.length < limit) rows.push(row);
+        return rows;
+      }
+    }
   }
   return rows;
 }

@@ -51,35 +51,67 @@ export async function customersContaining(
 }
 
 type SqliteReader = Extract<Store['driver'], { kind: 'sqlite' }>['reader'];
-const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, ReturnType<SqliteReader['prepare']>>>();
-
-function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] {
-  let statements = sqliteStatements.get(reader);
-  if (!statements) sqliteStatements.set(reader, (statements = new Map()));
-  let statement = statements.get(fragment.column);
-  if (!statement) {
-    const table = SQLITE_TABLE[fragment.column];
-    statement = reader.prepare(`select rowid from ${table} where ${table} match ? limit ?`).pluck(true);
-    statements.set(fragment.column, statement);
-  }
-  return statement.all([trigramQuery(fragment.text), cap + 1]) as number[];
+interface SqliteStatements {
+  find: ReturnType<SqliteReader['prepare']>;
+  count: ReturnType<SqliteReader['prepare']>;
 }
+const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, SqliteStatements>>();
+
+/** A trigram in at most this many customers is "rare": worth driving a search with. */
+const RARE_TRIGRAM = 4000;
+/** How many of the rarest trigrams a search asks for. */
+const DRIVING_TRIGRAMS = 3;
 
 /**
- * An FTS5 query for rows holding the fragment's trigrams (detail=none keeps no
- * positions, so not "in a row"): `"abc" AND "bcd" AND …`, at most MAX_TRIGRAMS
- * of them spread over the fragment, each quoted.
+ * FTS5 with detail=none answers `"abc" AND "bcd"` by merging the trigrams'
+ * whole row lists, so a fragment's common trigrams (`exa` of `@example`, in
+ * every row) would cost a read of the whole list. So each trigram is first
+ * counted up to RARE_TRIGRAM (a bounded read), and the search asks only for
+ * the rarest few; a trigram no customer has ends it at once. When every
+ * trigram is common, the fragment is asked for whole, and the read stops at
+ * `cap + 1` rows (quickly, when the fragment is as common as its trigrams).
  */
-export function trigramQuery(text: string): string {
+function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] {
+  let byColumn = sqliteStatements.get(reader);
+  if (!byColumn) sqliteStatements.set(reader, (byColumn = new Map()));
+  let statements = byColumn.get(fragment.column);
+  if (!statements) {
+    const table = SQLITE_TABLE[fragment.column];
+    statements = {
+      find: reader.prepare(`select rowid from ${table} where ${table} match ? limit ?`).pluck(true),
+      count: reader
+        .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit ?)`)
+        .pluck(true),
+    };
+    byColumn.set(fragment.column, statements);
+  }
+  const counted: Array<{ trigram: string; count: number }> = [];
+  for (const trigram of trigramsOf(fragment.text)) {
+    const count = statements.count.get([quote(trigram), RARE_TRIGRAM + 1]) as number;
+    if (count === 0) return [];
+    counted.push({ trigram, count });
+  }
+  const rare = counted.filter((t) => t.count <= RARE_TRIGRAM).sort((a, b) => a.count - b.count);
+  const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
+  return statements.find.all([asked.map((t) => quote(t.trigram)).join(' AND '), cap + 1]) as number[];
+}
+
+const quote = (trigram: string) => `"${trigram.replace(/"/g, '""')}"`;
+
+/** The fragment's distinct trigrams, at most MAX_TRIGRAMS of them spread over it. */
+function trigramsOf(text: string): string[] {
   const chars = [...text];
   const all = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i++) all.add(chars.slice(i, i + 3).join(''));
-  let trigrams = [...all];
-  if (trigrams.length > MAX_TRIGRAMS) {
-    const step = (trigrams.length - 1) / (MAX_TRIGRAMS - 1);
-    trigrams = Array.from({ length: MAX_TRIGRAMS }, (_, i) => trigrams[Math.round(i * step)] as string);
-  }
-  return trigrams.map((t) => `"${t.replace(/"/g, '""')}"`).join(' AND ');
+  const trigrams = [...all];
+  if (trigrams.length <= MAX_TRIGRAMS) return trigrams;
+  const step = (trigrams.length - 1) / (MAX_TRIGRAMS - 1);
+  return Array.from({ length: MAX_TRIGRAMS }, (_, i) => trigrams[Math.round(i * step)] as string);
+}
+
+/** An FTS5 query for rows holding all of the fragment's trigrams (up to MAX_TRIGRAMS of them). */
+export function trigramQuery(text: string): string {
+  return trigramsOf(text).map(quote).join(' AND ');
 }
 
 async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<number[]> {

@@ -37,6 +37,10 @@ export const searchIndex = (dialect: Dialect): Migration => ({
         )
         .execute(db);
       for (const [table] of SQLITE_INDEXES) await sql.raw(`insert into ${table}(${table}) values ('rebuild')`).execute(db);
+      // A search whose fragment is too common for the trigram index reads every visible customer in
+      // list order until its page is full; this index holds what that read needs, so it does not
+      // fetch each customer's whole row (channels, links, details) from the table.
+      await sql`create index customers_search_scan on customers (sort_key, customer_id, search_text, phone_digits)`.execute(db);
       return;
     }
     const schema = await ensurePgTrgm(db);
@@ -50,6 +54,7 @@ export const searchIndex = (dialect: Dialect): Migration => ({
         await sql.raw(`drop trigger if exists ${trigger}`).execute(db);
       }
       for (const [table] of SQLITE_INDEXES) await sql.raw(`drop table if exists ${table}`).execute(db);
+      await sql`drop index if exists customers_search_scan`.execute(db);
       return;
     }
     await sql`drop index if exists customers_search_text_trgm`.execute(db);
