@@ -31,11 +31,18 @@
  *   - common fragment (more than CANDIDATE_CAP customers contain it) or a
  *     fragment no index can find (one or two characters on SQLite, no
  *     trigram for pg_trgm): the book is read in list order in windows
- *     (SCAN_WINDOW rows, then larger), checking the predicate, until the page
- *     is full. A fragment in more than CANDIDATE_CAP customers is dense: in a
- *     book of N it fills a page of L after about L·N/CANDIDATE_CAP rows.
+ *     (SCAN_WINDOW rows, then four times larger), checking the predicate,
+ *     until the page is full, from indexes only (rank 1 needs just the sort
+ *     key; rank 2 reads customers_search_scan on SQLite). Matches of a common
+ *     fragment can come in runs far apart in list order (the Smiths of a book
+ *     sorted by first name), so after the first window an indexable fragment
+ *     gets a second chance: up to CANDIDATE_CAP_LARGE rows from the index.
  *   Which way is chosen by asking the index for CANDIDATE_CAP + 1 rows: the
- *   estimate is exact below the cap and costs at most the cap.
+ *   estimate is exact below the cap and costs at most the cap. Bound: at most
+ *   CANDIDATE_CAP_LARGE candidate rows plus one window; beyond that (a
+ *   fragment in more than 25,000 customers, or a rare one- or two-character
+ *   one) the windows continue until the page is full, which for a fragment
+ *   common in the store but rare in one rep's book may read that book.
  *
  * Every query keeps the exact predicates of the plain scan (`scanSearchPage`,
  * kept as the tests' oracle): the index only decides which rows are looked at,
