@@ -7,6 +7,7 @@
  * Two stages (see prepare.ts): reading and validating, then writing. For a
  * file the first runs in a worker thread, so that the two overlap.
  */
+import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
 import type { Store } from '../../platform/db/connect.js';
 import {
   countCustomers,
@@ -87,6 +88,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
       const writer = customerWriter(trx, store.dialect, seq, { bulk: true });
+      await deferSearchIndex(trx, store.dialect);
 
       for await (const batch of batches) {
         records += batch.records;
@@ -102,6 +104,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
         }
       }
       await writer.finish();
+      await catchUpSearchIndex(trx, store.dialect);
       if (totalProblems > 0) throw new Rollback();
 
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;

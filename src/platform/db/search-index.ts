@@ -5,7 +5,11 @@
  * the fragment) and exact on PostgreSQL (it re-checks); callers always apply
  * the exact predicate to the rows themselves, so only speed depends on it.
  */
+import { type Kysely, sql } from 'kysely';
 import type { Store } from './connect.js';
+import type { Database } from './database.js';
+import type { Dialect } from './dialect.js';
+import { SQLITE_INDEXES } from './migrations/20261202T0100-search-index.js';
 import { escapeLike } from '../../kernel/text.js';
 
 /** The stored columns the indexes cover. */
@@ -21,6 +25,33 @@ const SQLITE_TABLE: Record<IndexedColumn, string> = {
   search_text: 'customer_search_text',
   phone_digits: 'customer_search_digits',
 };
+
+/**
+ * SQLite, inside a bulk import's transaction: customers inserted from now on
+ * are indexed by `catchUpSearchIndex`, in one statement per index, instead of
+ * by the insert trigger one row at a time (about eight times cheaper here).
+ * Updates and deletes stay with their triggers, which need the old text. New
+ * customers get pks above every existing one, so "inserted since" is "pk above
+ * the largest now". PostgreSQL maintains its indexes itself: nothing to do.
+ */
+export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
+  if (dialect !== 'sqlite') return;
+  await sql`insert into search_index_deferred (since_pk) select coalesce(max(pk), 0) from customers`.execute(trx);
+}
+
+/** Indexes the customers inserted since `deferSearchIndex`, and lets the insert trigger index again. */
+export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
+  if (dialect !== 'sqlite') return;
+  for (const [table, column] of SQLITE_INDEXES) {
+    await sql
+      .raw(
+        `insert into ${table}(rowid, ${column}) select pk, ${column} from customers ` +
+          `where pk > (select max(since_pk) from search_index_deferred) and ${column} <> ''`,
+      )
+      .execute(trx);
+  }
+  await sql`delete from search_index_deferred`.execute(trx);
+}
 
 /** At most this many of a fragment's trigrams are asked for (the rest are checked on the rows). */
 const MAX_TRIGRAMS = 8;
