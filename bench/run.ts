@@ -87,6 +87,41 @@ async function deepPoints(baseUrl: string, authToken: string, options: BenchOpti
   return points;
 }
 
+/**
+ * What the event loop's stalls cost the other requests: while a scenario's load
+ * runs, `GET /healthz` is asked one at a time (every 20 ms) and its latency
+ * recorded. A search that blocks the service's event loop (SQLite reads are
+ * synchronous) shows up here as the longest wait any other request had.
+ */
+function stallProbe(url: string) {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      try {
+        await (await fetch(url)).text();
+        times.push(performance.now() - t0);
+      } catch {
+        // A refused probe is not a latency.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      times.sort((a, b) => a - b);
+      return {
+        probes: times.length,
+        p99Ms: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0,
+        maxMs: times.at(-1) ?? 0,
+      };
+    },
+  };
+}
+
 /** `count` requests of `params`, one at a time: latency percentiles as the client sees them. */
 async function oneAtATime(baseUrl: string, authToken: string, params: Params[], count: number) {
   if (count === 0) return undefined;
@@ -209,8 +244,10 @@ async function main(): Promise<void> {
       // (the bare server ignores what they say): the machine is shared, so only adjacent runs compare.
       say(`measuring the ceiling and ${s.name} (${s.params.length} distinct requests), ${options.rounds} alternating rounds…`);
       const rss = new RssSampler(service.child.pid as number, 200, options.processes > 1);
+      const probe = stallProbe(`${baseUrl}/healthz`);
       const c = await compare(requests, { reference: `http://127.0.0.1:${ceilingPort}`, subject: baseUrl }, load);
       rss.stop();
+      const stall = await probe.stop();
       const [top, r, ratio] = [c.reference, c.subject, c.ratio];
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
       peakRss = Math.max(peakRss, rss.max());
@@ -226,10 +263,12 @@ async function main(): Promise<void> {
         meetsTarget: ratio >= target.ratio && r.p99Ms < target.p99Ms,
         serviceRssMb: rss.max(),
         ...(sequential ? { sequential } : {}),
+        stall,
       });
       say(
         `  ceiling ${Math.round(top.requestsPerSecond)} req/s; service ${Math.round(r.requestsPerSecond)} req/s ` +
           `(${Math.round(ratio * 100)}%), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, RSS ${Math.round(rss.max())} MB` +
+          `; /healthz during the load: p99 ${stall.p99Ms.toFixed(1)} ms, max ${stall.maxMs.toFixed(1)} ms` +
           (sequential ? `; one at a time p50 ${sequential.p50Ms.toFixed(1)} ms, p95 ${sequential.p95Ms.toFixed(1)} ms, max ${sequential.maxMs.toFixed(1)} ms` : ''),
       );
     }
