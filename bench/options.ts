@@ -44,6 +44,8 @@ export interface BenchOptions {
   only: RegExp | undefined;
   /** Sequential requests per scenario for the one-at-a-time latencies (0: none). */
   sequential: number;
+  /** Also run issue 11's search query mix (the `search mix: …` scenarios). */
+  searchMix: boolean;
 }
 
 const HELP = `npm run bench -- [options]
@@ -69,7 +71,9 @@ const HELP = `npm run bench -- [options]
   --profile DIR             write a CPU profile of the service (node --cpu-prof) to DIR
   --visibility owner|all    the service's CUSTOMER_VISIBILITY (default owner)
   --only REGEX              run only the scenarios whose name matches (e.g. 'list first|search mix')
-  --sequential N            also send N requests one at a time per scenario: p50/p95 latency (default 200)
+  --sequential N            also send N requests one at a time per scenario: p50/p95 latency (default 0)
+  --search-mix              also run the search query mix (issue 11): one scenario per query form, by the
+                            heavy workers (or anyone with --visibility all)
 `;
 
 function number(raw: string | undefined, name: string, fallback: number, min = 0): number {
@@ -105,6 +109,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       visibility: { type: 'string' },
       only: { type: 'string' },
       sequential: { type: 'string' },
+      'search-mix': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -152,7 +157,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     profile: values.profile,
     visibility: values.visibility === 'all' ? 'all' : 'owner',
     only: values.only === undefined ? undefined : new RegExp(values.only),
-    sequential: Math.floor(number(values.sequential, 'sequential', 200)),
+    sequential: Math.floor(number(values.sequential, 'sequential', 0)),
+    searchMix: values['search-mix'] ?? false,
   };
 }
 

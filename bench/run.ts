@@ -213,7 +213,8 @@ async function main(): Promise<void> {
     const deep = await deepPoints(baseUrl, authToken, options);
     const samples = await sampleCustomers(file, options, heavy);
     const searchers = options.visibility === 'all' ? [...new Set(samples.map((s) => s.worker))] : [...heavy];
-    const scenarios = [...buildScenarios(samples, deep), ...buildSearchScenarios(samples, searchers)].filter(
+    const mix = options.searchMix ? buildSearchScenarios(samples, searchers) : [];
+    const scenarios = [...buildScenarios(samples, deep), ...mix].filter(
       (s) => !options.only || options.only.test(s.name),
     );
     for (const s of scenarios) {
