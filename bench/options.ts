@@ -38,6 +38,14 @@ export interface BenchOptions {
   json: string | undefined;
   /** Write a V8 CPU profile of the service (node --cpu-prof) into this directory. */
   profile: string | undefined;
+  /** The service's CUSTOMER_VISIBILITY. */
+  visibility: 'owner' | 'all';
+  /** Only the scenarios whose name matches (a regular expression). */
+  only: RegExp | undefined;
+  /** Sequential requests per scenario for the one-at-a-time latencies (0: none). */
+  sequential: number;
+  /** Also run issue 11's search query mix (the `search mix: …` scenarios). */
+  searchMix: boolean;
 }
 
 const HELP = `npm run bench -- [options]
@@ -61,6 +69,11 @@ const HELP = `npm run bench -- [options]
   --work-dir DIR            where datasets and SQLite files go (default bench/.work)
   --json FILE               also write the results as JSON
   --profile DIR             write a CPU profile of the service (node --cpu-prof) to DIR
+  --visibility owner|all    the service's CUSTOMER_VISIBILITY (default owner)
+  --only REGEX              run only the scenarios whose name matches (e.g. 'list first|search mix')
+  --sequential N            also send N requests one at a time per scenario: p50/p95 latency (default 0)
+  --search-mix              also run the search query mix (issue 11): one scenario per query form, by the
+                            heavy workers (or anyone with --visibility all)
 `;
 
 function number(raw: string | undefined, name: string, fallback: number, min = 0): number {
@@ -93,6 +106,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'work-dir': { type: 'string' },
       json: { type: 'string' },
       profile: { type: 'string' },
+      visibility: { type: 'string' },
+      only: { type: 'string' },
+      sequential: { type: 'string' },
+      'search-mix': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -138,6 +155,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     workDir: values['work-dir'] ?? 'bench/.work',
     json: values.json,
     profile: values.profile,
+    visibility: values.visibility === 'all' ? 'all' : 'owner',
+    only: values.only === undefined ? undefined : new RegExp(values.only),
+    sequential: Math.floor(number(values.sequential, 'sequential', 0)),
+    searchMix: values['search-mix'] ?? false,
   };
 }
 

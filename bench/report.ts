@@ -11,6 +11,10 @@ export interface ScenarioResult extends LoadResult {
   target: { ratio: number; p99Ms: number };
   meetsTarget: boolean;
   serviceRssMb: number;
+  /** One request at a time (--sequential): latency percentiles. */
+  sequential?: { requests: number; p50Ms: number; p95Ms: number; maxMs: number };
+  /** `GET /healthz` asked one at a time during the load: the longest any other request waited. */
+  stall?: { probes: number; p99Ms: number; maxMs: number };
 }
 
 /** Fastify answering the ceiling's fixed JSON: the framework's own share of the budget. */
@@ -43,7 +47,7 @@ const num = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 
 export function table(results: BenchResults): string {
   const rows = [
-    ['scenario', 'ceiling req/s', 'req/s', 'p50 ms', 'p99 ms', 'of ceiling', 'target', 'RSS MB'],
+    ['scenario', 'ceiling req/s', 'req/s', 'p50 ms', 'p99 ms', 'of ceiling', 'target', 'RSS MB', '1-at-a-time p50/p95 ms', 'healthz during load p99/max ms'],
     ...results.scenarios.map((s) => [
       s.name,
       num(s.ceiling.requestsPerSecond),
@@ -53,6 +57,8 @@ export function table(results: BenchResults): string {
       `${num(s.ratio * 100)}%`,
       `${s.meetsTarget ? 'met' : 'MISSED'} (≥${s.target.ratio * 100}%, p99<${s.target.p99Ms})`,
       num(s.serviceRssMb),
+      s.sequential ? `${num(s.sequential.p50Ms, 1)} / ${num(s.sequential.p95Ms, 1)}` : '',
+      s.stall ? `${num(s.stall.p99Ms, 1)} / ${num(s.stall.maxMs, 1)}` : '',
     ]),
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];

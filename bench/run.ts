@@ -18,7 +18,7 @@ import { compare } from './load.js';
 import { HELP, type BenchOptions, parseOptions } from './options.js';
 import { RssSampler, freePort, run, start, stop, treeResidentMb, waitForHttp } from './processes.js';
 import { type BenchResults, type FrameworkReference, type ScenarioResult, table, targetFor } from './report.js';
-import { type DeepPoints, type Params, buildScenarios, CRM_PATH, encode, signed } from './scenarios.js';
+import { type DeepPoints, type Params, buildScenarios, buildSearchScenarios, CRM_PATH, encode, signed } from './scenarios.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (message: string) => process.stderr.write(`${message}\n`);
@@ -87,6 +87,59 @@ async function deepPoints(baseUrl: string, authToken: string, options: BenchOpti
   return points;
 }
 
+/**
+ * What the event loop's stalls cost the other requests: while a scenario's load
+ * runs, `GET /healthz` is asked one at a time (every 20 ms) and its latency
+ * recorded. A search that blocks the service's event loop (SQLite reads are
+ * synchronous) shows up here as the longest wait any other request had.
+ */
+function stallProbe(url: string) {
+  const times: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const t0 = performance.now();
+      try {
+        await (await fetch(url)).text();
+        times.push(performance.now() - t0);
+      } catch {
+        // A refused probe is not a latency.
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      times.sort((a, b) => a - b);
+      return {
+        probes: times.length,
+        p99Ms: times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0,
+        maxMs: times.at(-1) ?? 0,
+      };
+    },
+  };
+}
+
+/** `count` requests of `params`, one at a time: latency percentiles as the client sees them. */
+async function oneAtATime(baseUrl: string, authToken: string, params: Params[], count: number) {
+  if (count === 0) return undefined;
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    const p = params[Math.floor((i * params.length) / count)] as Params;
+    const req = signed(authToken, baseUrl, p);
+    const t0 = performance.now();
+    const res = await fetch(`${baseUrl}${CRM_PATH}`, { method: 'POST', headers: req.headers, body: req.body });
+    await res.text();
+    times.push(performance.now() - t0);
+    if (res.status !== 200) throw new Error(`${encode(p)} -> ${res.status}`);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] as number;
+  return { requests: count, p50Ms: at(0.5), p95Ms: at(0.95), maxMs: times.at(-1) as number };
+}
+
 async function main(): Promise<void> {
   const parsed = parseOptions(process.argv.slice(2));
   if (parsed === 'help') {
@@ -137,6 +190,7 @@ async function main(): Promise<void> {
       PUBLIC_URL: baseUrl,
       LOG_LEVEL: options.logLevel,
       SERVE_PROCESSES: String(options.processes),
+      CUSTOMER_VISIBILITY: options.visibility,
     },
   });
   const ceilingPort = await freePort();
@@ -158,7 +212,11 @@ async function main(): Promise<void> {
     const heavy = new Set(Array.from({ length: options.heavyWorkers }, (_, i) => workerIdentity(i)));
     const deep = await deepPoints(baseUrl, authToken, options);
     const samples = await sampleCustomers(file, options, heavy);
-    const scenarios = buildScenarios(samples, deep);
+    const searchers = options.visibility === 'all' ? [...new Set(samples.map((s) => s.worker))] : [...heavy];
+    const mix = options.searchMix ? buildSearchScenarios(samples, searchers) : [];
+    const scenarios = [...buildScenarios(samples, deep), ...mix].filter(
+      (s) => !options.only || options.only.test(s.name),
+    );
     for (const s of scenarios) {
       const json = await post(baseUrl, authToken, s.params[0] as Params);
       if (!s.check(json)) throw new Error(`${s.name}: unexpected answer ${JSON.stringify(json).slice(0, 300)}`);
@@ -187,11 +245,14 @@ async function main(): Promise<void> {
       // (the bare server ignores what they say): the machine is shared, so only adjacent runs compare.
       say(`measuring the ceiling and ${s.name} (${s.params.length} distinct requests), ${options.rounds} alternating rounds…`);
       const rss = new RssSampler(service.child.pid as number, 200, options.processes > 1);
+      const probe = stallProbe(`${baseUrl}/healthz`);
       const c = await compare(requests, { reference: `http://127.0.0.1:${ceilingPort}`, subject: baseUrl }, load);
       rss.stop();
+      const stall = await probe.stop();
       const [top, r, ratio] = [c.reference, c.subject, c.ratio];
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
       peakRss = Math.max(peakRss, rss.max());
+      const sequential = await oneAtATime(baseUrl, authToken, s.params, options.sequential);
       const target = targetFor(s.name);
       results.push({
         ...r,
@@ -202,10 +263,14 @@ async function main(): Promise<void> {
         target,
         meetsTarget: ratio >= target.ratio && r.p99Ms < target.p99Ms,
         serviceRssMb: rss.max(),
+        ...(sequential ? { sequential } : {}),
+        stall,
       });
       say(
         `  ceiling ${Math.round(top.requestsPerSecond)} req/s; service ${Math.round(r.requestsPerSecond)} req/s ` +
-          `(${Math.round(ratio * 100)}%), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, RSS ${Math.round(rss.max())} MB`,
+          `(${Math.round(ratio * 100)}%), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, RSS ${Math.round(rss.max())} MB` +
+          `; /healthz during the load: p99 ${stall.p99Ms.toFixed(1)} ms, max ${stall.maxMs.toFixed(1)} ms` +
+          (sequential ? `; one at a time p50 ${sequential.p50Ms.toFixed(1)} ms, p95 ${sequential.p95Ms.toFixed(1)} ms, max ${sequential.maxMs.toFixed(1)} ms` : ''),
       );
     }
   } finally {

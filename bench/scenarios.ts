@@ -110,3 +110,38 @@ export function buildScenarios(samples: Sample[], deep: DeepPoints, perScenario 
     },
   ];
 }
+
+/**
+ * Issue 11's query mix, one scenario per form, searched by `workers` (the heavy
+ * workers, whose books hold --heavy-size customers; or anyone, with
+ * CUSTOMER_VISIBILITY=all). Queries come from the sampled customers' names,
+ * numbers and addresses, which are drawn from the same lists as every book's.
+ */
+export function buildSearchScenarios(samples: Sample[], workers: string[], perScenario = 1000): Scenario[] {
+  const customers = spread(samples, perScenario);
+  const ask = (i: number, Query: string): Params => ({
+    Location: 'GetCustomersList',
+    Worker: workers[i % workers.length] as string,
+    PageSize: '30',
+    Query,
+  });
+  const any = () => true;
+  const lastName = (s: Sample) => s.displayName.split(' ').at(-1) ?? s.displayName;
+  const forms: Array<[string, string, (s: Sample, i: number) => string, Scenario['check']]> = [
+    ['search mix: name prefix', '3–5 letters starting a first or last name', (s, i) => namePrefix(s, i), any],
+    ['search mix: inside a name', '4 letters from inside a last name (`ohns`)', (s) => lastName(s).slice(1, 5).toLowerCase(), any],
+    ['search mix: one letter', 'one letter of a name', (s, i) => (s.displayName[i % s.displayName.length] ?? 'a').toLowerCase(), any],
+    ['search mix: two letters', 'two letters of a name', (s, i) => s.displayName.slice(i % 4, (i % 4) + 2).trim() || 'jo', any],
+    ['search mix: phone digits', 'the last 7 digits of a number, spaced (`555 0134`)', (s) => `${s.phoneDigits.slice(-7, -4)} ${s.phoneDigits.slice(-4)}`, any],
+    ['search mix: e-mail, rare', 'a customer’s own e-mail fragment (`1234@example`)', (s) => `${Number(s.customerId.slice(1))}@example`, any],
+    ['search mix: e-mail, common', 'a fragment every address has (`mple.or`)', () => 'mple.or', hasCustomers],
+    ['search mix: id', 'a whole customer_id', (s) => s.customerId, any],
+    ['search mix: miss', 'a fragment nobody has', (_s, i) => `zqx${i % 97}`, (json) => !hasCustomers(json)],
+  ];
+  return forms.map(([name, description, query, check]) => ({
+    name,
+    description,
+    params: customers.map((s, i) => ask(i, query(s, i))),
+    check,
+  }));
+}

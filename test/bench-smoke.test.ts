@@ -71,3 +71,28 @@ for (const kind of storeKinds()) {
     });
   });
 }
+
+describe('npm run bench --search-mix (small) on sqlite', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fis-bench-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('runs the search query mix with one-at-a-time latencies', { timeout: 180_000 }, () => {
+    const json = path.join(dir, 'results.json');
+    const args = [
+      '--import', 'tsx', 'bench/run.ts',
+      '--customers', '2000', '--duration', '0.5', '--rounds', '1', '--warmup', '0', '--pause', '0',
+      '--connections', '5', '--cli', 'src', '--work-dir', dir, '--json', json,
+      '--search-mix', '--only', 'search mix', '--sequential', '5',
+    ];
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 170_000 });
+    assert.equal(run.status, 0, `bench failed:\n${run.stderr}\n${run.stdout}`);
+    const results = JSON.parse(readFileSync(json, 'utf8')) as BenchResults;
+    assert.equal(results.scenarios.length, 9);
+    for (const s of results.scenarios) {
+      assert.match(s.name, /^search mix: /);
+      assert.ok(s.requestsPerSecond > 0, `${s.name}: no throughput`);
+      assert.equal(s.sequential?.requests, 5);
+      assert.ok((s.stall?.probes ?? 0) > 0, `${s.name}: no probe`);
+    }
+  });
+});

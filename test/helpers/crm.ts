@@ -10,6 +10,9 @@ export interface WalkOptions {
   /** Called after each page, before the next request (to change data mid-walk). */
   between?: (pageIndex: number) => Promise<void>;
   maxPages?: number;
+  /** Pages may end early (replies kept under 64 KB); each page's reply text is passed here. */
+  onReply?: (text: string) => void;
+  shortPages?: boolean;
 }
 
 export async function walk(service: TestService, options: WalkOptions): Promise<string[]> {
@@ -23,13 +26,15 @@ export async function walk(service: TestService, options: WalkOptions): Promise<
     if (anchor) params.Anchor = anchor;
     const res = await service.post('/callbacks/crm', params);
     assert.equal(res.status, 200, res.text);
+    options.onReply?.(res.text);
     const { customers, next_page_token, searchable } = res.json.objects;
     assert.equal(searchable, true);
     assert.ok(customers.length <= options.pageSize);
     ids.push(...customers.map((c: { customer_id: string }) => c.customer_id));
     if (options.by === 'token') {
       if (!next_page_token) return ids;
-      assert.equal(customers.length, options.pageSize, 'a page before the last is full');
+      if (!options.shortPages) assert.equal(customers.length, options.pageSize, 'a page before the last is full');
+      else assert.ok(customers.length > 0, 'a page before the last is not empty');
       token = next_page_token;
     } else {
       if (customers.length === 0) return ids;

@@ -8,6 +8,7 @@
  * file the first runs in a worker thread, so that the two overlap.
  */
 import { type FilePosition, positionText, type Problem } from '../../kernel/problems.js';
+import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
 import type { Store } from '../../platform/db/connect.js';
 import {
   countCustomers,
@@ -92,6 +93,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
       const writer = customerWriter(trx, store.bulk, seq);
+      await deferSearchIndex(trx, store.dialect);
 
       for await (const batch of batches) {
         records += batch.records;
@@ -107,6 +109,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
         }
       }
       await writer.finish();
+      await catchUpSearchIndex(trx, store.dialect);
       if (totalProblems > 0) throw new Rollback();
 
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;

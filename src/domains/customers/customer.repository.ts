@@ -1,23 +1,64 @@
 /**
  * Reads of customers for the CRM callback. Every query is keyset-paged over
  * (rank, sort_key, customer_id) and reads one worker's book through the
- * primary key of `customer_owners`, so its cost grows with the page size and
- * the worker's book, never with the whole store.
+ * primary key of `customer_owners` (or every customer through
+ * `customers_sort`), so a list page costs one page of rows.
  *
- * These are the service's hot paths: each query is compiled once per shape
- * (see db/precompiled.ts), so the builders below receive placeholders, and
- * whatever changes a query's clauses is spelled out in its shape key.
+ * These are the service's hot paths: each query is a typed statement
+ * (platform/db/precompiled.ts), compiled once per store; what it takes and
+ * what it returns are declared once, here, and checked by the compiler.
+ *
+ * # Search without reading the book
+ *
+ * A search answer is ordered by (rank, sort_key, customer_id), where rank is
+ * 0 for the whole customer_id or a name starting with the query, 1 for a name
+ * with a word starting with it, 2 for any other match. A page is read one rank
+ * at a time, each rank in list order, continuing from the cursor's rank, and
+ * each rank stops as soon as it has what the page still needs. Within a rank,
+ * rows come out in (sort_key, customer_id) order, so concatenating the ranks
+ * is the order a full sort of every match would give, and no other match needs
+ * to be read to rank a page correctly.
+ *
+ * - Rank 0 is a range of the list order: names in [query, successor(query)),
+ *   read in order through the same index as a list page (LIMIT: one page),
+ *   plus the one customer whose id is the query.
+ * - Ranks 1 and 2 are "contains" predicates, found one of two ways:
+ *   - rare fragment: the store's substring index (FTS5 trigram on SQLite,
+ *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
+ *     to CANDIDATE_CAP of them; the exact predicate and the rank are checked
+ *     on those rows and the page taken in list order. Cost: at most
+ *     CANDIDATE_CAP rows.
+ *   - common fragment (more than CANDIDATE_CAP customers contain it) or a
+ *     fragment no index can find (one or two characters on SQLite, no
+ *     trigram for pg_trgm): the book is read in list order in windows
+ *     (SCAN_WINDOW rows, then four times larger), checking the predicate,
+ *     until the page is full, from indexes only (rank 1 needs just the sort
+ *     key; rank 2 reads customers_search_scan on SQLite). Matches of a common
+ *     fragment can come in runs far apart in list order (the Smiths of a book
+ *     sorted by first name), so after the first window an indexable fragment
+ *     gets a second chance: up to CANDIDATE_CAP_LARGE rows from the index.
+ *   Which way is chosen by asking the index for CANDIDATE_CAP + 1 rows: the
+ *   estimate is exact below the cap and costs at most the cap. Bound: at most
+ *   CANDIDATE_CAP_LARGE candidate rows plus one window; beyond that (a
+ *   fragment in more than 25,000 customers, or a rare one- or two-character
+ *   one) the windows continue until the page is full, which for a fragment
+ *   common in the store but rare in one rep's book may read that book.
+ *
+ * Every query keeps the exact predicates of the plain scan (`scanSearchPage`,
+ * kept as the tests' oracle): the index only decides which rows are looked at,
+ * never whether a row matches or how it ranks.
  */
-import { type Expression, type Kysely, type RawBuilder, type SelectQueryBuilder, type SqlBool, sql } from 'kysely';
+import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
-import type { CustomerOwnersTable, Database } from '../../platform/db/database.js';
-import { readPrecompiled } from '../../platform/db/precompiled.js';
+import { type IntegerList, type StatementKit, readStatement } from '../../platform/db/precompiled.js';
+import { type Fragment, customersContaining, indexable } from '../../platform/db/search-index.js';
 import type { StoredCustomer } from './customer.row.js';
 import type { Cursor } from './page-token.js';
 import { escapeLike } from '../../kernel/text.js';
 
 /** Whose customers a request may see. */
 export type Scope = { readonly kind: 'worker'; readonly worker: string } | { readonly kind: 'all' };
+type ScopeKind = Scope['kind'];
 
 /** A parsed `Query`. */
 export interface SearchTerms {
@@ -29,39 +70,49 @@ export interface SearchTerms {
   readonly digits: string | undefined;
 }
 
-/** A row of a list or search page: [customer_id, display_name, avatar, sort_key, rank]. */
-export type ListRow = [customerId: string, displayName: string, avatar: string | null, sortKey: string, rank: number];
+/** A row of a list or search page. */
+export interface ListRow {
+  customer_id: string;
+  display_name: string;
+  avatar: string | null;
+  sort_key: string;
+  rank: number;
+}
 
-type Db = Kysely<Database>;
-type Source = SelectQueryBuilder<Database & { s: CustomerOwnersTable }, 's', object>;
+/** More customers than this containing a fragment make it "common": read in list order instead. */
+export const CANDIDATE_CAP = 1500;
+/** After a first window that did not fill the page: the index's answer is read up to this many. */
+export const CANDIDATE_CAP_LARGE = 25_000;
+/** The first window of a read in list order; each next window is four times larger, up to SCAN_WINDOW_MAX. */
+const SCAN_WINDOW = 1024;
+const SCAN_WINDOW_MAX = 65_536;
 
-/** The values a query binds, by name (the placeholders the builders use). */
-interface Values {
+// ---- values the statements take ---------------------------------------------------------------
+
+interface ScopeValues {
   worker?: string;
-  customerId?: string;
-  limit?: number;
-  afterRank?: number;
+}
+interface AfterValues {
   afterSortKey?: string;
   afterCustomerId?: string;
-  raw?: string;
-  prefix?: string;
-  wordPrefix?: string;
-  contains?: string;
+}
+interface SearchValues {
+  raw: string;
+  prefix: string;
+  wordPrefix: string;
+  contains: string;
   digits?: string;
 }
 
-/** The rows a scope may see, as `s`: a worker's book, or every customer. */
-function source(db: Db, scope: Scope['kind'], v: Values): Source {
-  if (scope === 'worker') return db.selectFrom('customer_owners as s').where('s.worker', '=', v.worker as string);
-  // `customers` has every column the list and search read from `customer_owners`.
-  return db.selectFrom('customers as s') as unknown as Source;
-}
-
-function scopeValues(scope: Scope): Values {
+function scopeValues(scope: Scope): ScopeValues {
   return scope.kind === 'worker' ? { worker: scope.worker } : {};
 }
 
-function searchValues(search: SearchTerms): Values {
+function afterValues(after: Position | undefined): AfterValues {
+  return after ? { afterSortKey: after.sortKey, afterCustomerId: after.customerId } : {};
+}
+
+function searchValues(search: SearchTerms): SearchValues {
   const escaped = escapeLike(search.folded);
   return {
     raw: search.raw,
@@ -72,45 +123,296 @@ function searchValues(search: SearchTerms): Values {
   };
 }
 
-function afterValues(after: Cursor | undefined): Values {
-  return after ? { afterRank: after.rank, afterSortKey: after.sortKey, afterCustomerId: after.customerId } : {};
+/** A place in list order. */
+interface Position {
+  sortKey: string;
+  customerId: string;
 }
 
+// ---- query parts -------------------------------------------------------------------------------
+
+/** The rows a scope may see, as `s`: a worker's book, or every customer. */
+function source(kit: StatementKit, scope: ScopeKind, v: ScopeValues, by: 'book' | 'customer' = 'book') {
+  if (scope === 'worker') {
+    const owners = kit.db.selectFrom('customer_owners as s');
+    if (by === 'book') return owners.where('s.worker', '=', v.worker as string);
+    // Found by customer (pk or id), the worker is only checked: `|| ''` keeps SQLite, which has no
+    // statistics, from reading the worker's whole book through the primary key (worker, …) instead
+    // of the customer's row or two through (customer_pk, worker).
+    return owners.where(sql<string>`s.worker || ''`, '=', v.worker as string);
+  }
+  // `customers` has every column the list and search read from `customer_owners`.
+  return kit.db.selectFrom('customers as s') as unknown as ReturnType<typeof ownersOf>;
+}
+const ownersOf = (kit: StatementKit) => kit.db.selectFrom('customer_owners as s');
+
+/** The customer's pk in `s`. */
+const pkOf = (scope: ScopeKind) => (scope === 'worker' ? sql<number>`s.customer_pk` : sql<number>`s.pk`);
+
 /** 0: id match or the name starts with the query; 1: a word of the name does; 2: any other match. */
-function rankOf(v: Values): RawBuilder<number> {
+function rankOf(v: SearchValues): RawBuilder<number> {
   return sql<number>`(case when s.customer_id = ${v.raw} or s.sort_key like ${v.prefix} escape '\\' then 0 when s.sort_key like ${v.wordPrefix} escape '\\' then 1 else 2 end)`;
 }
 
-function matches(v: Values, withDigits: boolean): Expression<SqlBool> {
+function matches(v: SearchValues, withDigits: boolean): Expression<SqlBool> {
   if (!withDigits) {
     return sql<SqlBool>`(s.customer_id = ${v.raw} or s.search_text like ${v.contains} escape '\\')`;
   }
   return sql<SqlBool>`(s.customer_id = ${v.raw} or s.search_text like ${v.contains} escape '\\' or s.phone_digits like ${v.digits})`;
 }
 
-/** One page in list order (by sort_key, customer_id), after `after` when given. */
-export async function listPage(store: Store, scope: Scope, after: Cursor | undefined, limit: number): Promise<ListRow[]> {
-  const db = store.db;
-  const values: Values = { ...scopeValues(scope), ...afterValues(after), limit };
-  return readPrecompiled(store, `list:${scope.kind}:${after ? 'after' : 'first'}`, values, (v) => {
-    let query = source(db, scope.kind, v).select([
-      's.customer_id',
-      's.display_name',
-      's.avatar',
-      's.sort_key',
-      sql<number>`0`.as('rank'),
-    ]);
-    if (after) {
-      query = query.where(sql<SqlBool>`(s.sort_key, s.customer_id) > (${v.afterSortKey}, ${v.afterCustomerId})`);
-    }
-    return query
-      .orderBy('s.sort_key')
-      .orderBy('s.customer_id')
-      .limit(v.limit as number);
+const afterPosition = (v: AfterValues) =>
+  sql<SqlBool>`(s.sort_key, s.customer_id) > (${v.afterSortKey}, ${v.afterCustomerId})`;
+
+const LIST_COLUMNS = ['s.customer_id', 's.display_name', 's.avatar', 's.sort_key'] as const;
+
+// ---- statements --------------------------------------------------------------------------------
+
+type After = 'first' | 'after';
+type Match = 'text' | 'digits';
+const SCOPES: readonly ScopeKind[] = ['worker', 'all'];
+const AFTERS: readonly After[] = ['first', 'after'];
+const MATCHES: readonly Match[] = ['text', 'digits'];
+
+/** One statement per scope. */
+function byScope<S>(make: (scope: ScopeKind) => S): Record<ScopeKind, S> {
+  return { worker: make('worker'), all: make('all') };
+}
+
+/** One statement per (scope, first page or after a cursor). */
+function byScopeAfter<S>(make: (scope: ScopeKind, after: boolean) => S): Record<ScopeKind, Record<After, S>> {
+  const table = {} as Record<ScopeKind, Record<After, S>>;
+  for (const scope of SCOPES) {
+    table[scope] = {} as Record<After, S>;
+    for (const after of AFTERS) table[scope][after] = make(scope, after === 'after');
+  }
+  return table;
+}
+
+/** One statement per (scope, first page or after a cursor, with phone digits or not). */
+function byScopeAfterMatch<S>(
+  make: (scope: ScopeKind, after: boolean, withDigits: boolean) => S,
+): Record<ScopeKind, Record<After, Record<Match, S>>> {
+  return byScopeAfter((scope, after) => {
+    const table = {} as Record<Match, S>;
+    for (const match of MATCHES) table[match] = make(scope, after, match === 'digits');
+    return table;
   });
 }
 
-/** One page of search results, best matches first (by rank, sort_key, customer_id). */
+interface PageValues extends ScopeValues, AfterValues {
+  limit: number;
+}
+
+/** A list page: the book in list order. */
+const LIST = byScopeAfter((scope, after) =>
+  readStatement((kit, v: PageValues) => {
+    let query = source(kit, scope, v).select([...LIST_COLUMNS, sql<number>`0`.as('rank')]);
+    if (after) query = query.where(afterPosition(v));
+    return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+  }),
+);
+
+interface PrefixValues extends PageValues {
+  low: string;
+  high?: string;
+  prefix: string;
+}
+
+/**
+ * Rank 0 by name: the names in [low, high) (every name starting with the
+ * folded query, byte-wise, which is how both stores compare sort keys), in
+ * list order, through the list's own index. `high` is left out only when the
+ * query has no successor (it ends with U+10FFFF, or is empty).
+ */
+const PREFIX = byScopeAfter((scope, after) => ({
+  bounded: prefixStatement(scope, after, true),
+  open: prefixStatement(scope, after, false),
+}));
+
+function prefixStatement(scope: ScopeKind, after: boolean, bounded: boolean) {
+  return readStatement((kit, v: PrefixValues) => {
+    let query = source(kit, scope, v)
+      .select([...LIST_COLUMNS, sql<number>`0`.as('rank')])
+      .where('s.sort_key', '>=', v.low)
+      .where(sql<SqlBool>`s.sort_key like ${v.prefix} escape '\\'`);
+    if (bounded) query = query.where('s.sort_key', '<', v.high as string);
+    if (after) query = query.where(afterPosition(v));
+    return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+  });
+}
+
+/** Rank 0 by id: the customer whose customer_id is the query, when the scope sees it. */
+const BY_ID = byScope((scope) =>
+  readStatement((kit, v: ScopeValues & { raw: string }) => {
+    let query = source(kit, scope, v, 'customer')
+      .select([...LIST_COLUMNS, sql<number>`0`.as('rank')])
+      .where('s.customer_id', '=', v.raw);
+    if (scope === 'worker') query = query.where(pkOf(scope), '=', customerPkOf(kit, v.raw));
+    return query;
+  }),
+);
+
+/**
+ * Through customers' unique customer_id and the (customer_pk, worker) index: one row.
+ * On customer_id alone, the primary key (worker, sort_key, …) would scan the worker's whole book.
+ */
+function customerPkOf(kit: StatementKit, customerId: string) {
+  return kit.db.selectFrom('customers as k').select('k.pk').where('k.customer_id', '=', customerId);
+}
+
+interface RankValues extends PageValues, SearchValues {
+  rank: number;
+}
+
+/** Rows of one rank among the customers the index named (`pks`), in list order. */
+const RANK_AMONG = byScopeAfterMatch((scope, after, withDigits) =>
+  readStatement((kit, v: RankValues & { pks: IntegerList }) => {
+    const rank = rankOf(v);
+    let query = source(kit, scope, v, 'customer')
+      .select([...LIST_COLUMNS, rank.as('rank')])
+      .where(kit.inIntegers(pkOf(scope), v.pks))
+      .where(matches(v, withDigits))
+      .where(sql<SqlBool>`${rank} = ${v.rank}`);
+    if (after) query = query.where(afterPosition(v));
+    return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+  }),
+);
+
+interface WindowValues extends ScopeValues, AfterValues {
+  window: number;
+}
+
+/**
+ * Rows of one rank among the next `window` rows of the book in list order: a
+ * read of the book bounded by the window, for fragments too common (or too
+ * short) for the index to be the cheaper way.
+ */
+const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) =>
+  readStatement((kit, v: RankValues & WindowValues) => {
+    // Only what the predicates need, so that with every customer visible the window is read from
+    // the index customers_search_scan alone (migration 20261202T0100), not row by row from the table.
+    let window = source(kit, scope, v).select([
+      's.customer_id',
+      's.sort_key',
+      's.search_text',
+      's.phone_digits',
+      pkOf(scope).as('pk'),
+    ]);
+    if (after) window = window.where(afterPosition(v));
+    const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
+    const rank = rankOf(v);
+    return kit.db
+      .selectFrom(rows.as('s'))
+      .innerJoin('customers as c', 'c.pk', 's.pk')
+      .select(['s.customer_id', 'c.display_name', 'c.avatar', 's.sort_key', rank.as('rank')])
+      .where(matches(v, withDigits))
+      .where(sql<SqlBool>`${rank} = ${v.rank}`)
+      .orderBy('s.sort_key')
+      .orderBy('s.customer_id')
+      .limit(v.limit);
+  }),
+);
+
+/**
+ * Rank 1 among the next `window` rows of the book: the rank depends only on
+ * the sort key and the id, so the window is read from the list-order index
+ * alone (covering: no customer row is read but the page's), which makes a
+ * long read in list order several times cheaper than RANK_SCAN's.
+ */
+const WORD_SCAN = byScopeAfter((scope, after) =>
+  readStatement((kit, v: RankValues & WindowValues) => {
+    let window = source(kit, scope, v).select(['s.customer_id', 's.sort_key', pkOf(scope).as('pk')]);
+    if (after) window = window.where(afterPosition(v));
+    const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
+    return kit.db
+      .selectFrom(rows.as('w'))
+      .innerJoin('customers as c', 'c.pk', 'w.pk')
+      .select(['w.customer_id', 'c.display_name', 'c.avatar', 'w.sort_key', sql<number>`1`.as('rank')])
+      .where(sql<SqlBool>`w.sort_key like ${v.wordPrefix} escape '\\'`)
+      .where(sql<SqlBool>`not (w.customer_id = ${v.raw} or w.sort_key like ${v.prefix} escape '\\')`)
+      .orderBy('w.sort_key')
+      .orderBy('w.customer_id')
+      .limit(v.limit);
+  }),
+);
+
+/** The last row of a window: where the next window starts (none when the book ended inside it). */
+const WINDOW_END = byScopeAfter((scope, after) =>
+  readStatement((kit, v: WindowValues) => {
+    let query = source(kit, scope, v).select(['s.sort_key', 's.customer_id']);
+    if (after) query = query.where(afterPosition(v));
+    return query
+      .orderBy('s.sort_key')
+      .orderBy('s.customer_id')
+      .limit(1)
+      .offset(sql<number>`${v.window} - 1`);
+  }),
+);
+
+/** The test oracle: every visible match, ranked and sorted in one query (reads the whole book). */
+const SCAN_SEARCH = byScopeAfterMatch((scope, after, withDigits) =>
+  readStatement((kit, v: PageValues & SearchValues & { afterRank?: number }) => {
+    const rank = rankOf(v);
+    let query = source(kit, scope, v)
+      .select([...LIST_COLUMNS, rank.as('rank')])
+      .where(matches(v, withDigits));
+    if (after) {
+      query = query.where(
+        sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`,
+      );
+    }
+    return query.orderBy('rank').orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+  }),
+);
+
+interface PositionValues extends ScopeValues, Partial<SearchValues> {
+  customerId: string;
+}
+
+/** Where a customer stands in the list (`list`) or in a search: its sort key and rank. */
+const POSITION = byScope((scope) => {
+  const make = (kind: 'list' | 'text' | 'digits') =>
+    readStatement((kit, v: PositionValues) => {
+      const search = v as SearchValues;
+      let query = source(kit, scope, v, 'customer')
+        .select(['s.customer_id', 's.sort_key', (kind === 'list' ? sql<number>`0` : rankOf(search)).as('rank')])
+        .where('s.customer_id', '=', v.customerId);
+      if (scope === 'worker') query = query.where(pkOf(scope), '=', customerPkOf(kit, v.customerId));
+      if (kind !== 'list') query = query.where(matches(search, kind === 'digits'));
+      return query;
+    });
+  return { list: make('list'), text: make('text'), digits: make('digits') };
+});
+
+const CUSTOMER = byScope((scope) =>
+    readStatement((kit, v: ScopeValues & { customerId: string }) => {
+      let query = kit.db
+        .selectFrom('customers as c')
+        .select(['c.customer_id', 'c.display_name', 'c.avatar', 'c.channels', 'c.links', 'c.details'])
+        .where('c.customer_id', '=', v.customerId);
+      if (scope === 'worker') {
+        query = query.where(({ exists, selectFrom }) =>
+          exists(
+            selectFrom('customer_owners as o')
+              .select(sql`1`.as('one'))
+              .whereRef('o.customer_pk', '=', 'c.pk')
+              .where('o.worker', '=', v.worker as string),
+          ),
+        );
+      }
+      return query;
+    }),
+);
+
+// ---- reads -------------------------------------------------------------------------------------
+
+/** One page in list order (by sort_key, customer_id), after `after` when given. */
+export async function listPage(store: Store, scope: Scope, after: Cursor | undefined, limit: number): Promise<ListRow[]> {
+  return LIST[scope.kind][after ? 'after' : 'first'].all(store, { ...scopeValues(scope), ...afterValues(after), limit });
+}
+
+/** One page of search results, best matches first (by rank, sort_key, customer_id); see the top of this file. */
 export async function searchPage(
   store: Store,
   scope: Scope,
@@ -118,26 +420,138 @@ export async function searchPage(
   after: Cursor | undefined,
   limit: number,
 ): Promise<ListRow[]> {
+  const rows: ListRow[] = [];
+  for (let rank = Math.max(after?.rank ?? 0, 0); rank <= 2 && rows.length < limit; rank++) {
+    const from = after && after.rank === rank ? after : undefined;
+    const need = limit - rows.length;
+    const found =
+      rank === 0 ? await rankZero(store, scope, search, from, need) : await rankContains(store, scope, search, rank, from, need);
+    for (const row of found) rows.push(row);
+  }
+  return rows;
+}
+
+/** Rank 0: names in the query's prefix range, in list order, and the customer whose id is the query. */
+async function rankZero(store: Store, scope: Scope, search: SearchTerms, from: Position | undefined, limit: number) {
+  const high = successor(search.folded);
+  const values: PrefixValues = {
+    ...scopeValues(scope),
+    ...afterValues(from),
+    limit,
+    low: search.folded,
+    prefix: `${escapeLike(search.folded)}%`,
+    ...(high === undefined ? {} : { high }),
+  };
+  const byName = await PREFIX[scope.kind][from ? 'after' : 'first'][high === undefined ? 'open' : 'bounded'].all(store, values);
+  const byId = await BY_ID[scope.kind].first(store, { ...scopeValues(scope), raw: search.raw });
+  if (!byId || byName.some((row) => row.customer_id === byId.customer_id)) return byName;
+  if (from && compareListOrder(byId.sort_key, byId.customer_id, from.sortKey, from.customerId) <= 0) return byName;
+  const rows = [...byName, { ...byId, rank: 0 }];
+  rows.sort((a, b) => compareListOrder(a.sort_key, a.customer_id, b.sort_key, b.customer_id));
+  return rows.slice(0, limit);
+}
+
+/** Ranks 1 and 2: through the index for a rare fragment, in list-order windows otherwise. */
+async function rankContains(
+  store: Store,
+  scope: Scope,
+  search: SearchTerms,
+  rank: number,
+  from: Position | undefined,
+  limit: number,
+): Promise<ListRow[]> {
+  // An empty folded query is a prefix of every name: every match is rank 0.
+  if (search.folded === '') return [];
   const withDigits = search.digits !== undefined;
-  const values: Values = { ...scopeValues(scope), ...searchValues(search), ...afterValues(after), limit };
-  const shape = `search:${scope.kind}:${after ? 'after' : 'first'}:${withDigits ? 'digits' : 'text'}`;
-  const db = store.db;
-  return readPrecompiled(store, shape, values, (v) => {
-    const rank = rankOf(v);
-    let query = source(db, scope.kind, v)
-      .select(['s.customer_id', 's.display_name', 's.avatar', 's.sort_key', rank.as('rank')])
-      .where(matches(v, withDigits));
-    if (after) {
-      query = query.where(
-        sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`,
-      );
+  const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank };
+  const match: Match = withDigits ? 'digits' : 'text';
+
+  const fragments: Fragment[] =
+    rank === 1
+      ? // A word of the name starts with the query: the name holds " query".
+        [{ column: 'search_text', text: ` ${search.folded}` }]
+      : [
+          { column: 'search_text', text: search.folded },
+          ...(search.digits === undefined ? [] : [{ column: 'phone_digits' as const, text: search.digits }]),
+        ];
+  const useIndex = fragments.every((f) => indexable(store, f));
+  const among = (pks: number[], after: Position | undefined) =>
+    pks.length === 0
+      ? Promise.resolve([])
+      : RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), pks });
+  if (useIndex) {
+    const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
+    if (pks !== undefined) return among(pks, from);
+  }
+
+  // Common (or not indexable): read the book in list order, window after window. Matches of a
+  // common fragment can still be far apart in list order (the Smiths of a book sorted by first
+  // name come in runs), so after the first window a fragment the index can find is given a
+  // second chance with a larger cap: at most CANDIDATE_CAP_LARGE rows instead of a long read.
+  const rows: ListRow[] = [];
+  let position = from;
+  for (let window = SCAN_WINDOW; rows.length < limit; window = Math.min(window * 4, SCAN_WINDOW_MAX)) {
+    const windowValues = { ...values, ...afterValues(position), window, limit: limit - rows.length };
+    const scan =
+      rank === 1
+        ? WORD_SCAN[scope.kind][position ? 'after' : 'first']
+        : RANK_SCAN[scope.kind][position ? 'after' : 'first'][match];
+    for (const row of await scan.all(store, windowValues)) rows.push(row);
+    if (rows.length >= limit) break;
+    const end = await WINDOW_END[scope.kind][position ? 'after' : 'first'].first(store, windowValues);
+    if (!end) break;
+    position = { sortKey: end.sort_key, customerId: end.customer_id };
+    if (useIndex && window === SCAN_WINDOW) {
+      const pks = await customersContaining(store, fragments, CANDIDATE_CAP_LARGE);
+      if (pks !== undefined) {
+        for (const row of await among(pks, position)) if (rows.length < limit) rows.push(row);
+        return rows;
+      }
     }
-    return query
-      .orderBy('rank')
-      .orderBy('s.sort_key')
-      .orderBy('s.customer_id')
-      .limit(v.limit as number);
-  });
+  }
+  return rows;
+}
+
+/**
+ * The smallest string greater than every string starting with `prefix`
+ * (byte-wise, which for UTF-8 is code point order): the prefix with its last
+ * character replaced by the next one. Undefined when there is none.
+ */
+export function successor(prefix: string): string | undefined {
+  const chars = [...prefix];
+  while (chars.length > 0) {
+    const last = (chars.pop() as string).codePointAt(0) as number;
+    let next = last + 1;
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+    if (next <= 0x10ffff) return chars.join('') + String.fromCodePoint(next);
+  }
+  return undefined;
+}
+
+/** List order: sort keys byte-wise (as both stores compare them), then customer ids byte-wise. */
+export function compareListOrder(sortKeyA: string, idA: string, sortKeyB: string, idB: string): number {
+  return Buffer.compare(Buffer.from(sortKeyA), Buffer.from(sortKeyB)) || Buffer.compare(Buffer.from(idA), Buffer.from(idB));
+}
+
+/**
+ * The plain scan: every visible match ranked and sorted by the store, reading
+ * the whole book. Kept as the oracle the indexed search is tested against;
+ * the service does not call it.
+ */
+export async function scanSearchPage(
+  store: Store,
+  scope: Scope,
+  search: SearchTerms,
+  after: Cursor | undefined,
+  limit: number,
+): Promise<ListRow[]> {
+  const values = {
+    ...scopeValues(scope),
+    ...searchValues(search),
+    ...(after ? { afterRank: after.rank, ...afterValues(after) } : {}),
+    limit,
+  };
+  return SCAN_SEARCH[scope.kind][after ? 'after' : 'first'][search.digits === undefined ? 'text' : 'digits'].all(store, values);
 }
 
 /**
@@ -150,50 +564,13 @@ export async function findPosition(
   customerId: string,
   search: SearchTerms | undefined,
 ): Promise<Cursor | undefined> {
-  const withDigits = search?.digits !== undefined;
-  const values: Values = { ...scopeValues(scope), ...(search ? searchValues(search) : {}), customerId };
-  const shape = `position:${scope.kind}:${search ? (withDigits ? 'digits' : 'text') : 'list'}`;
-  const db = store.db;
-  const [row] = await readPrecompiled<Values, [customerId: string, sortKey: string, rank: number]>(store, shape, values, (v) => {
-    let query = source(db, scope.kind, v)
-      .select(['s.customer_id', 's.sort_key', (search ? rankOf(v) : sql<number>`0`).as('rank')])
-      .where('s.customer_id', '=', v.customerId as string);
-    if (scope.kind === 'worker') {
-      // Found through customers' unique customer_id and the (customer_pk, worker) index: one row.
-      // On customer_id alone, the primary key (worker, sort_key, …) would scan the worker's whole book.
-      query = query.where('s.customer_pk', '=', (eb) =>
-        eb.selectFrom('customers as k').select('k.pk').where('k.customer_id', '=', v.customerId as string),
-      );
-    }
-    if (search) query = query.where(matches(v, withDigits));
-    return query;
-  });
-  return row && { rank: Number(row[2]), sortKey: row[1], customerId: row[0] };
+  const kind = search ? (search.digits === undefined ? 'text' : 'digits') : 'list';
+  const values: PositionValues = { ...scopeValues(scope), ...(search ? searchValues(search) : {}), customerId };
+  const row = await POSITION[scope.kind][kind].first(store, values);
+  return row && { rank: Number(row.rank), sortKey: row.sort_key, customerId: row.customer_id };
 }
 
 /** The customer, when it exists and the scope may see it. */
 export async function findVisibleCustomer(store: Store, scope: Scope, customerId: string): Promise<StoredCustomer | undefined> {
-  const db = store.db;
-  const values: Values = { ...scopeValues(scope), customerId };
-  type Row = [string, string, string | null, string, string, string | null];
-  const [row] = await readPrecompiled<Values, Row>(store, `customer:${scope.kind}`, values, (v) => {
-    let query = db
-      .selectFrom('customers as c')
-      .select(['c.customer_id', 'c.display_name', 'c.avatar', 'c.channels', 'c.links', 'c.details'])
-      .where('c.customer_id', '=', v.customerId as string);
-    if (scope.kind === 'worker') {
-      query = query.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('customer_owners as o')
-            .select(sql`1`.as('one'))
-            .whereRef('o.customer_pk', '=', 'c.pk')
-            .where('o.worker', '=', v.worker as string),
-        ),
-      );
-    }
-    return query;
-  });
-  if (!row) return undefined;
-  const [customer_id, display_name, avatar, channels, links, details] = row;
-  return { customer_id, display_name, avatar, channels, links, details };
+  return CUSTOMER[scope.kind].first(store, { ...scopeValues(scope), customerId });
 }

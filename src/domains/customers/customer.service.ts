@@ -23,6 +23,13 @@ export const PAGE_SIZE = { default: 30, min: 1, max: 200 } as const;
 export const MAX_QUERY_LENGTH = 200;
 /** A phone-number query needs at least this many digits to be matched against numbers. */
 export const MIN_PHONE_DIGITS = 3;
+/** Frontline rejects a callback reply over 64 KB (Twilio error 48003). */
+export const MAX_REPLY_BYTES = 65_536;
+/**
+ * What a list reply holds besides its customers:
+ * `{"objects":{"customers":[…],"searchable":true,"next_page_token":"…"}}`, with room to spare.
+ */
+const LIST_ENVELOPE_BYTES = 256;
 
 export interface ListRequest {
   worker: string;
@@ -80,13 +87,29 @@ export class CustomerService {
       : await listPage(this.store, scope, after, limit);
 
     const page = rows.slice(0, request.pageSize);
-    const result: ListResult = { customers: page.map(toListItem) };
-    const last = page.at(-1);
-    if (rows.length > request.pageSize && last) {
-      const [customerId, , , sortKey, rank] = last;
-      result.nextPageToken = this.tokens.issue({ rank: Number(rank), sortKey, customerId }, tokenScope);
+    const customers: CustomerListItem[] = [];
+    let last: ListRow | undefined;
+    let more = rows.length > request.pageSize;
+    // A page that would pass Frontline's 64 KB limit ends early and continues by token: after each
+    // customer taken, the reply so far plus a token after it fits (an item is a few KB at most, so
+    // a page always holds at least one).
+    let bytes = LIST_ENVELOPE_BYTES;
+    for (const row of page) {
+      const item = toListItem(row);
+      const next = bytes + Buffer.byteLength(JSON.stringify(item)) + 1;
+      if (last && next + tokenRoom(row) > MAX_REPLY_BYTES) {
+        more = true;
+        break;
+      }
+      customers.push(item);
+      bytes = next;
+      last = row;
     }
-    return result;
+    const nextPageToken =
+      more && last
+        ? this.tokens.issue({ rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id }, tokenScope)
+        : undefined;
+    return nextPageToken === undefined ? { customers } : { customers, nextPageToken };
   }
 
   async getCustomer(worker: string, customerId: string): Promise<Customer> {
@@ -114,6 +137,12 @@ export function searchTerms(query: string, defaultCountry: string): SearchTerms 
   return { raw: query, folded: fold(query), digits };
 }
 
-function toListItem([customer_id, display_name, avatar]: ListRow): CustomerListItem {
+/** Bytes a next_page_token after `row` may take (base64 of the cursor's JSON and a MAC), rounded up. */
+function tokenRoom(row: ListRow): number {
+  const cursor = Buffer.byteLength(JSON.stringify([row.rank, row.sort_key, row.customer_id]));
+  return Math.ceil((cursor * 4) / 3) + 64;
+}
+
+function toListItem({ customer_id, display_name, avatar }: ListRow): CustomerListItem {
   return avatar === null ? { customer_id, display_name } : { customer_id, display_name, avatar };
 }

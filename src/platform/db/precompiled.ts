@@ -1,78 +1,118 @@
 /**
- * The hot reads: queries built with Kysely and compiled once per shape, then
- * run straight on the driver with new values, rows returned as arrays.
+ * The hot reads as typed statements: queries built with Kysely and compiled
+ * once per store, then run straight on the driver with new values.
  *
- * Kysely builds and compiles a query on every call, and its drivers turn each
- * row into an object; for the CRM callback's small indexed reads that was
- * about half of a request's cost. Each hot query has a handful of shapes
- * (worker or everyone, first page or after a cursor, with or without phone
- * digits), so it is compiled once per shape and store with placeholders where
- * the values go, kept as a prepared statement (better-sqlite3) or a named
- * prepared statement (pg), and each run only binds the values.
+ * Kysely builds and compiles a query on every call; for the CRM callback's
+ * small indexed reads that was about half of a request's cost. A statement is
+ * declared once, beside its query, with the values it takes (`P`) and the
+ * builder; the columns it returns are the builder's own result type (`R`),
+ * which Kysely infers from the select list. So what a caller binds and what it
+ * reads back are both checked by the compiler, by name: no column order or
+ * parameter list is kept in step by hand.
+ *
+ * On first use in a store the builder runs once with placeholders where the
+ * values go, the SQL is prepared (better-sqlite3 statement on the read-only
+ * connection; a named prepared statement on pg), and each run only binds the
+ * values. A builder must not branch on the values: everything that changes the
+ * query's clauses is a separate statement.
  */
-import type { Compilable, CompiledQuery } from 'kysely';
+import type { Compilable, CompiledQuery, Expression, Kysely, SqlBool } from 'kysely';
+import { sql } from 'kysely';
 import type SqliteDatabase from 'better-sqlite3';
 import type { Store } from './connect.js';
+import type { Database } from './database.js';
 
 /** Stands in for a named value while the query is compiled. */
 class Slot {
   constructor(readonly name: string) {}
 }
 
+/** What a builder may use besides Kysely: the few constructs whose SQL differs by dialect. */
+export interface StatementKit {
+  readonly db: Kysely<Database>;
+  /** `column` is one of the integers of `list` (bound as one value: a JSON array on SQLite, int[] on pg). */
+  inIntegers(column: Expression<number>, list: IntegerList): Expression<SqlBool>;
+}
+
+/** A list of integers bound as one value (see StatementKit.inIntegers). */
+export type IntegerList = readonly number[] & { readonly __integerList?: never };
+
 interface Entry {
   readonly query: CompiledQuery;
   /** For each compiled parameter: the value's name, or undefined for a constant of the query. */
   readonly names: ReadonlyArray<string | undefined>;
-  /** The prepared statement, on SQLite (rows as arrays). */
   readonly statement: SqliteDatabase.Statement | undefined;
+}
+
+let statements = 0;
+
+export class ReadStatement<P extends object, R> {
+  private readonly entries = new WeakMap<Store, Entry>();
   /** The name pg prepares the statement under, once per connection. */
-  readonly name: string;
-}
+  private readonly name = `fis:${++statements}`;
 
-const compiledByStore = new WeakMap<Store, Map<string, Entry>>();
+  constructor(private readonly build: (kit: StatementKit, values: P) => Compilable<R>) {}
 
-function entryFor<P extends object>(store: Store, shape: string, build: (slots: P) => Compilable<unknown>): Entry {
-  let cache = compiledByStore.get(store);
-  if (!cache) compiledByStore.set(store, (cache = new Map()));
-  let entry = cache.get(shape);
-  if (!entry) {
-    const slots = new Proxy({}, { get: (_, name) => new Slot(String(name)) }) as P;
-    const query = build(slots).compile();
+  /** The rows, as objects of the columns the query selects. */
+  async all(store: Store, values: P): Promise<R[]> {
+    const entry = this.entryFor(store);
+    const { query, names } = entry;
+    const parameters = new Array<unknown>(names.length);
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i];
+      if (name === undefined) {
+        parameters[i] = query.parameters[i];
+        continue;
+      }
+      const value = (values as Record<string, unknown>)[name];
+      if (value === undefined) throw new Error(`statement ${this.name}: no value for ${name}`);
+      parameters[i] = Array.isArray(value) && store.dialect === 'sqlite' ? JSON.stringify(value) : value;
+    }
+    if (entry.statement) return entry.statement.all(parameters) as R[];
     const driver = store.driver;
-    entry = {
-      query,
-      names: query.parameters.map((p) => (p instanceof Slot ? p.name : undefined)),
-      statement: driver.kind === 'sqlite' ? driver.reader.prepare(query.sql).raw(true) : undefined,
-      name: `fis:${shape}`,
-    };
-    cache.set(shape, entry);
+    if (driver.kind !== 'postgres') throw new Error('unreachable: a SQLite entry always has its statement');
+    const result = await driver.pool.query({ name: this.name, text: query.sql, values: parameters });
+    return result.rows as R[];
   }
-  return entry;
+
+  /** The first row, or undefined. */
+  async first(store: Store, values: P): Promise<R | undefined> {
+    return (await this.all(store, values))[0];
+  }
+
+  /** The SQL this statement runs on `store` (for tests and EXPLAIN). */
+  sqlFor(store: Store): string {
+    return this.entryFor(store).query.sql;
+  }
+
+  private entryFor(store: Store): Entry {
+    let entry = this.entries.get(store);
+    if (!entry) {
+      const slots = new Proxy({}, { get: (_, name) => new Slot(String(name)) }) as P;
+      const query = this.build(kitFor(store), slots).compile();
+      const driver = store.driver;
+      entry = {
+        query,
+        names: query.parameters.map((p) => (p instanceof Slot ? p.name : undefined)),
+        statement: driver.kind === 'sqlite' ? driver.reader.prepare(query.sql) : undefined,
+      };
+      this.entries.set(store, entry);
+    }
+    return entry;
+  }
 }
 
-/**
- * Runs the read query `build` makes, compiled once per `shape` and store, and
- * returns its rows as arrays of column values, in the order the query selects
- * them. `build` receives placeholders, not the values: everything that
- * changes the query's structure (which clauses it has) must be part of `shape`.
- */
-export async function readPrecompiled<P extends object, Row extends unknown[]>(
-  store: Store,
-  shape: string,
-  values: P,
-  build: (slots: P) => Compilable<unknown>,
-): Promise<Row[]> {
-  const entry = entryFor(store, shape, build);
-  const { query, names } = entry;
-  const parameters = names.map((name, i) => {
-    if (name === undefined) return query.parameters[i];
-    const value = (values as Record<string, unknown>)[name];
-    if (value === undefined) throw new Error(`precompiled query ${shape}: no value for ${name}`);
-    return value;
-  });
-  const driver = store.driver;
-  if (entry.statement) return entry.statement.all(parameters) as Row[];
-  if (driver.kind !== 'postgres') throw new Error('unreachable: a SQLite entry always has its statement');
-  const result = await driver.pool.query<Row>({ name: entry.name, text: query.sql, values: parameters, rowMode: 'array' });
-  return result.rows;
+/** Declares a read statement: its values `P` and its builder; the row type comes from the builder. */
+export function readStatement<P extends object, R>(build: (kit: StatementKit, values: P) => Compilable<R>): ReadStatement<P, R> {
+  return new ReadStatement(build);
+}
+
+function kitFor(store: Store): StatementKit {
+  return {
+    db: store.db,
+    inIntegers:
+      store.dialect === 'sqlite'
+        ? (column, list) => sql<SqlBool>`${column} in (select value from json_each(${list}))`
+        : (column, list) => sql<SqlBool>`${column} = any(${list}::integer[])`,
+  };
 }
