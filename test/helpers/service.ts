@@ -85,13 +85,15 @@ export interface StartOptions {
    * `stream` to capture lines) to run the service as production does, with a logger.
    */
   logger?: FastifyServerOptions['logger'];
+  /** Runs the configured logger (LOG_LEVEL, redaction, masking) into this stream: the lines production writes. */
+  logStream?: { write(line: string): void };
 }
 
 export async function startService(db: TestDatabase, env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestService> {
   const config = testConfig(db, env);
   const store = openStore(config);
   await migrateToLatest(store);
-  const app = await buildApp({ config, store, logger: options.logger ?? false });
+  const app = await buildApp({ config, store, ...(options.logStream ? { logStream: options.logStream } : { logger: options.logger ?? false }) });
   const address = await app.http.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,

@@ -18,6 +18,8 @@ export interface AppOptions {
   store: Store;
   /** Overrides the configured logger (tests pass `false`). */
   logger?: FastifyServerOptions['logger'];
+  /** The configured logger, writing to this stream instead of stdout (tests capture lines). */
+  logStream?: { write(line: string): void };
 }
 
 export interface App {
@@ -25,9 +27,9 @@ export interface App {
   readonly services: Services;
 }
 
-export async function buildApp({ config, store, logger }: AppOptions): Promise<App> {
+export async function buildApp({ config, store, logger, logStream }: AppOptions): Promise<App> {
   const http = Fastify({
-    logger: logger ?? loggerOptions(config),
+    logger: logger ?? loggerOptions(config, logStream),
     logController: new RequestLogController(),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
