@@ -130,7 +130,7 @@ for (const kind of storeKinds()) {
       assert.equal(res.status, 403);
     });
     test('signed for other parameters: 403', async () => {
-      const signature = sign(`${fx.service.url}/callbacks/crm`, { ...LIST, Worker: 'bob@example.com' });
+      const signature = sign(`${fx.service.config.publicUrl}/callbacks/crm`, { ...LIST, Worker: 'bob@example.com' });
       assert.equal((await fx.service.post('/callbacks/crm', LIST, { signature })).status, 403);
     });
     test('signature is checked before the input: an unsigned bad request is a 403, not a 400', async () => {
@@ -139,15 +139,16 @@ for (const kind of storeKinds()) {
     });
     test('the query string is part of what is signed', async () => {
       const url = `${fx.service.url}/callbacks/crm?tenant=a`;
+      const signedFor = `${fx.service.config.publicUrl}/callbacks/crm?tenant=a`;
       const ok = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(url, LIST) },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(signedFor, LIST) },
         body: encodeForm(LIST),
       });
       assert.equal(ok.status, 200);
       const bad = await fetch(`${fx.service.url}/callbacks/crm?tenant=b`, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(url, LIST) },
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': sign(signedFor, LIST) },
         body: encodeForm(LIST),
       });
       assert.equal(bad.status, 403);

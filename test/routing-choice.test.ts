@@ -151,7 +151,7 @@ describe('ConversationsClient deadline', () => {
 });
 
 describe('configuration', () => {
-  const base = { TWILIO_AUTH_TOKEN: 'token-0123456789abcdef', DATABASE_URL: 'sqlite::memory:' };
+  const base = { TWILIO_AUTH_TOKEN: 'token-0123456789abcdef', PUBLIC_URL: 'https://fis.example.com', DATABASE_URL: 'sqlite::memory:' };
 
   test('defaults: Twilio cloud, 4 s budget, no team, no auto-create, retry 10 s after a failed reply; credentials from the account', () => {
     const config = loadConfig({ ...base, TWILIO_ACCOUNT_SID: 'ACabc' });

@@ -61,9 +61,25 @@ export async function createTestDatabase(kind: StoreKind): Promise<TestDatabase>
   };
 }
 
+/**
+ * The PUBLIC_URL test services run with (it is required outside insecure
+ * development mode unless TRUSTED_PROXIES is set): requests go to 127.0.0.1 and
+ * are signed for this URL, as Twilio signs for the public URL in front of a proxy.
+ */
+export const TEST_PUBLIC_URL = 'https://fis.test.example';
+
 export function testConfig(db: TestDatabase, env: Record<string, string> = {}): Config {
+  const names = 'PUBLIC_URL' in env || 'TRUSTED_PROXIES' in env || env.INSECURE_DEV_MODE === 'true';
   return loadConfig(
-    { TWILIO_AUTH_TOKEN: AUTH_TOKEN, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...db.env, ...env },
+    {
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...(names ? {} : { PUBLIC_URL: TEST_PUBLIC_URL }),
+      ...db.env,
+      ...env,
+    },
     { requireAuthToken: true },
   );
 }

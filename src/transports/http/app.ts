@@ -33,8 +33,8 @@ export async function buildApp({ config, store, logger, logStream }: AppOptions)
     logController: new RequestLogController(),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    // Behind a load balancer: read the original protocol and host from X-Forwarded-*.
-    trustProxy: true,
+    // X-Forwarded-* only from the proxies the operator names (TRUSTED_PROXIES); from anyone else they are ignored.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true },
@@ -52,7 +52,11 @@ export async function buildApp({ config, store, logger, logStream }: AppOptions)
   metricsRoutes(http, services.metrics);
   await http.register(callbacks, {
     services,
-    signature: { authToken: config.insecureDevMode ? undefined : config.twilioAuthToken, publicUrl: config.publicUrl },
+    signature: {
+      authToken: config.insecureDevMode ? undefined : config.twilioAuthToken,
+      publicUrl: config.publicUrl,
+      trustedProxies: config.trustedProxies,
+    },
   });
   return { http, services };
 }
