@@ -41,7 +41,21 @@ export async function buildApp({ config, store, logger, logStream }: AppOptions)
   });
   const services = createServices(config, store);
 
-  installErrorHandling(http);
+  installErrorHandling(http, services.metrics);
+  // Request count, latency and reply size per route and Location (src/platform/metrics.ts).
+  http.addHook('onResponse', (request, reply, done) => {
+    const body = request.body as { Location?: unknown } | undefined;
+    const location = typeof body?.Location === 'string' ? body.Location : undefined;
+    const length = reply.getHeader('content-length');
+    services.metrics.request(
+      request.routeOptions.url ?? 'unmatched',
+      location,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+      length === undefined ? undefined : Number(length),
+    );
+    done();
+  });
   http.addHook('onClose', async () => services.routing.close());
   http.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);

@@ -155,7 +155,10 @@ export function joinPrimary(metrics: Metrics, close: (reason: string) => void): 
     if (!isMessage(m)) return;
     if (m.fis === 'joined') primaryLink = { metrics, pending: new Map() };
     if (m.fis === 'shutdown') close('the primary asked this worker to stop');
-    if (m.fis === 'metrics-collect') process.send?.({ fis: 'metrics-snapshot', id: m.id, snapshot: metrics.snapshot() } satisfies Message);
+    if (m.fis === 'metrics-collect') {
+      const id = m.id;
+      void metrics.snapshot().then((snapshot) => process.send?.({ fis: 'metrics-snapshot', id, snapshot } satisfies Message));
+    }
     if (m.fis === 'metrics-total') {
       primaryLink?.pending.get(m.id)?.(m.snapshots);
       primaryLink?.pending.delete(m.id);
