@@ -24,6 +24,8 @@ export function storeKinds(): StoreKind[] {
   const raw = process.env.TEST_STORES ?? 'sqlite,postgres';
   const kinds = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const k of kinds) if (k !== 'sqlite' && k !== 'postgres') throw new Error(`TEST_STORES: unknown store ${k}`);
+  // An empty list would run no store suite at all and pass: refuse it loudly.
+  if (kinds.length === 0) throw new Error(`TEST_STORES="${raw}" names no store: use sqlite, postgres or both (unset means both)`);
   return kinds as StoreKind[];
 }
 
