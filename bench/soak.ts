@@ -7,7 +7,7 @@
  *   npm run soak -- --store sqlite --duration 60
  *   npm run soak -- --store postgres --duration 60 --outage 5
  *
- * After a 10 s warm-up at full load (not counted), it reports: requests, answers by class (2xx, 4xx, 5xx inside / outside the
+ * After a 15 s warm-up at full load (not counted), it reports: requests, answers by class (2xx, 4xx, 5xx inside / outside the
  * outage), network errors, p50/p99/max latency, recovery time (end of the
  * outage to the first 2xx after which no 5xx follows), resident memory of the
  * service (its process tree) after warm-up and at the end. Prints a JSON
@@ -56,7 +56,7 @@ const say = (m: string) => process.stderr.write(`${m}\n`);
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const WORKERS = 8;
-const WARM_UP_MS = 10_000;
+const WARM_UP_MS = 15_000;
 
 interface Sample {
   at: number;
@@ -200,7 +200,14 @@ async function main() {
         }
       }),
     );
+    const heapUsedMb = async () => {
+      const text = await (await fetch(`${baseUrl}/metrics`)).text();
+      return Number(/^nodejs_heap_size_used_bytes (\S+)$/m.exec(text)?.[1] ?? 0) / 2 ** 20;
+    };
     const rssStart = treeResidentMb(service.child.pid as number) ?? 0;
+    const heapStart = await heapUsedMb();
+    const rssSeries: number[] = [Math.round(rssStart)];
+    const sampler = setInterval(() => rssSeries.push(Math.round(treeResidentMb(service.child.pid as number) ?? 0)), 5000);
     const started = Date.now();
     const endAt = started + durationS * 1000;
     if (proxy && outageS > 0) {
@@ -230,11 +237,16 @@ async function main() {
         }
       }),
     );
+    clearInterval(sampler);
     const rssEnd = treeResidentMb(service.child.pid as number) ?? 0;
+    rssSeries.push(Math.round(rssEnd));
+    const heapEnd = await heapUsedMb();
     agent.destroy();
 
     // Figures.
-    const inOutage = (s: Sample) => outageStart > 0 && s.at >= outageStart && (outageEnd === 0 || s.at < outageEnd);
+    // A request belongs to the outage when its answer came during it (requests in flight when the connections were cut included).
+    const answeredAt = (s: Sample) => s.at + s.ms;
+    const inOutage = (s: Sample) => outageStart > 0 && answeredAt(s) >= outageStart && (outageEnd === 0 || s.at < outageEnd);
     const fiveXx = samples.filter((s) => s.status >= 500);
     let recoveryMs: number | undefined;
     if (outageEnd > 0) {
@@ -244,7 +256,9 @@ async function main() {
       recoveryMs = firstGoodAfterBad ? firstGoodAfterBad.at + firstGoodAfterBad.ms - outageEnd : undefined;
     }
     const recoveredAt = outageEnd > 0 && recoveryMs !== undefined ? outageEnd + recoveryMs : 0;
-    const outside = samples.filter((s) => !inOutage(s) && !(outageEnd > 0 && s.at >= outageEnd && s.at < recoveredAt));
+    const outside = samples.filter((s) => !inOutage(s) && !(outageEnd > 0 && s.at >= outageEnd && answeredAt(s) <= recoveredAt));
+    const fiveXxCodes: Record<string, number> = {};
+    for (const s of fiveXx) fiveXxCodes[s.status] = (fiveXxCodes[s.status] ?? 0) + 1;
     const lat = samples.map((s) => s.ms).sort((a, b) => a - b);
     const pct = (p: number) => Math.round((lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0) * 10) / 10;
     const byKind: Record<string, Record<string, number>> = {};
@@ -268,12 +282,19 @@ async function main() {
         '5xx': fiveXx.length,
         '5xxOutsideOutage': outside.filter((s) => s.status >= 500).length,
         '503DuringOutage': samples.filter((s) => inOutage(s) && s.status === 503).length,
+        fiveXxByStatus: fiveXxCodes,
         network: samples.filter((s) => s.status === 0).length,
       },
       byKind,
       latencyMs: { p50: pct(50), p99: pct(99), max: Math.round((lat.at(-1) ?? 0) * 10) / 10 },
       outage: outageS > 0 ? { seconds: outageS, recoveryMs: recoveryMs === undefined ? null : Math.round(recoveryMs) } : null,
-      residentMb: { start: Math.round(rssStart), end: Math.round(rssEnd), growthPercent: Math.round(((rssEnd - rssStart) / rssStart) * 1000) / 10 },
+      residentMb: {
+        start: Math.round(rssStart),
+        end: Math.round(rssEnd),
+        growthPercent: Math.round(((rssEnd - rssStart) / rssStart) * 1000) / 10,
+        everyFiveSeconds: rssSeries,
+      },
+      heapUsedMb: { start: Math.round(heapStart), end: Math.round(heapEnd) },
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     say(
