@@ -123,6 +123,7 @@ for (const kind of storeKinds()) {
 
         await new Promise((r) => setTimeout(r, 1500));
         // Slow requests in flight when SIGTERM arrives: the API answers each after 1.5 s.
+        fake.reset();
         fake.always({ delayMs: 1500 });
         const slowAgent = new http.Agent({ keepAlive: true });
         agents.push(slowAgent);
@@ -134,7 +135,10 @@ for (const kind of storeKinds()) {
             'MessagingBinding.ProxyAddress': '+15550000000',
           });
         });
-        await new Promise((r) => setTimeout(r, 300));
+        // Really in flight: the service has them and is waiting on the API (not merely queued for accept on a loaded machine).
+        const inFlightBy = Date.now() + 10_000;
+        while (fake.callsTo(/\/Participants$/, 'POST').length < slow.length && Date.now() < inFlightBy) await new Promise((r) => setTimeout(r, 20));
+        assert.equal(fake.callsTo(/\/Participants$/, 'POST').length, slow.length, 'the slow requests reached the service');
         const before = outcomes.length;
         sigtermAt = Date.now();
         process.kill(service.pid, 'SIGTERM');
