@@ -48,7 +48,9 @@ const records = [...generateCustomers({ customers: 150, workers: 3, seed: 5 })].
 describe('fis check', { concurrency: 2 }, () => {
 for (const kind of storeKinds()) {
   describe(`fis check against our own service on ${kind}`, () => {
+    // No PUBLIC_URL: fis check signs for the URL it calls, as received from this machine (a trusted proxy).
     const fx = useService(kind, {
+      env: { TRUSTED_PROXIES: 'loopback' },
       setup: async (s) => {
         await seed(s.store, records);
         await loadSenders(s.store, [

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/platform/config.js';
 
-const base = { TWILIO_AUTH_TOKEN: 'token' };
+const base = { TWILIO_AUTH_TOKEN: 'token', PUBLIC_URL: 'https://fis.example.com' };
 
 describe('configuration', () => {
   test('defaults: SQLite under ./data, port 5001, owner visibility, US', () => {
@@ -43,7 +43,7 @@ describe('configuration', () => {
 
   test('the page token key is shared configuration: the same on every instance', () => {
     assert.equal(loadConfig(base).pageTokenSecret, loadConfig(base).pageTokenSecret);
-    assert.notEqual(loadConfig(base).pageTokenSecret, loadConfig({ TWILIO_AUTH_TOKEN: 'other' }).pageTokenSecret);
+    assert.notEqual(loadConfig(base).pageTokenSecret, loadConfig({ ...base, TWILIO_AUTH_TOKEN: 'other' }).pageTokenSecret);
     assert.equal(loadConfig({ ...base, PAGE_TOKEN_SECRET: 'explicit-secret-123' }).pageTokenSecret, 'explicit-secret-123');
     assert.throws(() => loadConfig({ ...base, PAGE_TOKEN_SECRET: 'short' }), ConfigError);
   });
@@ -54,6 +54,27 @@ describe('configuration', () => {
     assert.equal(loadConfig({ ...base, SERVE_PROCESSES: 'auto' }).serveProcesses, availableParallelism());
     for (const bad of ['0', '65', 'two', '-1']) {
       assert.throws(() => loadConfig({ ...base, SERVE_PROCESSES: bad }), /SERVE_PROCESSES/, bad);
+    }
+  });
+
+  test('PUBLIC_URL is required to serve, unless TRUSTED_PROXIES names the proxies or in insecure development mode', () => {
+    const noUrl = { TWILIO_AUTH_TOKEN: 'token' };
+    assert.throws(
+      () => loadConfig(noUrl),
+      (err: unknown) => err instanceof ConfigError && /PUBLIC_URL is required/.test(err.message) && /TRUSTED_PROXIES/.test(err.message),
+    );
+    assert.deepEqual(loadConfig({ ...noUrl, TRUSTED_PROXIES: '10.0.0.7, 192.168.0.0/16,::1' }).trustedProxies, [
+      '10.0.0.7/32',
+      '192.168.0.0/16',
+      '::1/128',
+    ]);
+    assert.deepEqual(loadConfig({ ...noUrl, TRUSTED_PROXIES: 'loopback' }).trustedProxies, ['127.0.0.0/8', '::1/128']);
+    assert.equal(loadConfig({ INSECURE_DEV_MODE: 'true' }).publicUrl, undefined);
+    // Data commands never check a signature.
+    assert.equal(loadConfig({}, { requireAuthToken: false }).publicUrl, undefined);
+    assert.deepEqual(loadConfig(base).trustedProxies, []);
+    for (const bad of ['everyone', '10.0.0.0/33', '1.2.3', '10.0.0.1/8/2', '*']) {
+      assert.throws(() => loadConfig({ ...noUrl, TRUSTED_PROXIES: bad }), /TRUSTED_PROXIES must list/, bad);
     }
   });
 

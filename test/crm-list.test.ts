@@ -166,36 +166,93 @@ for (const kind of storeKinds()) {
     const fx = useService(kind);
 
     for (const by of ['token', 'anchor'] as const) {
-      test(`by ${by}: customers present throughout appear exactly once; nothing repeats`, async () => {
+      test(`by ${by}: customers added, renamed and deleted mid-walk (the anchor row too); unchanged ones appear exactly once, nothing repeats`, async () => {
         const base = [...generateCustomers({ customers: 200, workers: 2, seed: 11 })];
         await seed(fx.service.store, base, { prune: true });
         let current = base;
         let extra = 0;
-        const removed = new Set<string>();
+        /** Customers that were renamed or deleted at some point: not "present throughout". */
+        const touched = new Set<string>();
+        const deletedUnlisted = new Set<string>();
+        const deletedListed = new Set<string>();
+        const renamedAhead = new Set<string>();
+        const renamedBehind = new Set<string>();
+        let anchorDeletedAt: number | undefined;
+        let lastBetween = -1;
         const everAlice = new Set(base.filter((r) => r.workers.includes(ALICE)).map((r) => r.customer_id));
+        const ANCHOR_PAGE = 3;
+        const rename = (id: string, display_name: string) => {
+          current = current.map((r) => (r.customer_id === id ? { ...r, display_name } : r));
+          touched.add(id);
+        };
         const ids = await walk(fx.service, {
           worker: ALICE,
           pageSize: 7,
           by,
-          between: async (page) => {
-            // Insert customers that sort everywhere, delete some not yet seen, rename one.
+          between: async (page, listed) => {
+            lastBetween = page;
+            const seen = new Set(listed);
+            const alice = current.filter((r) => r.workers.includes(ALICE) && !touched.has(r.customer_id));
+            const unseen = alice.filter((r) => !seen.has(r.customer_id));
+            const seenRows = alice.filter((r) => seen.has(r.customer_id));
+            // Newcomers that sort before, among and after what is listed.
             const added: CustomerRecord[] = ['Aaron', 'Mia', 'Zed'].map((name) => ({
               customer_id: `new-${page}-${extra++}`,
               display_name: `${name} Newcomer ${page}`,
               workers: [ALICE],
             }));
             for (const a of added) everAlice.add(a.customer_id);
-            const victims = current.filter((r) => r.workers.includes(ALICE)).slice(-2 - page, -1 - page);
-            for (const v of victims) removed.add(v.customer_id);
+            // Delete one customer already listed and one not listed yet.
+            const gone = [seenRows.at(0), unseen.at(-1)].filter((r): r is CustomerRecord => r !== undefined);
+            for (const r of gone) {
+              touched.add(r.customer_id);
+              (seen.has(r.customer_id) ? deletedListed : deletedUnlisted).add(r.customer_id);
+            }
+            // Rename one not yet listed so that it still sorts ahead of the cursor, and one listed so that it sorts behind it.
+            const ahead = unseen.at(-2);
+            if (ahead) {
+              // Later renames sort after earlier ones, so the name is ahead of the cursor even near the end.
+              rename(ahead.customer_id, `Zzzz Renamed ${String(page).padStart(4, '0')}`);
+              renamedAhead.add(ahead.customer_id);
+            }
+            const behind = seenRows.at(1);
+            if (behind) {
+              rename(behind.customer_id, `Aaa Renamed ${page}`);
+              renamedBehind.add(behind.customer_id);
+            }
+            // Once, delete the row the next page continues from (the last one listed).
+            if (page === ANCHOR_PAGE) {
+              const anchorId = listed.at(-1) as string;
+              touched.add(anchorId);
+              deletedListed.add(anchorId);
+              anchorDeletedAt = page;
+            }
+            const removed = new Set([...gone.map((r) => r.customer_id), ...(page === ANCHOR_PAGE ? [listed.at(-1) as string] : [])]);
             current = [...current.filter((r) => !removed.has(r.customer_id)), ...added];
             await seed(fx.service.store, current, { prune: true });
           },
         });
-        assert.equal(new Set(ids).size, ids.length, 'no customer is listed twice');
-        const stable = base.filter((r) => r.workers.includes(ALICE) && !removed.has(r.customer_id)).map((r) => r.customer_id);
-        const seen = new Set(ids);
-        for (const id of stable) assert.ok(seen.has(id), `${id} was present throughout and must be listed`);
+        assert.ok(deletedListed.size >= ANCHOR_PAGE + 1 && deletedUnlisted.size >= ANCHOR_PAGE, 'the walk deleted listed and unlisted customers');
+        assert.ok(renamedAhead.size >= ANCHOR_PAGE && renamedBehind.size >= ANCHOR_PAGE, 'the walk renamed customers');
+        assert.equal(anchorDeletedAt, ANCHOR_PAGE, 'the anchor row was deleted');
+        assert.equal(new Set(ids).size, ids.length, 'no customer is listed twice (renamed ones included)');
         for (const id of ids) assert.ok(everAlice.has(id), `only the worker own customers: ${id}`);
+        for (const id of deletedUnlisted) assert.ok(!ids.includes(id), `${id} was deleted before its page and must not be listed`);
+        const stable = base.filter((r) => r.workers.includes(ALICE) && !touched.has(r.customer_id)).map((r) => r.customer_id);
+        const listedSet = new Set(ids);
+        if (by === 'token') {
+          // The token carries the position, not the row: deleting the anchor row changes nothing.
+          for (const id of stable) assert.ok(listedSet.has(id), `${id} was present throughout and must be listed`);
+          for (const id of renamedAhead) assert.ok(listedSet.has(id), `${id}, renamed ahead of the cursor, is listed under its new name`);
+          assert.ok(lastBetween > ANCHOR_PAGE, 'the walk went on after the anchor row was deleted');
+        } else {
+          // Documented (README): an anchor that is gone ends the list. The page after the deletion is empty.
+          assert.equal(lastBetween, ANCHOR_PAGE, 'the list ended at the deleted anchor');
+          const final = expectedOrder(current, ALICE);
+          const stableListedPrefix = stable.filter((id) => listedSet.has(id));
+          assert.ok(stableListedPrefix.length >= 7 * ANCHOR_PAGE - 2 * ANCHOR_PAGE - 2, 'the pages before the end listed the stable customers');
+          assert.ok(final.length > ids.length, 'customers remained after the deleted anchor: the end is the documented one, not the list running out');
+        }
       });
     }
   });

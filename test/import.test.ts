@@ -6,6 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
 import { generateCustomers } from '../src/application/files/seed.js';
 import { runCli } from './helpers/cli.js';
+import { walk } from './helpers/crm.js';
+import { startService } from './helpers/service.js';
 import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
 
 const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -216,8 +218,30 @@ for (const kind of storeKinds()) {
       );
       for (const r of [...changed, ...extra]) assert.deepEqual(exported.get(r.customer_id), { ...r, workers: [...r.workers].sort() });
       // Owners and addresses follow: the CRM sees the new owner's book and finds customers by their new address.
-      const check = await runCli(['export'], db.env);
-      assert.equal(check.code, 0);
+      const service = await startService(db);
+      try {
+        const moved = changed.filter((_, i) => i % 3 === 0);
+        const book = await walk(service, { worker: 'someone.else@example.com', pageSize: 200, by: 'token' });
+        assert.deepEqual(book.sort(), moved.map((r) => r.customer_id).sort(), "the new owner's book is exactly the moved customers");
+        const sample = moved[7] as CustomerRecord;
+        const before = base.find((r) => r.customer_id === sample.customer_id) as CustomerRecord;
+        const oldOwner = before.workers[0] as string;
+        const oldBook = new Set(await walk(service, { worker: oldOwner, pageSize: 200, by: 'token' }));
+        assert.ok(!oldBook.has(sample.customer_id), 'the old owner no longer sees a moved customer');
+        const byNewAddress = await service.post('/callbacks/crm', {
+          Location: 'GetCustomersList',
+          Worker: 'someone.else@example.com',
+          Query: (sample.channels?.[0] as { value: string }).value,
+        });
+        assert.deepEqual(byNewAddress.json.objects.customers.map((c: { customer_id: string }) => c.customer_id), [sample.customer_id]);
+        const oldPhone = before.channels?.find((c) => c.type === 'sms' || c.type === 'whatsapp')?.value;
+        if (oldPhone) {
+          const byOldAddress = await service.post('/callbacks/crm', { Location: 'GetCustomersList', Worker: 'someone.else@example.com', Query: oldPhone });
+          assert.ok(!byOldAddress.json.objects.customers.some((c: { customer_id: string }) => c.customer_id === sample.customer_id), 'the old address finds it no more');
+        }
+      } finally {
+        await service.close();
+      }
     });
   });
 }

@@ -233,7 +233,7 @@ for (const kind of storeKinds()) {
 }
 
 describe('TWILIO_SMS_NUMBER and TWILIO_WHATSAPP_NUMBER are checked at start', () => {
-  const load = (env: Record<string, string>) => loadConfig({ TWILIO_AUTH_TOKEN: 't', ...env }, { cwd: '/tmp' });
+  const load = (env: Record<string, string>) => loadConfig({ TWILIO_AUTH_TOKEN: 't', PUBLIC_URL: 'https://fis.example.com', ...env }, { cwd: '/tmp' });
 
   test('international numbers are accepted; WhatsApp with or without its prefix', () => {
     const config = load({ TWILIO_SMS_NUMBER: '+14155550100', TWILIO_WHATSAPP_NUMBER: '+14155550101' });

@@ -134,7 +134,7 @@ for (const kind of storeKinds()) {
     test('fis migrate from the command line, and serve refuses a database that is behind', async () => {
       const db = await createTestDatabase(kind);
       try {
-        const refused = await runCli(['serve'], { ...db.env, TWILIO_AUTH_TOKEN: 't' });
+        const refused = await runCli(['serve'], { ...db.env, TWILIO_AUTH_TOKEN: 't', PUBLIC_URL: 'https://fis.example.com' });
         assert.notEqual(refused.code, 0);
         assert.match(refused.stderr, /run "fis migrate"/);
         const res = await runCli(['migrate'], db.env);

@@ -74,7 +74,11 @@ if (storeKinds().includes('postgres')) {
         assert.ok(res.status === 200 || res.status === 503, `status ${res.status}`);
         assert.ok(res.ms < BUDGET_MS);
       }
+      const unavailable = async () =>
+        Number(/^fis_store_errors_total\{kind="unavailable"\} (\d+)$/m.exec((await service.get('/metrics')).text)?.[1]);
+      const countedBefore = await unavailable();
       for (let i = 0; i < 5; i++) assertUnavailable(await timed(() => service.post('/callbacks/crm', LIST)));
+      assert.equal(await unavailable(), countedBefore + 5, 'each 503 is counted in /metrics');
       const ready = await service.get('/readyz');
       assert.equal(ready.status, 503);
       assert.equal((await service.get('/healthz')).status, 200, 'the process itself is alive');

@@ -105,3 +105,25 @@ export function countryOf(e164: string): string | undefined {
   if (!parsed) return undefined;
   return parsed.country ?? metadata.country_calling_codes[parsed.countryCallingCode]?.[0];
 }
+
+/**
+ * A phone number in international form anywhere in a text: `+` (or its
+ * percent-encoding `%2B`, as in a logged query string) then 7 to 15 digits.
+ */
+const INTERNATIONAL_NUMBER = /(\+|%2[Bb])(\d{3,11})\d{4}(?!\d)/g;
+/**
+ * A bare run of 10 to 15 digits standing alone in a text (a number in national
+ * or international form without its `+`, e.g. a customer id or a search
+ * query). Not when it is part of a longer word or token (SIDs, UUIDs), and not a
+ * JSON number value (`"time":1796196979426`): only digits inside a string.
+ */
+const BARE_NUMBER = /(?<![\w-]|":|[[,])(\d{6,11})\d{4}(?![\w-])/g;
+
+/**
+ * Masks every phone number in a text the way `maskAddress` masks one (the last
+ * four digits become XXXX): for log lines, whatever field a number hides in
+ * (an id like `inbound:+14155550100`, a message, an error's text, a URL).
+ */
+export function maskPhoneNumbersIn(text: string): string {
+  return text.replace(INTERNATIONAL_NUMBER, '$1$2XXXX').replace(BARE_NUMBER, '$1XXXX');
+}

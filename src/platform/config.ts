@@ -6,6 +6,7 @@
  * that the two lists agree.
  */
 import { createHmac } from 'node:crypto';
+import { isIP } from 'node:net';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import type { FieldPath, Problem } from '../kernel/problems.js';
@@ -124,12 +125,47 @@ const identityList = (): VarSpec<readonly string[]> => ({
   fallback: () => [],
 });
 
+/** proxy-addr's names for address ranges, spelled out as CIDR blocks. */
+const PROXY_RANGE_NAMES: Record<string, readonly string[]> = {
+  loopback: ['127.0.0.0/8', '::1/128'],
+  linklocal: ['169.254.0.0/16', 'fe80::/10'],
+  uniquelocal: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'],
+};
+
+/**
+ * Addresses of the proxies whose X-Forwarded-* headers are believed: IPs,
+ * CIDR blocks, or `loopback`, `linklocal`, `uniquelocal`; comma separated.
+ * Returned as CIDR blocks.
+ */
+const proxyList = (): VarSpec<readonly string[]> => ({
+  parse: (raw) => {
+    const out: string[] = [];
+    for (const item of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+      const named = PROXY_RANGE_NAMES[item.toLowerCase()];
+      if (named) {
+        out.push(...named);
+        continue;
+      }
+      const [address, prefix, extra] = item.split('/');
+      const family = isIP(address ?? '');
+      const max = family === 4 ? 32 : 128;
+      if (family === 0 || extra !== undefined || (prefix !== undefined && (!/^\d+$/.test(prefix) || Number(prefix) > max))) {
+        throw new Error(`must list IP addresses or CIDR blocks (or loopback, linklocal, uniquelocal), got "${item}"`);
+      }
+      out.push(prefix === undefined ? `${address}/${max}` : `${address}/${Number(prefix)}`);
+    }
+    return [...new Set(out)];
+  },
+  fallback: () => [],
+});
+
 /** The variables, their types and defaults. The `Config` type is derived from this table. */
 const SPEC = {
   PORT: integer(5001, 0, 65535),
   HOST: text('0.0.0.0'),
   SERVE_PROCESSES: processCount(),
   PUBLIC_URL: httpUrl(),
+  TRUSTED_PROXIES: proxyList(),
   DATABASE_URL: text(),
   DATABASE_SCHEMA: text(),
   DATABASE_POOL_SIZE: integer(10, 1, 500),
@@ -174,6 +210,12 @@ export interface Config {
   readonly serveProcesses: number;
   /** Base URL Twilio calls us at, e.g. `https://fis.example.com`; used to check signatures. */
   readonly publicUrl: string | undefined;
+  /**
+   * CIDR blocks of the proxies whose X-Forwarded-Proto/Host/For are believed
+   * (TRUSTED_PROXIES); empty: none, the headers are ignored. Without PUBLIC_URL,
+   * the signed URL is rebuilt from what these proxies forward.
+   */
+  readonly trustedProxies: readonly string[];
   readonly store: StoreUrl;
   readonly databasePoolSize: number;
   /** Upper bound on any one database operation; keeps callbacks inside the app's ~7 s budget. */
@@ -294,6 +336,15 @@ export function loadConfig(
         'For local experiments only, set INSECURE_DEV_MODE=true to accept unsigned requests.',
     );
   }
+  // The URL a signature is checked against must not come from the caller's own headers (issue 14 item 9).
+  if ((options.requireAuthToken ?? true) && !r.INSECURE_DEV_MODE && !r.PUBLIC_URL && (r.TRUSTED_PROXIES ?? []).length === 0) {
+    problems.push(
+      'PUBLIC_URL is required: signatures are checked against the URL Twilio calls, and without it that URL would be ' +
+        'taken from the request\'s own Host and X-Forwarded-* headers, so a request signed for another URL of the same ' +
+        'Twilio account would pass. Set PUBLIC_URL to the base URL configured in the Frontline console, or name the ' +
+        'proxies whose X-Forwarded-* headers are trusted in TRUSTED_PROXIES.',
+    );
+  }
   if (r.PAGE_TOKEN_SECRET !== undefined && r.PAGE_TOKEN_SECRET.length < 16) {
     problems.push('PAGE_TOKEN_SECRET must be at least 16 characters long');
   }
@@ -318,6 +369,7 @@ export function loadConfig(
     host: r.HOST ?? '0.0.0.0',
     serveProcesses: r.SERVE_PROCESSES,
     publicUrl: r.PUBLIC_URL,
+    trustedProxies: r.TRUSTED_PROXIES,
     store,
     databasePoolSize: r.DATABASE_POOL_SIZE,
     databaseTimeoutMs: r.DATABASE_TIMEOUT_MS,

@@ -1,8 +1,12 @@
 /**
  * Log settings: JSON lines (pino), one line per request with its id, secrets
- * redacted. Phone numbers are logged only through `maskAddress`.
+ * redacted. Phone numbers are masked in every line as it is written, whatever
+ * field carries them (an id like `inbound:+E164`, a message, an error, a URL):
+ * see `maskPhoneNumbersIn`. Code still masks what it knows is an address
+ * (`maskAddress`); the line-level pass catches the rest.
  */
 import { type FastifyReply, type FastifyRequest, type FastifyServerOptions, LogController } from 'fastify';
+import { maskPhoneNumbersIn } from '../kernel/phone.js';
 import type { Config } from './config.js';
 
 export const REDACTED_PATHS = [
@@ -13,10 +17,19 @@ export const REDACTED_PATHS = [
   'headers.authorization',
 ];
 
-export function loggerOptions(config: Pick<Config, 'logLevel'>): FastifyServerOptions['logger'] {
+/**
+ * The service's pino options. `stream` replaces stdout (tests capture lines);
+ * anything it gets has passed the phone-number mask.
+ */
+export function loggerOptions(
+  config: Pick<Config, 'logLevel'>,
+  stream?: { write(line: string): void },
+): NonNullable<Exclude<FastifyServerOptions['logger'], boolean>> {
   return {
     level: config.logLevel,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    hooks: { streamWrite: maskPhoneNumbersIn },
+    ...(stream ? { stream } : {}),
   };
 }
 

@@ -49,7 +49,8 @@ export function serveProcess(env: Record<string, string>, args: string[] = []): 
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [...CLI, 'serve', ...args], {
       cwd: EMPTY_CWD,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', ...env, LOG_LEVEL: 'info' },
+      // No PUBLIC_URL: requests come from this machine, a trusted proxy, and are signed for the URL they are sent to.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', HOST: '127.0.0.1', PORT: '0', TRUSTED_PROXIES: 'loopback', ...env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

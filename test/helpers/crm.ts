@@ -7,8 +7,8 @@ export interface WalkOptions {
   pageSize: number;
   by: 'token' | 'anchor';
   query?: string;
-  /** Called after each page, before the next request (to change data mid-walk). */
-  between?: (pageIndex: number) => Promise<void>;
+  /** Called after each page, before the next request (to change data mid-walk), with the ids listed so far. */
+  between?: (pageIndex: number, listed: readonly string[]) => Promise<void>;
   maxPages?: number;
   /** Pages may end early (replies kept under 64 KB); each page's reply text is passed here. */
   onReply?: (text: string) => void;
@@ -40,7 +40,7 @@ export async function walk(service: TestService, options: WalkOptions): Promise<
       if (customers.length === 0) return ids;
       anchor = customers.at(-1).customer_id;
     }
-    await options.between?.(page);
+    await options.between?.(page, ids);
   }
   throw new Error('walk did not end');
 }

@@ -2,6 +2,7 @@
  * A real service on a real port, and a client that speaks to it the way
  * Twilio does: form-encoded string bodies signed with X-Twilio-Signature.
  */
+import type { FastifyServerOptions } from 'fastify';
 import twilio from 'twilio';
 import { type App, buildApp } from '../../src/transports/http/app.js';
 import type { Config } from '../../src/platform/config.js';
@@ -78,11 +79,21 @@ export async function postForm(baseUrl: string, path: string, params: Params, op
   return toWire(res);
 }
 
-export async function startService(db: TestDatabase, env: Record<string, string> = {}): Promise<TestService> {
+export interface StartOptions {
+  /**
+   * The service's logger; default none (`false`). Pass pino options (e.g. a
+   * `stream` to capture lines) to run the service as production does, with a logger.
+   */
+  logger?: FastifyServerOptions['logger'];
+  /** Runs the configured logger (LOG_LEVEL, redaction, masking) into this stream: the lines production writes. */
+  logStream?: { write(line: string): void };
+}
+
+export async function startService(db: TestDatabase, env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestService> {
   const config = testConfig(db, env);
   const store = openStore(config);
   await migrateToLatest(store);
-  const app = await buildApp({ config, store, logger: false });
+  const app = await buildApp({ config, store, ...(options.logStream ? { logStream: options.logStream } : { logger: options.logger ?? false }) });
   const address = await app.http.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,

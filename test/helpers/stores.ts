@@ -24,6 +24,8 @@ export function storeKinds(): StoreKind[] {
   const raw = process.env.TEST_STORES ?? 'sqlite,postgres';
   const kinds = raw.split(',').map((s) => s.trim()).filter(Boolean);
   for (const k of kinds) if (k !== 'sqlite' && k !== 'postgres') throw new Error(`TEST_STORES: unknown store ${k}`);
+  // An empty list would run no store suite at all and pass: refuse it loudly.
+  if (kinds.length === 0) throw new Error(`TEST_STORES="${raw}" names no store: use sqlite, postgres or both (unset means both)`);
   return kinds as StoreKind[];
 }
 
@@ -61,9 +63,25 @@ export async function createTestDatabase(kind: StoreKind): Promise<TestDatabase>
   };
 }
 
+/**
+ * The PUBLIC_URL test services run with (it is required outside insecure
+ * development mode unless TRUSTED_PROXIES is set): requests go to 127.0.0.1 and
+ * are signed for this URL, as Twilio signs for the public URL in front of a proxy.
+ */
+export const TEST_PUBLIC_URL = 'https://fis.test.example';
+
 export function testConfig(db: TestDatabase, env: Record<string, string> = {}): Config {
+  const names = 'PUBLIC_URL' in env || 'TRUSTED_PROXIES' in env || env.INSECURE_DEV_MODE === 'true';
   return loadConfig(
-    { TWILIO_AUTH_TOKEN: AUTH_TOKEN, LOG_LEVEL: 'silent', PORT: '0', HOST: '127.0.0.1', ...db.env, ...env },
+    {
+      TWILIO_AUTH_TOKEN: AUTH_TOKEN,
+      LOG_LEVEL: 'silent',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ...(names ? {} : { PUBLIC_URL: TEST_PUBLIC_URL }),
+      ...db.env,
+      ...env,
+    },
     { requireAuthToken: true },
   );
 }

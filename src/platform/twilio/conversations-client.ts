@@ -48,7 +48,7 @@ export interface ApiObserver {
 }
 
 export interface CallOptions {
-  /** Epoch milliseconds after which no attempt starts and the running one is aborted. */
+  /** Epoch milliseconds after which no attempt starts and the running one is aborted (a fraction is rounded down). */
   readonly deadline: number;
   /** Retry a 404: the conversation may still be initialising when its webhooks fire. */
   readonly retryNotFound?: boolean;
@@ -96,7 +96,8 @@ export class TwilioRestClient {
     let last: TwilioApiError | undefined;
 
     for (let attempt = 0; ; attempt++) {
-      const remaining = options.deadline - Date.now();
+      // Whole milliseconds: AbortSignal.timeout throws on a fraction, and a deadline may carry one.
+      const remaining = Math.floor(options.deadline - Date.now());
       if (remaining < MIN_ATTEMPT_MS) {
         this.observer.attempt('budget_exhausted');
         throw new TwilioApiError(

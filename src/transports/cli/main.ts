@@ -221,7 +221,12 @@ seedOptions(program.command('demo'))
     const generated = process.env.TWILIO_AUTH_TOKEN ? undefined : randomBytes(16).toString('hex');
     const cfg = config({
       requireAuthToken: true,
-      env: { MIGRATE_ON_START: 'true', ...(generated ? { TWILIO_AUTH_TOKEN: generated } : {}) },
+      env: {
+        MIGRATE_ON_START: 'true',
+        ...(generated ? { TWILIO_AUTH_TOKEN: generated } : {}),
+        // A local demo: without PUBLIC_URL, sign for the URL as sent from this machine.
+        ...(process.env.PUBLIC_URL || process.env.TRUSTED_PROXIES ? {} : { TRUSTED_PROXIES: 'loopback' }),
+      },
     });
     await withStore(cfg, async (store) => {
       await migrateToLatest(store);

@@ -18,6 +18,8 @@ export interface AppOptions {
   store: Store;
   /** Overrides the configured logger (tests pass `false`). */
   logger?: FastifyServerOptions['logger'];
+  /** The configured logger, writing to this stream instead of stdout (tests capture lines). */
+  logStream?: { write(line: string): void };
 }
 
 export interface App {
@@ -25,21 +27,35 @@ export interface App {
   readonly services: Services;
 }
 
-export async function buildApp({ config, store, logger }: AppOptions): Promise<App> {
+export async function buildApp({ config, store, logger, logStream }: AppOptions): Promise<App> {
   const http = Fastify({
-    logger: logger ?? loggerOptions(config),
+    logger: logger ?? loggerOptions(config, logStream),
     logController: new RequestLogController(),
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    // Behind a load balancer: read the original protocol and host from X-Forwarded-*.
-    trustProxy: true,
+    // X-Forwarded-* only from the proxies the operator names (TRUSTED_PROXIES); from anyone else they are ignored.
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     routerOptions: { ignoreTrailingSlash: true },
   });
   const services = createServices(config, store);
 
-  installErrorHandling(http);
+  installErrorHandling(http, services.metrics);
+  // Request count, latency and reply size per route and Location (src/platform/metrics.ts).
+  http.addHook('onResponse', (request, reply, done) => {
+    const body = request.body as { Location?: unknown } | undefined;
+    const location = typeof body?.Location === 'string' ? body.Location : undefined;
+    const length = reply.getHeader('content-length');
+    services.metrics.request(
+      request.routeOptions.url ?? 'unmatched',
+      location,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+      length === undefined ? undefined : Number(length),
+    );
+    done();
+  });
   http.addHook('onClose', async () => services.routing.close());
   http.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -50,7 +66,11 @@ export async function buildApp({ config, store, logger }: AppOptions): Promise<A
   metricsRoutes(http, services.metrics);
   await http.register(callbacks, {
     services,
-    signature: { authToken: config.insecureDevMode ? undefined : config.twilioAuthToken, publicUrl: config.publicUrl },
+    signature: {
+      authToken: config.insecureDevMode ? undefined : config.twilioAuthToken,
+      publicUrl: config.publicUrl,
+      trustedProxies: config.trustedProxies,
+    },
   });
   return { http, services };
 }

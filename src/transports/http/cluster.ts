@@ -11,18 +11,22 @@
  * - replaces a worker that dies after it was serving, and stops everything if
  *   one dies before it ever listened (bad configuration, port taken), rather
  *   than forking in a loop;
- * - on SIGTERM/SIGINT, lets every worker finish its requests and exits 0;
+ * - on SIGTERM/SIGINT, asks every worker to stop (each drains its connections,
+ *   see server.ts), waits for them within a bound, and exits 0 (1 if one had
+ *   to be killed);
  * - answers `GET /metrics` for the instance: the worker that got the scrape
  *   asks the primary, which sums every worker's counters.
  */
 import cluster, { type Worker } from 'node:cluster';
 import type { Config } from '../../platform/config.js';
+import { EXIT_BOUND_MS } from './drain.js';
 import type { Metrics, MetricsSnapshot } from '../../platform/metrics.js';
 
 /** What the primary and its workers say to each other over the cluster's IPC channel. */
 type Message =
   | { fis: 'join' }
   | { fis: 'joined' }
+  | { fis: 'shutdown' }
   | { fis: 'metrics-request'; id: number }
   | { fis: 'metrics-collect'; id: number }
   | { fis: 'metrics-snapshot'; id: number; snapshot: MetricsSnapshot }
@@ -32,6 +36,8 @@ const isMessage = (m: unknown): m is Message => typeof m === 'object' && m !== n
 
 /** How long the primary waits for every worker's counters before answering with those it has. */
 const COLLECT_TIMEOUT_MS = 1000;
+/** How long the primary waits for its workers to exit once asked to stop; then it kills them. */
+const WORKER_EXIT_BOUND_MS = EXIT_BOUND_MS + 2000;
 
 export interface PrimaryOptions {
   readonly processes: number;
@@ -52,9 +58,23 @@ export function runPrimary(options: PrimaryOptions): Promise<number> {
       exitCode = Math.max(exitCode, code);
       if (stopping) return;
       stopping = true;
-      // Each worker closes its server, finishes its requests, closes its store and exits.
-      for (const worker of live()) worker.disconnect();
-      if (live().length === 0) resolve(exitCode);
+      // Each worker drains its connections, closes its store and exits. Not worker.disconnect(): in the
+      // worker, that closes the server at once, dropping idle keep-alive connections as requests arrive on them.
+      for (const worker of live()) {
+        if (worker.isConnected()) worker.send({ fis: 'shutdown' } satisfies Message);
+        else worker.process.kill('SIGTERM');
+      }
+      if (live().length === 0) {
+        resolve(exitCode);
+        return;
+      }
+      setTimeout(() => {
+        const left = live();
+        if (left.length === 0) return;
+        log(`${left.length} worker(s) still running after ${WORKER_EXIT_BOUND_MS} ms; killing them`);
+        exitCode = Math.max(exitCode, 1);
+        for (const worker of left) worker.process.kill('SIGKILL');
+      }, WORKER_EXIT_BOUND_MS).unref();
     };
 
     const fork = () => {
@@ -123,8 +143,8 @@ let primaryLink: { metrics: Metrics; pending: Map<number, (snapshots: MetricsSna
 let nextRequest = 0;
 
 /**
- * Called by a worker once it serves: closes the server when the primary
- * disconnects it (shutdown), and, once the primary answers, serves `/metrics`
+ * Called by a worker once it serves: closes the server when the primary asks
+ * (shutdown) or goes away, and, once the primary answers, serves `/metrics`
  * for the whole instance. A process forked by some other cluster manager never
  * gets the answer and keeps its own counters.
  */
@@ -134,7 +154,11 @@ export function joinPrimary(metrics: Metrics, close: (reason: string) => void): 
   process.on('message', (m: unknown) => {
     if (!isMessage(m)) return;
     if (m.fis === 'joined') primaryLink = { metrics, pending: new Map() };
-    if (m.fis === 'metrics-collect') process.send?.({ fis: 'metrics-snapshot', id: m.id, snapshot: metrics.snapshot() } satisfies Message);
+    if (m.fis === 'shutdown') close('the primary asked this worker to stop');
+    if (m.fis === 'metrics-collect') {
+      const id = m.id;
+      void metrics.snapshot().then((snapshot) => process.send?.({ fis: 'metrics-snapshot', id, snapshot } satisfies Message));
+    }
     if (m.fis === 'metrics-total') {
       primaryLink?.pending.get(m.id)?.(m.snapshots);
       primaryLink?.pending.delete(m.id);

@@ -6,6 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreUnavailable } from '../../platform/db/errors.js';
+import type { Metrics } from '../../platform/metrics.js';
 import { AppError, type ErrorCode, ERROR_CODES } from '../../kernel/errors.js';
 
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
@@ -49,9 +50,11 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error' } }, internal: true };
 }
 
-export function installErrorHandling(app: FastifyInstance): void {
+export function installErrorHandling(app: FastifyInstance, metrics?: Pick<Metrics, 'storeError'>): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const { status, body, internal } = toErrorResponse(err);
+    if (status === 503) metrics?.storeError('unavailable');
+    else if (internal) metrics?.storeError('error');
     if (internal) request.log.error({ err }, 'request failed');
     else if (status >= 500) request.log.warn({ code: body.error.code, err }, 'request failed: store unavailable');
     else request.log.info({ code: body.error.code, status }, body.error.message);

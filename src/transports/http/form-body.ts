@@ -5,6 +5,12 @@
  * are not UTF-8 and broken percent-escapes are a 400, never replaced by U+FFFD,
  * so a mangled identity or id can never match a stored one. Repeated names are
  * kept as arrays (the signature covers every value; schemas then refuse them).
+ *
+ * Characters no store can hold are refused here too, before any store sees
+ * them: NUL (U+0000, `%00` or a raw 0 byte), which PostgreSQL rejects in text.
+ * Lone surrogates cannot get through: the body must be UTF-8 and every
+ * percent-escape must decode as UTF-8 (`%ED%A0%80`, an encoded surrogate, is
+ * not), so a decoded value is always well-formed Unicode.
  */
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../../kernel/errors.js';
@@ -20,6 +26,7 @@ export function parseForm(body: Buffer): FormFields {
   } catch {
     throw new AppError('INVALID_ENCODING', 'The request body is not valid UTF-8');
   }
+  if (text.includes('\u0000')) throw nulRefused();
   const fields: FormFields = Object.create(null);
   if (text === '') return fields;
   for (const pair of text.split('&')) {
@@ -38,13 +45,19 @@ export function parseForm(body: Buffer): FormFields {
 function decode(part: string): string {
   const spaced = part.includes('+') ? part.replace(/\+/g, ' ') : part;
   if (!spaced.includes('%')) return spaced;
+  let decoded: string;
   try {
-    // Throws URIError on a malformed escape and on escapes that are not UTF-8.
-    return decodeURIComponent(spaced);
+    // Throws URIError on a malformed escape and on escapes that are not UTF-8 (encoded surrogates included).
+    decoded = decodeURIComponent(spaced);
   } catch {
     throw new AppError('INVALID_ENCODING', 'The request body has a malformed percent-encoding or non-UTF-8 bytes');
   }
+  if (decoded.includes('\u0000')) throw nulRefused();
+  return decoded;
 }
+
+const nulRefused = () =>
+  new AppError('INVALID_ENCODING', 'The request body contains a NUL character (%00), which is not allowed in any field');
 
 /** Makes form bodies the only bodies a scope accepts (anything else is a 415). */
 export function acceptOnlyForms(app: FastifyInstance, bodyLimit: number): void {

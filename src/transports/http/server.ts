@@ -1,8 +1,10 @@
 /**
  * Runs the service: opens the store, checks (or applies) migrations, listens,
- * and closes cleanly on SIGTERM/SIGINT.
+ * and closes cleanly on SIGTERM/SIGINT: the connections are drained first
+ * (drain.ts), so no request fails, and the process exits within a bound.
  */
 import { buildApp } from './app.js';
+import { drainConnections, EXIT_BOUND_MS } from './drain.js';
 import type { Config } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
 import { migrateToLatest, pendingMigrations } from '../../platform/db/migrate.js';
@@ -48,6 +50,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
       store,
       metrics: app.services.metrics,
       async close() {
+        await drainConnections(http.server);
         await http.close();
         await store.close();
       },
@@ -70,9 +73,17 @@ export function closeOnSignals(server: RunningServer, log: (msg: string) => void
     if (closing) return;
     closing = true;
     log(`${reason}, closing`);
+    // The drain is bounded; this bounds everything else (a store that does not close).
+    setTimeout(() => {
+      log(`not closed after ${EXIT_BOUND_MS} ms; exiting`);
+      process.exit(1);
+    }, EXIT_BOUND_MS).unref();
     server.close().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (err: unknown) => {
+        log(`closing failed: ${(err as Error).message}`);
+        process.exit(1);
+      },
     );
   };
   const onSignal = (signal: NodeJS.Signals) => {

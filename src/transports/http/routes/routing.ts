@@ -22,8 +22,11 @@ import {
 type RoutingBody = Static<typeof RoutingRequestSchema>;
 type WebhookBody = Static<typeof ConversationsWebhookSchema>;
 
-/** When the request arrived, in epoch ms: the API budget counts from here, not from the handler. */
-const receivedAt = (reply: FastifyReply) => Date.now() - reply.elapsedTime;
+/**
+ * When the request arrived, in whole epoch ms: the API budget counts from here,
+ * not from the handler. `elapsedTime` has a fraction (performance.now()).
+ */
+const receivedAt = (reply: FastifyReply) => Math.floor(Date.now() - reply.elapsedTime);
 
 const singleHeader = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value)?.slice(0, 200);
 
