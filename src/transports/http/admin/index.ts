@@ -16,7 +16,7 @@ import { CustomerSchema, ErrorSchema, WorkerSchema } from './schemas.js';
 import { workerRoutes } from './workers.routes.js';
 import { CategorySchema, TemplateSchema, templateRoutes } from './templates.routes.js';
 import { SenderSchema, senderRoutes } from './senders.routes.js';
-import { installValidation } from './validation.js';
+import { installSerialization, installValidation } from './validation.js';
 
 export const ADMIN_PREFIX = '/api/v1';
 /** JSON bodies are single records: a megabyte is plenty (bulk data goes through the NDJSON import). */
@@ -45,12 +45,9 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, jsonParser);
   installValidation(app);
-  app.addSchema(ErrorSchema);
-  app.addSchema(CustomerSchema);
-  app.addSchema(WorkerSchema);
-  app.addSchema(CategorySchema);
-  app.addSchema(TemplateSchema);
-  app.addSchema(SenderSchema);
+  const shared = [ErrorSchema, CustomerSchema, WorkerSchema, CategorySchema, TemplateSchema, SenderSchema];
+  for (const schema of shared) app.addSchema(schema);
+  installSerialization(app, shared);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;

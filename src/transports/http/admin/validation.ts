@@ -7,7 +7,8 @@
  */
 import type { ErrorObject } from 'ajv';
 import { Ajv } from 'ajv';
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
+import fastJson from 'fast-json-stringify';
 import { AppError, type Problem } from '../../../kernel/errors.js';
 
 declare module 'fastify' {
@@ -87,4 +88,25 @@ export function installValidation(app: FastifyInstance): void {
       { problems: problems.length > 0 ? problems : [{ position: POSITIONS[context] ?? context, message: failure.message }] },
     );
   });
+}
+
+/**
+ * Reply serializers compiled once per schema object, not once per route and
+ * status: every route answers its errors with the same AdminError schema (and
+ * most resources with one shared schema), and compiling each of those again
+ * for every route made up most of the admin API's share of start-up time.
+ */
+export function installSerialization(app: FastifyInstance, shared: readonly object[]): void {
+  const external = Object.fromEntries(shared.map((s) => [(s as { $id: string }).$id, s]));
+  const compiled = new WeakMap<object, (data: unknown) => string>();
+  const compiler: FastifySerializerCompiler<unknown> = ({ schema }) => {
+    const key = schema as object;
+    let serialize = compiled.get(key);
+    if (!serialize) {
+      serialize = fastJson(schema as Parameters<typeof fastJson>[0], { schema: external as Record<string, Parameters<typeof fastJson>[0]> });
+      compiled.set(key, serialize);
+    }
+    return serialize;
+  };
+  app.setSerializerCompiler(compiler);
 }
