@@ -4,7 +4,7 @@
  */
 import type { FastifyServerOptions } from 'fastify';
 import twilio from 'twilio';
-import { type App, buildApp } from '../../src/transports/http/app.js';
+import { type App, type AppOptions, buildApp } from '../../src/transports/http/app.js';
 import type { Config } from '../../src/platform/config.js';
 import { openStore, type Store } from '../../src/platform/db/connect.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
@@ -87,13 +87,20 @@ export interface StartOptions {
   logger?: FastifyServerOptions['logger'];
   /** Runs the configured logger (LOG_LEVEL, redaction, masking) into this stream: the lines production writes. */
   logStream?: { write(line: string): void };
+  /** How the admin API slows down repeated authentication failures (tests shorten it). */
+  adminThrottle?: AppOptions['adminThrottle'];
 }
 
 export async function startService(db: TestDatabase, env: Record<string, string> = {}, options: StartOptions = {}): Promise<TestService> {
   const config = testConfig(db, env);
   const store = openStore(config);
   await migrateToLatest(store);
-  const app = await buildApp({ config, store, ...(options.logStream ? { logStream: options.logStream } : { logger: options.logger ?? false }) });
+  const app = await buildApp({
+    config,
+    store,
+    ...(options.logStream ? { logStream: options.logStream } : { logger: options.logger ?? false }),
+    ...(options.adminThrottle ? { adminThrottle: options.adminThrottle } : {}),
+  });
   const address = await app.http.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,

@@ -9,7 +9,9 @@
  */
 import { type FilePosition, positionText, type Problem } from '../../kernel/problems.js';
 import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
+import type { Transaction } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
+import type { Database } from '../../platform/db/database.js';
 import {
   countCustomers,
   CUSTOMERS_WRITE_LOCK,
@@ -34,6 +36,10 @@ export interface ImportOptions {
    * DATABASE_TIMEOUT_MS. Past it the import fails with StoreBusy, nothing changed.
    */
   readonly lockWaitMs?: number;
+  /** Called after each batch is written, with the records read so far (progress on a terminal). */
+  readonly onProgress?: (records: number) => void;
+  /** Runs inside the import's transaction once it has succeeded, before it commits (the admin API's audit record). */
+  readonly beforeCommit?: (trx: Transaction<Database>, report: ImportReport) => Promise<void>;
 }
 
 export interface ImportReport {
@@ -102,6 +108,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
         totalProblems += batch.problemCount - batch.problems.length;
         // Repeats, in file order: an id written earlier in the file is left as it was.
         const repeats = await writer.write(batch.rows);
+        options.onProgress?.(records);
         for (const [index, first] of [...repeats].sort((a, b) => a[0] - b[0])) {
           const id = customerIdAt(batch.rows, index);
           const at = batch.positions[index] as FilePosition;
@@ -115,7 +122,9 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;
       const after = await countCustomers(trx);
       const created = after - (before - pruned);
-      return { records, created, updated: records - created, pruned };
+      const result = { records, created, updated: records - created, pruned };
+      await options.beforeCommit?.(trx, result);
+      return result;
     }, lock);
   } catch (err) {
     if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);

@@ -9,7 +9,8 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { BulkStatements, Column, Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
-import { CUSTOMER_COLUMNS, type CustomerRows, OWNER_COPIED_COLUMNS, pushOwnerRow, WIDTH } from './customer-rows.js';
+import { CUSTOMER_COLUMNS, customerRows, type CustomerRows, OWNER_COPIED_COLUMNS, pushOwnerRow, WIDTH } from './customer-rows.js';
+import type { NormalizedCustomer } from './customer.validate.js';
 
 type Trx = Transaction<Database>;
 
@@ -73,6 +74,22 @@ export interface CustomerWriter {
   write(rows: CustomerRows): Promise<Map<number, number | undefined>>;
   /** Completes the writes: call once, after the last batch. */
   finish(): Promise<void>;
+}
+
+/**
+ * Writes a few customers (the admin API's single writes) with the import's writer, in the caller's
+ * transaction under CUSTOMERS_WRITE_LOCK. Returns the ids repeated in `customers` (left as first written).
+ */
+export async function upsertCustomers(
+  trx: Trx,
+  bulk: BulkStatements,
+  customers: readonly NormalizedCustomer[],
+  seq: number,
+): Promise<Set<string>> {
+  const writer = customerWriter(trx, bulk, seq);
+  const repeats = await writer.write(customerRows(customers));
+  await writer.finish();
+  return new Set([...repeats.keys()].map((i) => (customers[i] as NormalizedCustomer).record.customer_id));
 }
 
 export function customerWriter(trx: Trx, bulk: BulkStatements, seq: number): CustomerWriter {

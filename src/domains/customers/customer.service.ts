@@ -64,13 +64,33 @@ export class CustomerService {
   }
 
   async listCustomers(request: ListRequest): Promise<ListResult> {
+    const page = await this.page(this.scope(request.worker), request.worker, request);
+    const customers = page.rows.map(toListItem);
+    return page.nextPageToken === undefined ? { customers } : { customers, nextPageToken: page.nextPageToken };
+  }
+
+  /**
+   * The admin API's list: every customer, or one owner's book, with the CRM
+   * callback's search and ordering; the ids of one page, in order.
+   */
+  async listIds(request: { owner?: string | undefined; pageSize: number; nextPageToken?: string | undefined; query?: string | undefined }) {
+    const scope: Scope = request.owner === undefined ? { kind: 'all' } : { kind: 'worker', worker: request.owner };
+    // Its page tokens are bound to a scope no callback's Worker can spell (a NUL cannot come through the form parser).
+    const page = await this.page(scope, `\u0000admin:${request.owner ?? ''}`, request);
+    return { ids: page.rows.map((r) => r.customer_id), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  }
+
+  private async page(
+    scope: Scope,
+    tokenWorker: string,
+    request: { pageSize: number; anchor?: string | undefined; nextPageToken?: string | undefined; query?: string | undefined },
+  ): Promise<{ rows: ListRow[]; nextPageToken?: string }> {
     const query = (request.query ?? '').trim();
     if (query.length > MAX_QUERY_LENGTH) {
       throw new AppError('BAD_REQUEST', `Query must be at most ${MAX_QUERY_LENGTH} characters`);
     }
     const search = query === '' ? undefined : searchTerms(query, this.defaultCountry);
-    const scope = this.scope(request.worker);
-    const tokenScope = { worker: request.worker, query };
+    const tokenScope = { worker: tokenWorker, query };
 
     let after: Cursor | undefined;
     if (request.nextPageToken) {
@@ -78,7 +98,7 @@ export class CustomerService {
     } else if (request.anchor) {
       after = await findPosition(this.store, scope, request.anchor, search);
       // An anchor that is gone or not visible ends the list; restarting at page one would repeat it.
-      if (!after) return { customers: [] };
+      if (!after) return { rows: [] };
     }
 
     const limit = request.pageSize + 1;
@@ -87,7 +107,7 @@ export class CustomerService {
       : await listPage(this.store, scope, after, limit);
 
     const page = rows.slice(0, request.pageSize);
-    const customers: CustomerListItem[] = [];
+    const taken: ListRow[] = [];
     let last: ListRow | undefined;
     let more = rows.length > request.pageSize;
     // A page that would pass Frontline's 64 KB limit ends early and continues by token: after each
@@ -95,21 +115,20 @@ export class CustomerService {
     // a page always holds at least one).
     let bytes = LIST_ENVELOPE_BYTES;
     for (const row of page) {
-      const item = toListItem(row);
-      const next = bytes + Buffer.byteLength(JSON.stringify(item)) + 1;
+      const next = bytes + Buffer.byteLength(JSON.stringify(toListItem(row))) + 1;
       if (last && next + tokenRoom(row) > MAX_REPLY_BYTES) {
         more = true;
         break;
       }
-      customers.push(item);
+      taken.push(row);
       bytes = next;
       last = row;
     }
-    const nextPageToken =
-      more && last
-        ? this.tokens.issue({ rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id }, tokenScope)
-        : undefined;
-    return nextPageToken === undefined ? { customers } : { customers, nextPageToken };
+    if (!more || !last) return { rows: taken };
+    return {
+      rows: taken,
+      nextPageToken: this.tokens.issue({ rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id }, tokenScope),
+    };
   }
 
   async getCustomer(worker: string, customerId: string): Promise<Customer> {

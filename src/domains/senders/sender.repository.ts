@@ -43,7 +43,7 @@ export async function replaceSenders(trx: Transaction<Database>, senders: Normal
 }
 
 /** Every sender address, in file order, as a senders file record. */
-export async function listSenders(db: Db): Promise<SenderRecord[]> {
+export async function listSenders(db: Db | Transaction<Database>): Promise<SenderRecord[]> {
   const rows = await db
     .selectFrom('sender_addresses')
     .select(['channel_type', 'address', 'worker', 'countries'])

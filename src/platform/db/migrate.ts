@@ -12,6 +12,8 @@ import { templates } from './migrations/20261122T0100-templates.js';
 import { routing } from './migrations/20261122T0200-routing.js';
 import { searchIndex } from './migrations/20261202T0100-search-index.js';
 import { workerState } from './migrations/20261202T0300-worker-state.js';
+import { admin } from './migrations/20261202T0201-admin.js';
+import { templateIds } from './migrations/20261202T0202-template-ids.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -21,6 +23,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261122T0100-templates': templates(dialect),
     '20261122T0200-routing': routing(dialect),
     '20261202T0100-search-index': searchIndex(dialect),
+    '20261202T0201-admin': admin(dialect),
+    '20261202T0202-template-ids': templateIds(dialect),
     '20261202T0300-worker-state': workerState(dialect),
   };
 }

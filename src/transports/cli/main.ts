@@ -20,6 +20,8 @@ import { FILE_FORMATS, type FileFormat, formatOf } from '../../application/files
 import { asSourceRecords, generateCustomers, workerIdentity } from '../../application/files/seed.js';
 import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../../application/files/documents.js';
 import { CHECK_DEFAULTS, exitCodeOf } from '../../application/check/check.types.js';
+import { TokenService } from '../../domains/access/token.service.js';
+import { countLines, Progress } from './progress.js';
 import {
   exportSettings,
   importSenders,
@@ -144,14 +146,19 @@ program
     if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
     const cfg = config();
     const started = performance.now();
+    const format = formatOf(file, opts.format);
+    const progress = new Progress('imported');
+    // The total for "time left": lines of an NDJSON or CSV file, counted alongside (only when the progress shows).
+    if (progress.enabled && format !== 'json') void countLines(file).then((n) => progress.setTotal(format === 'csv' ? Math.max(0, n - 1) : n), () => undefined);
     const report = await withStore(cfg, async (store) => {
       await migrateToLatest(store);
-      return importCustomerFile(store, file, formatOf(file, opts.format), {
+      return importCustomerFile(store, file, format, {
         prune: opts.prune ?? false,
         defaultCountry: cfg.defaultCountry,
         lockWaitMs: opts.wait * 1000,
+        onProgress: (records) => progress.update(records),
       });
-    });
+    }).finally(() => progress.finish());
     const seconds = (performance.now() - started) / 1000;
     say(
       `imported ${report.records} customer(s) in ${seconds.toFixed(1)} s: ${report.created} created, ${report.updated} updated, ${report.pruned} pruned`,
@@ -165,7 +172,12 @@ program
   .action(async (file: string | undefined) => {
     const cfg = config();
     const out = file ? createWriteStream(file) : process.stdout;
-    const n = await withStore(cfg, (store) => writeNdjson(exportCustomers(store), out));
+    // Progress on the terminal only, and never on the terminal the records themselves are written to.
+    const progress = new Progress('exported', process.stderr, { enabled: process.stderr.isTTY === true && (file !== undefined || !process.stdout.isTTY) });
+    const n = await withStore(cfg, async (store) => {
+      if (progress.enabled) progress.setTotal(await countCustomers(store.db));
+      return writeNdjson(exportCustomers(store), out, (written) => progress.update(written));
+    }).finally(() => progress.finish());
     if (file) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     say(`exported ${n} customer(s)`);
   });
@@ -228,7 +240,7 @@ seedOptions(program.command('demo'))
         ...(process.env.PUBLIC_URL || process.env.TRUSTED_PROXIES ? {} : { TRUSTED_PROXIES: 'loopback' }),
       },
     });
-    await withStore(cfg, async (store) => {
+    const consoleToken = await withStore(cfg, async (store) => {
       await migrateToLatest(store);
       if ((await countCustomers(store.db)) === 0) {
         await importCustomers(store, asSourceRecords(generateCustomers(opts)), {
@@ -240,6 +252,11 @@ seedOptions(program.command('demo'))
         await importTemplates(store, { file: exampleFile('templates.yaml'), format: 'yaml' });
         say(`seeded ${opts.customers} sample customers for ${opts.workers} workers, with the reps, numbers and templates in examples/`);
       }
+      // A fresh admin token for the web console on every run: the last run's "demo" token is revoked.
+      const tokens = new TokenService(store.db);
+      await tokens.revoke('demo');
+      const created = await tokens.create('demo', { readOnly: false });
+      return created.ok ? created.token : undefined;
     });
     const { closeOnSignals, startServer } = await import('../http/server.js');
     const { default: twilio } = await import('twilio');
@@ -260,6 +277,10 @@ seedOptions(program.command('demo'))
           .map(([k, v]) => `--data-urlencode '${k}=${v}'`)
           .join(' '),
     );
+    if (consoleToken) {
+      say(`Web console: ${base}/console (and the simulator: ${base}/console/simulator)`);
+      say(`Admin token for the console (shown once; a new one each run): ${consoleToken}`);
+    }
     closeOnSignals(server, say);
   });
 
@@ -407,6 +428,55 @@ program.commands
     for (const r of report.results) process.stdout.write(`${describeResult(r)}\n`);
     say(`frontline user sync: ${describeReport(report)}`);
     if (!report.ok) process.exitCode = 1;
+  });
+
+/** `fis tokens create|list|revoke`: the admin API's bearer tokens (docs/admin-api.md). */
+const tokens = program.command('tokens').description('Create, list and revoke admin API tokens (the store keeps only a hash of each).');
+tokens
+  .command('create')
+  .description('Create an admin API token named NAME; it is printed once, alone, on the last line of standard output.')
+  .argument('<name>', 'a name for the token (letters, digits, . _ -); it is what the audit trail shows')
+  .option('--read-only', 'the token may read but not change anything')
+  .action(async (name: string, opts: { readOnly?: boolean }) => {
+    const cfg = config();
+    const result = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return new TokenService(store.db).create(name, { readOnly: opts.readOnly ?? false });
+    });
+    if (!result.ok) throw new InvalidArgumentError(result.reason);
+    say(`created ${opts.readOnly ? 'read-only' : 'read-write'} token "${name}"; it is shown only now, keep it safe:`);
+    process.stdout.write(`${result.token}\n`);
+  });
+tokens
+  .command('list')
+  .description('List the tokens: name, kind, created, last used, revoked (never the tokens themselves).')
+  .action(async () => {
+    const cfg = config();
+    const list = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return new TokenService(store.db).list();
+    });
+    const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
+    process.stdout.write(`${['NAME', 'KIND', 'CREATED', 'LAST USED', 'REVOKED'].join('\t')}\n`);
+    for (const t of list) {
+      process.stdout.write(
+        `${[t.name, t.readOnly ? 'read-only' : 'read-write', when(t.createdAt), when(t.lastUsedAt), when(t.revokedAt)].join('\t')}\n`,
+      );
+    }
+    say(`${list.length} token(s)`);
+  });
+tokens
+  .command('revoke')
+  .description('Revoke the token named NAME: requests carrying it are refused (401) from now on, on every instance.')
+  .argument('<name>', 'the token to revoke')
+  .action(async (name: string) => {
+    const cfg = config();
+    const revoked = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return new TokenService(store.db).revoke(name);
+    });
+    if (!revoked) throw new InvalidArgumentError(`no live token named "${name}"`);
+    say(`revoked token "${name}"`);
   });
 
 program.parseAsync(process.argv).catch((err: unknown) => {

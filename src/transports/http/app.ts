@@ -3,15 +3,18 @@
  * tests and the CLI reuse this builder.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../../platform/config.js';
 import type { Store } from '../../platform/db/connect.js';
 import { callbacks } from './callbacks.js';
-import { installErrorHandling } from './error-handler.js';
+import { installErrorHandling, toErrorResponse } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { loggerOptions, RequestLogController } from '../../platform/logging.js';
 import { createServices, type Services } from '../../application/services.js';
+import { type AdminServices, createAdminServices } from '../../application/admin/admin.services.js';
+import { ADMIN_PREFIX, adminApi, type AdminRoute } from './admin/index.js';
+import type { ThrottleOptions } from './admin/auth.js';
 
 export interface AppOptions {
   config: Config;
@@ -20,14 +23,19 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   /** The configured logger, writing to this stream instead of stdout (tests capture lines). */
   logStream?: { write(line: string): void };
+  /** How the admin API slows down repeated authentication failures (tests shorten it). */
+  adminThrottle?: ThrottleOptions;
 }
 
 export interface App {
   readonly http: FastifyInstance;
   readonly services: Services;
+  readonly admin: AdminServices;
+  /** Every documented admin API route, as registered. */
+  readonly adminRoutes: readonly AdminRoute[];
 }
 
-export async function buildApp({ config, store, logger, logStream }: AppOptions): Promise<App> {
+export async function buildApp({ config, store, logger, logStream, adminThrottle }: AppOptions): Promise<App> {
   const http = Fastify({
     logger: logger ?? loggerOptions(config, logStream),
     logController: new RequestLogController(),
@@ -37,7 +45,13 @@ export async function buildApp({ config, store, logger, logStream }: AppOptions)
     trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
-    routerOptions: { ignoreTrailingSlash: true },
+    // maxParamLength: an admin API path names a customer_id of up to 255 characters (percent-encoded, more).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // A malformed or oversized URL is a client error in the service's own shape, like every other.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorResponse(err);
+      (reply as FastifyReply).status(status).type('application/json; charset=utf-8').send(body);
+    },
   });
   const services = createServices(config, store);
 
@@ -72,5 +86,14 @@ export async function buildApp({ config, store, logger, logStream }: AppOptions)
       trustedProxies: config.trustedProxies,
     },
   });
-  return { http, services };
+  const admin = createAdminServices(config, store, services);
+  const adminRoutes: AdminRoute[] = [];
+  await http.register(adminApi, {
+    prefix: ADMIN_PREFIX,
+    admin,
+    defaultCountry: config.defaultCountry,
+    throttle: adminThrottle,
+    routes: adminRoutes,
+  });
+  return { http, services, admin, adminRoutes };
 }
