@@ -107,6 +107,20 @@ export interface RoutingClaimsTable {
   updated_at: number | string;
 }
 
+/** The simulator's other integration service (at most one row, id 1); see migration 20261202T0500. */
+export interface SimulatorTargetTable {
+  id: number;
+  base_url: string;
+  auth_token: string;
+  crm_path: string;
+  outgoing_path: string;
+  templates_path: string;
+  /** ISO 8601. */
+  updated_at: string;
+  /** The admin token's name that set it. */
+  updated_by: string | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_owners: CustomerOwnersTable;
@@ -117,6 +131,7 @@ export interface Database {
   templates: TemplatesTable;
   routing_cursors: RoutingCursorsTable;
   routing_claims: RoutingClaimsTable;
+  simulator_target: SimulatorTargetTable;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;

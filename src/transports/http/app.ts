@@ -10,6 +10,7 @@ import { callbacks } from './callbacks.js';
 import { installErrorHandling } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { consoleRoutes } from './console/console-assets.js';
 import { loggerOptions, RequestLogController } from '../../platform/logging.js';
 import { createServices, type Services } from '../../application/services.js';
 
@@ -52,5 +53,6 @@ export async function buildApp({ config, store, logger }: AppOptions): Promise<A
     services,
     signature: { authToken: config.insecureDevMode ? undefined : config.twilioAuthToken, publicUrl: config.publicUrl },
   });
+  await http.register(consoleRoutes, {});
   return { http, services };
 }
