@@ -152,16 +152,17 @@ export const deleteSender = (id: string) => request<void>('DELETE', `/senders/${
 // Audit
 
 export interface AuditEntry {
-  id: string | number;
+  id: number;
   at: string;
   token: string;
   action: string;
-  resource_id?: string | null;
-  fields?: string[];
-  summary?: Record<string, unknown>;
+  resource_id: string | null;
+  fields: string[];
+  summary?: Record<string, number>;
+  request_id?: string;
 }
 
-export async function listAudit(pageToken?: string): Promise<Page<AuditEntry>> {
-  const { data } = await get<{ entries: AuditEntry[]; next_page_token?: string }>(`/audit${qs({ page_size: 50, page_token: pageToken })}`);
-  return { items: data.entries, next: data.next_page_token };
+export async function listAudit(before?: string): Promise<Page<AuditEntry>> {
+  const { data } = await get<{ entries: AuditEntry[]; next_before?: number }>(`/audit${qs({ limit: 50, before })}`);
+  return { items: data.entries, next: data.next_before === undefined ? undefined : String(data.next_before) };
 }
