@@ -6,13 +6,19 @@
  */
 export const ERROR_CODES = {
   BAD_REQUEST: 400,
+  INVALID_FIELDS: 400,
+  IMPORT_REJECTED: 400,
   INVALID_ENCODING: 400,
   INVALID_PAGE_SIZE: 400,
   INVALID_PAGE_TOKEN: 400,
+  UNAUTHORIZED: 401,
   INVALID_SIGNATURE: 403,
+  READ_ONLY_TOKEN: 403,
   NO_SENDER_ADDRESS: 403,
   CUSTOMER_NOT_FOUND: 404,
   NOT_FOUND: 404,
+  CONFLICT: 409,
+  PRECONDITION_FAILED: 412,
   BODY_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   UNKNOWN_LOCATION: 422,
@@ -22,17 +28,33 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES;
 
+/**
+ * One bad piece of input, in the import's shape: where (`line 3`, `body`, `query`, `path`),
+ * which field (`channels[0].value`), and what is wrong with it.
+ */
+export interface Problem {
+  position?: string;
+  field?: string;
+  message: string;
+}
+
 export class AppError extends Error {
   readonly statusCode: number;
+  /** Every bad field, for INVALID_FIELDS and IMPORT_REJECTED. */
+  readonly problems: Problem[] | undefined;
+  /** All problems found, when `problems` holds only the first of them. */
+  readonly totalProblems: number | undefined;
 
   constructor(
     readonly code: ErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; problems?: Problem[]; totalProblems?: number },
   ) {
     super(message, options);
     this.name = 'AppError';
     this.statusCode = ERROR_CODES[code];
+    this.problems = options?.problems;
+    this.totalProblems = options?.totalProblems;
   }
 }
 

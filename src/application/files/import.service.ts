@@ -7,7 +7,9 @@
  * Two stages (see prepare.ts): reading and validating, then writing. For a
  * file the first runs in a worker thread, so that the two overlap.
  */
+import type { Transaction } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
+import type { Database } from '../../platform/db/database.js';
 import {
   countCustomers,
   customerIdAt,
@@ -25,6 +27,8 @@ export interface ImportOptions {
   readonly defaultCountry: string;
   /** How many problems to keep for the report (all are counted). */
   readonly maxReportedErrors?: number;
+  /** Runs inside the import's transaction once it has succeeded, before it commits (the admin API's audit record). */
+  readonly beforeCommit?: (trx: Transaction<Database>, report: ImportReport) => Promise<void>;
 }
 
 export interface ImportReport {
@@ -107,7 +111,9 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;
       const after = await countCustomers(trx);
       const created = after - (before - pruned);
-      return { records, created, updated: records - created, pruned };
+      const result = { records, created, updated: records - created, pruned };
+      await options.beforeCommit?.(trx, result);
+      return result;
     });
   } catch (err) {
     if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);

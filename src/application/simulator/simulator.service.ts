@@ -18,6 +18,13 @@ import {
   type SimulatorCallback,
 } from '../../domains/simulator/simulator-target.js';
 import { deleteRemoteTarget, findRemoteTarget, saveRemoteTarget } from '../../domains/simulator/simulator-target.repository.js';
+import { recordAudit } from '../../domains/audit/audit.repository.js';
+
+/** Who changes the target (the admin token's name, for the audit trail) and in which request. */
+export interface ChangeContext {
+  readonly token: string;
+  readonly requestId?: string | undefined;
+}
 
 /** Frontline drops a callback reply that takes longer than this (Twilio error 48005). */
 export const CALLBACK_BUDGET_MS = 6000;
@@ -101,14 +108,30 @@ export class SimulatorService {
     return view(await this.resolve(selfBase));
   }
 
-  async setRemote(input: RemoteTargetInput, updatedBy: string | null): Promise<TargetView> {
-    await saveRemoteTarget(this.db, input, updatedBy, new Date());
+  /** Points the simulator at another service; the change and its audit record commit together. */
+  async setRemote(input: RemoteTargetInput, ctx: ChangeContext): Promise<TargetView> {
+    await this.db.transaction().execute(async (trx) => {
+      const before = await findRemoteTarget(trx);
+      await saveRemoteTarget(trx, input, ctx.token, new Date());
+      const fields = [
+        ...(before?.baseUrl !== input.baseUrl ? ['base_url'] : []),
+        ...(before?.authToken !== input.authToken ? ['auth_token'] : []),
+        ...(JSON.stringify(before?.paths) !== JSON.stringify(input.paths) ? ['paths'] : []),
+      ];
+      await recordAudit(trx, { token: ctx.token, action: 'simulator.target.set', resourceId: null, fields, requestId: ctx.requestId });
+    });
     return view(await this.resolve(''));
   }
 
   /** Back to this service; returns whether another service was configured. */
-  async clearRemote(): Promise<boolean> {
-    return deleteRemoteTarget(this.db);
+  async clearRemote(ctx: ChangeContext): Promise<boolean> {
+    return this.db.transaction().execute(async (trx) => {
+      const deleted = await deleteRemoteTarget(trx);
+      if (deleted) {
+        await recordAudit(trx, { token: ctx.token, action: 'simulator.target.clear', resourceId: null, fields: [], requestId: ctx.requestId });
+      }
+      return deleted;
+    });
   }
 
   /** Sends one signed callback and reports the exchange; a failure to connect is reported, not thrown. */

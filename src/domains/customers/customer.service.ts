@@ -57,13 +57,32 @@ export class CustomerService {
   }
 
   async listCustomers(request: ListRequest): Promise<ListResult> {
+    const rows = await this.page(this.scope(request.worker), request.worker, request);
+    return { customers: rows.rows.map(toListItem), ...(rows.nextPageToken ? { nextPageToken: rows.nextPageToken } : {}) };
+  }
+
+  /**
+   * The admin API's list: every customer, or one owner's book, with the CRM
+   * callback's search and ordering; the ids of one page, in order.
+   */
+  async listIds(request: { owner?: string | undefined; pageSize: number; nextPageToken?: string | undefined; query?: string | undefined }) {
+    const scope: Scope = request.owner === undefined ? { kind: 'all' } : { kind: 'worker', worker: request.owner };
+    // Its page tokens are bound to a scope no callback's Worker can spell (a NUL cannot come through the form parser).
+    const page = await this.page(scope, `\u0000admin:${request.owner ?? ''}`, request);
+    return { ids: page.rows.map((r) => r[0]), ...(page.nextPageToken ? { nextPageToken: page.nextPageToken } : {}) };
+  }
+
+  private async page(
+    scope: Scope,
+    tokenWorker: string,
+    request: { pageSize: number; anchor?: string | undefined; nextPageToken?: string | undefined; query?: string | undefined },
+  ): Promise<{ rows: ListRow[]; nextPageToken?: string }> {
     const query = (request.query ?? '').trim();
     if (query.length > MAX_QUERY_LENGTH) {
       throw new AppError('BAD_REQUEST', `Query must be at most ${MAX_QUERY_LENGTH} characters`);
     }
     const search = query === '' ? undefined : searchTerms(query, this.defaultCountry);
-    const scope = this.scope(request.worker);
-    const tokenScope = { worker: request.worker, query };
+    const tokenScope = { worker: tokenWorker, query };
 
     let after: Cursor | undefined;
     if (request.nextPageToken) {
@@ -71,7 +90,7 @@ export class CustomerService {
     } else if (request.anchor) {
       after = await findPosition(this.store, scope, request.anchor, search);
       // An anchor that is gone or not visible ends the list; restarting at page one would repeat it.
-      if (!after) return { customers: [] };
+      if (!after) return { rows: [] };
     }
 
     const limit = request.pageSize + 1;
@@ -80,13 +99,12 @@ export class CustomerService {
       : await listPage(this.store, scope, after, limit);
 
     const page = rows.slice(0, request.pageSize);
-    const result: ListResult = { customers: page.map(toListItem) };
     const last = page.at(-1);
     if (rows.length > request.pageSize && last) {
       const [customerId, , , sortKey, rank] = last;
-      result.nextPageToken = this.tokens.issue({ rank: Number(rank), sortKey, customerId }, tokenScope);
+      return { rows: page, nextPageToken: this.tokens.issue({ rank: Number(rank), sortKey, customerId }, tokenScope) };
     }
-    return result;
+    return { rows: page };
   }
 
   async getCustomer(worker: string, customerId: string): Promise<Customer> {

@@ -1,8 +1,9 @@
 /** Reads and writes of `template_categories` and `templates`. */
+import { randomUUID } from 'node:crypto';
 import { type Kysely, type Transaction, sql } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
 import type { Dialect } from '../../platform/db/dialect.js';
-import type { CategoryRecord } from './template.types.js';
+import type { CategoryRecord, StoredCategory } from './template.types.js';
 
 /** Every category with its templates, in the company's order. */
 export async function listCategories(db: Kysely<Database>): Promise<CategoryRecord[]> {
@@ -25,22 +26,60 @@ export async function listCategories(db: Kysely<Database>): Promise<CategoryReco
   return categories;
 }
 
-/** Replaces every category and template with `categories`, in their order. */
+/** Every category with its templates and their ids, in the company's order (the admin API's view). */
+export async function listStoredCategories(db: Kysely<Database> | Transaction<Database>): Promise<StoredCategory[]> {
+  const [categories, templates] = await Promise.all([
+    db.selectFrom('template_categories').select(['id', 'position', 'display_name']).orderBy('position').execute(),
+    db
+      .selectFrom('templates')
+      .select(['id', 'category_position', 'content', 'whatsapp_approved'])
+      .orderBy('category_position')
+      .orderBy('position')
+      .execute(),
+  ]);
+  const byPosition = new Map<number, StoredCategory>();
+  const result = categories.map((c) => {
+    const category: StoredCategory = { id: c.id, display_name: c.display_name, templates: [] };
+    byPosition.set(Number(c.position), category);
+    return category;
+  });
+  for (const t of templates) {
+    byPosition.get(Number(t.category_position))?.templates.push({
+      id: t.id,
+      content: t.content,
+      whatsAppApproved: Number(t.whatsapp_approved) === 1,
+    });
+  }
+  return result;
+}
+
+/** Takes the templates' write lock for the rest of the transaction (other writers wait; readers do not). */
+export async function lockTemplates(trx: Transaction<Database>, dialect: Dialect): Promise<void> {
+  if (dialect === 'postgres') await sql`lock table template_categories in share row exclusive mode`.execute(trx);
+  // SQLite: a write statement takes the file's write lock now, before anything is read.
+  else await sql`delete from template_categories where 0`.execute(trx);
+}
+
+/**
+ * Replaces every category and template with `categories`, in their order.
+ * Ids given are kept (the admin API's edits); missing ones are made up (a file load).
+ */
 export async function replaceTemplates(
   trx: Transaction<Database>,
   dialect: Dialect,
-  categories: CategoryRecord[],
+  categories: Array<CategoryRecord & Partial<Pick<StoredCategory, 'id'>>>,
 ): Promise<void> {
-  if (dialect === 'postgres') await sql`lock table template_categories in share row exclusive mode`.execute(trx);
+  await lockTemplates(trx, dialect);
   await trx.deleteFrom('templates').execute();
   await trx.deleteFrom('template_categories').execute();
   if (categories.length === 0) return;
   await trx
     .insertInto('template_categories')
-    .values(categories.map((c, position) => ({ position, display_name: c.display_name })))
+    .values(categories.map((c, position) => ({ id: c.id ?? randomUUID(), position, display_name: c.display_name })))
     .execute();
   const templates = categories.flatMap((c, category) =>
-    c.templates.map((t, position) => ({
+    c.templates.map((t: CategoryRecord['templates'][number] & { id?: string }, position) => ({
+      id: t.id ?? randomUUID(),
       category_position: category,
       position,
       content: t.content,

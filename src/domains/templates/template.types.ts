@@ -18,3 +18,10 @@ export interface TemplateCategory {
   display_name: string;
   templates: Array<{ content: string; whatsAppApproved: boolean }>;
 }
+
+/** A category as the admin API shows it: with the stable ids of the category and its templates. */
+export interface StoredCategory {
+  id: string;
+  display_name: string;
+  templates: Array<TemplateRecord & { id: string }>;
+}

@@ -75,12 +75,16 @@ export interface SenderAddressesTable {
 
 /** A template category; `position` is its place in the company's order (0-based). */
 export interface TemplateCategoriesTable {
+  /** Stable id (migration 20261202T0202), named by the admin API. */
+  id: string;
   position: number;
   display_name: string;
 }
 
 /** A template, as loaded (placeholders unfilled). */
 export interface TemplatesTable {
+  /** Stable id (migration 20261202T0202), named by the admin API. */
+  id: string;
   category_position: number;
   position: number;
   content: string;
@@ -107,6 +111,32 @@ export interface RoutingClaimsTable {
   updated_at: number | string;
 }
 
+/** An admin API bearer token (migration 20261202T0201); only its SHA-256 is stored. */
+export interface AdminTokensTable {
+  name: string;
+  token_hash: string;
+  /** 0 or 1. */
+  read_only: number;
+  /** Milliseconds since the epoch (bigint: PostgreSQL returns a string). */
+  created_at: number | string;
+  last_used_at: number | string | null;
+  revoked_at: number | string | null;
+}
+
+/** One write through the admin API (migration 20261202T0201). */
+export interface AdminAuditTable {
+  id: Generated<number | string>;
+  at: number | string;
+  token_name: string;
+  action: string;
+  resource_id: string | null;
+  /** JSON array of field names. */
+  fields: string;
+  /** JSON object, or null. */
+  summary: string | null;
+  request_id: string | null;
+}
+
 /** The simulator's other integration service (at most one row, id 1); see migration 20261202T0500. */
 export interface SimulatorTargetTable {
   id: number;
@@ -131,6 +161,8 @@ export interface Database {
   templates: TemplatesTable;
   routing_cursors: RoutingCursorsTable;
   routing_claims: RoutingClaimsTable;
+  admin_tokens: AdminTokensTable;
+  admin_audit: AdminAuditTable;
   simulator_target: SimulatorTargetTable;
 }
 

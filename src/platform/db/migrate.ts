@@ -10,6 +10,8 @@ import { customers } from './migrations/20261122T0001-customers.js';
 import { workersAndSenders } from './migrations/20261122T0002-workers-senders.js';
 import { templates } from './migrations/20261122T0100-templates.js';
 import { routing } from './migrations/20261122T0200-routing.js';
+import { admin } from './migrations/20261202T0201-admin.js';
+import { templateIds } from './migrations/20261202T0202-template-ids.js';
 import { simulatorTarget } from './migrations/20261202T0500-simulator-target.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
@@ -19,6 +21,8 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261122T0002-workers-senders': workersAndSenders(dialect),
     '20261122T0100-templates': templates(dialect),
     '20261122T0200-routing': routing(dialect),
+    '20261202T0201-admin': admin(dialect),
+    '20261202T0202-template-ids': templateIds(dialect),
     '20261202T0500-simulator-target': simulatorTarget(dialect),
   };
 }

@@ -18,6 +18,7 @@ import { ImportRejected, importCustomerFile, importCustomers } from '../../appli
 import { FILE_FORMATS, type FileFormat, formatOf } from '../../application/files/readers.js';
 import { asSourceRecords, generateCustomers, workerIdentity } from '../../application/files/seed.js';
 import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../../application/files/documents.js';
+import { TokenService } from '../../domains/access/token.service.js';
 import {
   exportSettings,
   importSenders,
@@ -280,6 +281,55 @@ for (const kind of Object.keys(SETTINGS) as SettingsKind[]) {
       say(`exported ${Object.values(document)[0]?.length ?? 0} ${kind === 'templates' ? 'categories' : kind}`);
     });
 }
+
+/** `fis tokens create|list|revoke`: the admin API's bearer tokens (docs/admin-api.md). */
+const tokens = program.command('tokens').description('Create, list and revoke admin API tokens (the store keeps only a hash of each).');
+tokens
+  .command('create')
+  .description('Create an admin API token named NAME; it is printed once, alone, on the last line of standard output.')
+  .argument('<name>', 'a name for the token (letters, digits, . _ -); it is what the audit trail shows')
+  .option('--read-only', 'the token may read but not change anything')
+  .action(async (name: string, opts: { readOnly?: boolean }) => {
+    const cfg = config();
+    const result = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return new TokenService(store.db).create(name, { readOnly: opts.readOnly ?? false });
+    });
+    if (!result.ok) throw new InvalidArgumentError(result.reason);
+    say(`created ${opts.readOnly ? 'read-only' : 'read-write'} token "${name}"; it is shown only now, keep it safe:`);
+    process.stdout.write(`${result.token}\n`);
+  });
+tokens
+  .command('list')
+  .description('List the tokens: name, kind, created, last used, revoked (never the tokens themselves).')
+  .action(async () => {
+    const cfg = config();
+    const list = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return new TokenService(store.db).list();
+    });
+    const when = (ms: number | null) => (ms === null ? '-' : new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z'));
+    process.stdout.write(`${['NAME', 'KIND', 'CREATED', 'LAST USED', 'REVOKED'].join('\t')}\n`);
+    for (const t of list) {
+      process.stdout.write(
+        `${[t.name, t.readOnly ? 'read-only' : 'read-write', when(t.createdAt), when(t.lastUsedAt), when(t.revokedAt)].join('\t')}\n`,
+      );
+    }
+    say(`${list.length} token(s)`);
+  });
+tokens
+  .command('revoke')
+  .description('Revoke the token named NAME: requests carrying it are refused (401) from now on, on every instance.')
+  .argument('<name>', 'the token to revoke')
+  .action(async (name: string) => {
+    const cfg = config();
+    const revoked = await withStore(cfg, async (store) => {
+      await migrateToLatest(store);
+      return new TokenService(store.db).revoke(name);
+    });
+    if (!revoked) throw new InvalidArgumentError(`no live token named "${name}"`);
+    say(`revoked token "${name}"`);
+  });
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) {

@@ -13,20 +13,28 @@ import { metricsRoutes } from './routes/metrics.js';
 import { consoleRoutes } from './console/console-assets.js';
 import { loggerOptions, RequestLogController } from '../../platform/logging.js';
 import { createServices, type Services } from '../../application/services.js';
+import { type AdminServices, createAdminServices } from '../../application/admin/admin.services.js';
+import { ADMIN_PREFIX, adminApi, type AdminRoute } from './admin/index.js';
+import type { ThrottleOptions } from './admin/auth.js';
 
 export interface AppOptions {
   config: Config;
   store: Store;
   /** Overrides the configured logger (tests pass `false`). */
   logger?: FastifyServerOptions['logger'];
+  /** How the admin API slows down repeated authentication failures (tests shorten it). */
+  adminThrottle?: ThrottleOptions;
 }
 
 export interface App {
   readonly http: FastifyInstance;
   readonly services: Services;
+  readonly admin: AdminServices;
+  /** Every documented admin API route, as registered. */
+  readonly adminRoutes: readonly AdminRoute[];
 }
 
-export async function buildApp({ config, store, logger }: AppOptions): Promise<App> {
+export async function buildApp({ config, store, logger, adminThrottle }: AppOptions): Promise<App> {
   const http = Fastify({
     logger: logger ?? loggerOptions(config),
     logController: new RequestLogController(),
@@ -53,6 +61,15 @@ export async function buildApp({ config, store, logger }: AppOptions): Promise<A
     services,
     signature: { authToken: config.insecureDevMode ? undefined : config.twilioAuthToken, publicUrl: config.publicUrl },
   });
+  const admin = createAdminServices(config, store, services);
+  const adminRoutes: AdminRoute[] = [];
+  await http.register(adminApi, {
+    prefix: ADMIN_PREFIX,
+    admin,
+    defaultCountry: config.defaultCountry,
+    throttle: adminThrottle,
+    routes: adminRoutes,
+  });
   await http.register(consoleRoutes, {});
-  return { http, services };
+  return { http, services, admin, adminRoutes };
 }

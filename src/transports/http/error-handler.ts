@@ -6,7 +6,7 @@
  */
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreUnavailable } from '../../platform/db/errors.js';
-import { AppError, type ErrorCode, ERROR_CODES } from '../../kernel/errors.js';
+import { AppError, type ErrorCode, ERROR_CODES, type Problem } from '../../kernel/errors.js';
 
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
@@ -15,12 +15,15 @@ const FRAMEWORK_CODES: Record<string, ErrorCode> = {
 };
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  error: { code: ErrorCode; message: string; problems?: Problem[]; total_problems?: number };
 }
 
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody; internal: boolean } {
   if (err instanceof AppError) {
-    return { status: err.statusCode, body: { error: { code: err.code, message: err.message } }, internal: false };
+    const error: ErrorBody['error'] = { code: err.code, message: err.message };
+    if (err.problems) error.problems = err.problems;
+    if (err.totalProblems !== undefined) error.total_problems = err.totalProblems;
+    return { status: err.statusCode, body: { error }, internal: false };
   }
   const fastifyError = err as Partial<FastifyError>;
   if (fastifyError.validation) {

@@ -1,0 +1,96 @@
+/**
+ * The admin API under `/api/v1`: an encapsulated context with its own body
+ * parsers (JSON only; NDJSON for the bulk import), its own validation (every
+ * bad field named), its own bearer-token hook, and an OpenAPI document
+ * generated from the route schemas. Nothing here accepts a Twilio signature,
+ * and the callbacks' context accepts nothing but one.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+import type { AdminServices } from '../../../application/admin/admin.services.js';
+import { auditRoutes } from './audit.routes.js';
+import { bearerAuth, FailureThrottle, type ThrottleOptions } from './auth.js';
+import { customerRoutes } from './customers.routes.js';
+import { CustomerSchema, ErrorSchema } from './schemas.js';
+import { installValidation } from './validation.js';
+import { simulatorRoutes } from '../console/simulator.routes.js';
+import { meRoutes } from '../console/me.routes.js';
+
+export const ADMIN_PREFIX = '/api/v1';
+/** JSON bodies are single records: a megabyte is plenty (bulk data goes through the NDJSON import). */
+export const ADMIN_BODY_LIMIT = 1024 * 1024;
+
+export interface AdminRoute {
+  readonly method: string;
+  readonly url: string;
+}
+
+export interface AdminApiOptions {
+  readonly admin: AdminServices;
+  readonly defaultCountry: string;
+  readonly throttle?: ThrottleOptions | undefined;
+  /** Filled with every documented admin route as it is registered (the OpenAPI coverage test reads it). */
+  readonly routes?: AdminRoute[];
+}
+
+/** A strict policy for the docs page: its own scripts and styles only, nothing inline, no framing. */
+export const DOCS_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; " +
+  "base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Promise<void> {
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, jsonParser);
+  installValidation(app);
+  app.addSchema(ErrorSchema);
+  app.addSchema(CustomerSchema);
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
+    if (hidden || !opts.routes) return;
+    for (const method of methods) if (method !== 'HEAD') opts.routes.push({ method, url: route.url });
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Frontline Integration Service admin API',
+        version: '1',
+        description:
+          'Customers, reps, templates and sender addresses, on the same rules and the same store as the import. ' +
+          'Every request carries `Authorization: Bearer TOKEN` (`fis tokens create NAME`). See docs/admin-api.md.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      security: [{ bearer: [] }],
+    },
+    refResolver: { buildLocalReference: (json, _base, _fragment, i) => (typeof json.$id === 'string' ? json.$id : `def-${i}`) },
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async (_request, reply) =>
+    reply.header('cache-control', 'no-store').send(app.swagger()),
+  );
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // The page's links to its assets are built from routePrefix alone: name the context's prefix too.
+    indexPrefix: ADMIN_PREFIX,
+    staticCSP: DOCS_CSP,
+    // Its validator badge is off by default (validatorUrl null): the page calls nothing outside the service.
+  });
+
+  // Everything else needs a token.
+  await app.register(async (api) => {
+    api.decorateRequest('adminPrincipal', null);
+    api.addHook('onRequest', bearerAuth(opts.admin.tokens, new FailureThrottle(opts.throttle)));
+    api.addHook('onSend', async (_request, reply, payload) => {
+      reply.header('cache-control', 'no-store');
+      return payload;
+    });
+    customerRoutes(api, opts.admin, { defaultCountry: opts.defaultCountry });
+    auditRoutes(api, opts.admin);
+    simulatorRoutes(api, opts.admin.simulator);
+    meRoutes(api);
+  });
+}
