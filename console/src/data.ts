@@ -69,9 +69,9 @@ export async function listWorkers(): Promise<Worker[]> {
   const workers: Worker[] = [];
   let token: string | undefined;
   do {
-    const { data } = await get<{ workers: Worker[]; next_page_token?: string }>(`/workers${qs({ page_size: 200, page_token: token })}`);
+    const { data } = await get<{ workers: Worker[]; next_after?: string }>(`/workers${qs({ limit: 1000, after: token })}`);
     workers.push(...data.workers);
-    token = data.next_page_token;
+    token = data.next_after;
   } while (token);
   return workers;
 }
@@ -108,46 +108,53 @@ export interface PreviewCategory {
   templates: Array<{ content: string; whatsAppApproved: boolean }>;
 }
 
-export async function listCategories(): Promise<Category[]> {
-  return (await get<{ categories: Category[] }>('/template-categories')).data.categories;
+export async function listCategories(): Promise<{ categories: Category[]; etag: string | undefined }> {
+  const res = await get<{ categories: Category[] }>('/template-categories');
+  return { categories: res.data.categories, etag: res.etag };
 }
-export const createCategory = (displayName: string) => request<Category>('POST', '/template-categories', { body: { display_name: displayName } });
+export const createCategory = (displayName: string, first: { content: string; whatsAppApproved: boolean }) =>
+  request<Category>('POST', '/template-categories', { body: { display_name: displayName, templates: [first] } });
 export const renameCategory = (id: string, displayName: string) =>
   request<Category>('PATCH', `/template-categories/${encodeURIComponent(id)}`, { body: { display_name: displayName } });
 export const deleteCategory = (id: string) => request<void>('DELETE', `/template-categories/${encodeURIComponent(id)}`);
-export const reorderCategories = (ids: string[]) => request<unknown>('PUT', '/template-categories/order', { body: { ids } });
+/** With the list's ETag: a reorder made on a list someone changed meanwhile is a 412, not a surprise. */
+export const reorderCategories = (ids: string[], etag: string | undefined) =>
+  request<unknown>('PUT', '/template-categories/order', { body: { ids }, ifMatch: etag });
 export const createTemplate = (categoryId: string, t: { content: string; whatsAppApproved: boolean }) =>
   request<Template>('POST', `/template-categories/${encodeURIComponent(categoryId)}/templates`, { body: t });
-export const updateTemplate = (categoryId: string, id: string, t: { content: string; whatsAppApproved: boolean }) =>
-  request<Template>('PUT', `/template-categories/${encodeURIComponent(categoryId)}/templates/${encodeURIComponent(id)}`, { body: t });
-export const deleteTemplate = (categoryId: string, id: string) =>
-  request<void>('DELETE', `/template-categories/${encodeURIComponent(categoryId)}/templates/${encodeURIComponent(id)}`);
+export const updateTemplate = (id: string, t: { content: string; whatsAppApproved: boolean }) =>
+  request<Template>('PUT', `/templates/${encodeURIComponent(id)}`, { body: t });
+export const deleteTemplate = (id: string) => request<void>('DELETE', `/templates/${encodeURIComponent(id)}`);
 export const reorderTemplates = (categoryId: string, ids: string[]) =>
   request<unknown>('PUT', `/template-categories/${encodeURIComponent(categoryId)}/templates/order`, { body: { ids } });
 
-export async function previewTemplates(customerId: string, worker: string): Promise<PreviewCategory[]> {
-  return (await get<PreviewCategory[]>(`/templates/preview${qs({ customer_id: customerId, worker })}`)).data;
+/** Every template filled in for a customer and worker: exactly what the templates callback answers. */
+export async function previewTemplates(customerId: string, worker: string): Promise<{ categories: PreviewCategory[]; omitted: number }> {
+  return (await get<{ categories: PreviewCategory[]; omitted: number }>(`/templates/preview${qs({ customer_id: customerId, worker })}`)).data;
+}
+
+/** A draft's text filled in as the callback would fill it; null when the callback would leave it out. */
+export async function previewDraft(content: string, customerId: string, worker: string): Promise<string | null> {
+  return (await request<{ content: string | null }>('POST', '/templates/preview', { body: { content, customer_id: customerId, worker } })).data.content;
 }
 
 // Senders
 
 export interface Sender {
-  id: string;
   channel_type: 'sms' | 'whatsapp';
   address: string;
   worker?: string;
   countries?: string[];
 }
-
-export type SenderInput = Omit<Sender, 'id'>;
+export type SenderInput = Sender;
 
 export async function listSenders(): Promise<Sender[]> {
   return (await get<{ senders: Sender[] }>('/senders')).data.senders;
 }
 export const createSender = (sender: SenderInput) => request<Sender>('POST', '/senders', { body: sender });
-export const updateSender = (id: string, sender: SenderInput, etag: string | undefined) =>
-  request<Sender>('PUT', `/senders/${encodeURIComponent(id)}`, { body: sender, ifMatch: etag });
-export const deleteSender = (id: string) => request<void>('DELETE', `/senders/${encodeURIComponent(id)}`);
+export const updateSender = (address: string, sender: SenderInput) =>
+  request<Sender>('PUT', `/senders/${encodeURIComponent(address)}`, { body: sender });
+export const deleteSender = (address: string) => request<void>('DELETE', `/senders/${encodeURIComponent(address)}`);
 
 // Audit
 

@@ -3,7 +3,7 @@
  * Twilio does: form-encoded string bodies signed with X-Twilio-Signature.
  */
 import twilio from 'twilio';
-import { type App, buildApp } from '../../src/transports/http/app.js';
+import { type App, type AppOptions, buildApp } from '../../src/transports/http/app.js';
 import type { Config } from '../../src/platform/config.js';
 import { openStore, type Store } from '../../src/platform/db/connect.js';
 import { migrateToLatest } from '../../src/platform/db/migrate.js';
@@ -78,11 +78,15 @@ export async function postForm(baseUrl: string, path: string, params: Params, op
   return toWire(res);
 }
 
-export async function startService(db: TestDatabase, env: Record<string, string> = {}): Promise<TestService> {
+export async function startService(
+  db: TestDatabase,
+  env: Record<string, string> = {},
+  appOptions: Partial<Pick<AppOptions, 'logger' | 'adminThrottle'>> = {},
+): Promise<TestService> {
   const config = testConfig(db, env);
   const store = openStore(config);
   await migrateToLatest(store);
-  const app = await buildApp({ config, store, logger: false });
+  const app = await buildApp({ config, store, logger: false, ...appOptions });
   const address = await app.http.listen({ port: 0, host: '127.0.0.1' });
   return {
     url: address,

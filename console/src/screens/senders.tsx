@@ -37,7 +37,7 @@ export function Senders() {
   const readOnly = me?.readOnly ?? true;
   const [senders, setSenders] = useState<Sender[] | undefined>();
   const [error, setError] = useState<string | undefined>();
-  const [editing, setEditing] = useState<{ id: string | undefined; draft: Draft; etag?: string } | undefined>();
+  const [editing, setEditing] = useState<{ id: string | undefined; draft: Draft } | undefined>();
   const [problems, setProblems] = useState<FieldProblem[]>([]);
   const [message, setMessage] = useState<{ tone: 'ok' | 'error'; text: string } | undefined>();
 
@@ -57,7 +57,7 @@ export function Senders() {
     setMessage(undefined);
     try {
       if (editing.id === undefined) await createSender(toInput(editing.draft));
-      else await updateSender(editing.id, toInput(editing.draft), editing.etag);
+      else await updateSender(editing.id, toInput(editing.draft));
       setEditing(undefined);
       setMessage({ tone: 'ok', text: 'Saved.' });
       await load();
@@ -70,7 +70,7 @@ export function Senders() {
 
   async function remove(sender: Sender) {
     try {
-      await deleteSender(sender.id);
+      await deleteSender(sender.address);
       setMessage({ tone: 'ok', text: `${sender.address} was deleted.` });
       await load();
     } catch (err) {
@@ -144,7 +144,7 @@ export function Senders() {
         </thead>
         <tbody>
           {senders?.map((s) => (
-            <tr key={s.id}>
+            <tr key={s.address}>
               <td>{CHANNEL_LABELS[s.channel_type] ?? s.channel_type}</td>
               <td class="mono">{s.address}</td>
               <td class="mono wrap">{s.worker ?? <span class="muted">shared</span>}</td>
@@ -157,7 +157,7 @@ export function Senders() {
                     onClick={() => {
                       setProblems([]);
                       setEditing({
-                        id: s.id,
+                        id: s.address,
                         draft: { channel_type: s.channel_type, address: s.address, worker: s.worker ?? '', countries: (s.countries ?? []).join(', ') },
                       });
                     }}

@@ -15,6 +15,7 @@ import {
   listCategories,
   listCustomers,
   listWorkerIdentities,
+  previewDraft,
   previewTemplates,
   type PreviewCategory,
   reorderCategories,
@@ -47,13 +48,17 @@ export function Templates() {
   const [version, setVersion] = useState(0);
   const [newCategory, setNewCategory] = useState('');
   const [problems, setProblems] = useState<FieldProblem[]>([]);
+  const [listEtag, setListEtag] = useState<string | undefined>();
+  const [previewFor, setPreviewFor] = useState<PreviewTarget | undefined>();
+  const [newFirst, setNewFirst] = useState('');
   const drag = useRef<Drag | undefined>(undefined);
   const [dropAt, setDropAt] = useState<string | undefined>();
 
   const load = () =>
     listCategories().then(
       (list) => {
-        setCategories(list);
+        setCategories(list.categories);
+        setListEtag(list.etag);
         setVersion((v) => v + 1);
       },
       (err: ApiError) => {
@@ -87,7 +92,7 @@ export function Templates() {
     const next = moved(categories, from, to);
     setCategories(next);
     setAnnounce(`Category ${next[to]?.display_name} moved to position ${to + 1} of ${next.length}`);
-    void act(() => reorderCategories(next.map((c) => c.id))).then(() => {
+    void act(() => reorderCategories(next.map((c) => c.id), listEtag)).then(() => {
       if (focus) document.querySelector<HTMLElement>(`[data-handle="category:${next[to]?.id}"]`)?.focus();
     });
   }
@@ -239,8 +244,9 @@ export function Templates() {
                       key={`${template.id}:${version}`}
                       template={template}
                       readOnly={readOnly}
-                      onSave={(t) => act(() => updateTemplate(category.id, template.id, t), 'Template saved.')}
-                      onDelete={() => act(() => deleteTemplate(category.id, template.id), 'Template deleted.')}
+                      previewFor={previewFor}
+                      onSave={(t) => act(() => updateTemplate(template.id, t), 'Template saved.')}
+                      onDelete={() => act(() => deleteTemplate(template.id), 'Template deleted.')}
                     />
                   </li>
                 ))}
@@ -257,8 +263,13 @@ export function Templates() {
               class="toolbar"
               onSubmit={(e) => {
                 e.preventDefault();
-                if (newCategory.trim())
-                  void act(() => createCategory(newCategory.trim()), 'Category added.').then((ok) => ok && setNewCategory(''));
+                void act(() => createCategory(newCategory.trim(), { content: newFirst, whatsAppApproved: false }), 'Category added.').then(
+                  (ok) => {
+                    if (!ok) return;
+                    setNewCategory('');
+                    setNewFirst('');
+                  },
+                );
               }}
             >
               <label>
@@ -266,11 +277,16 @@ export function Templates() {
                 <input name="new_category" value={newCategory} onInput={(e) => setNewCategory((e.currentTarget as HTMLInputElement).value)} />
                 <FieldMessage problems={problems} field="display_name" />
               </label>
+              <label>
+                Its first template
+                <input name="new_category_template" value={newFirst} onInput={(e) => setNewFirst((e.currentTarget as HTMLInputElement).value)} />
+                <FieldMessage problems={problems} field="templates[0].content" />
+              </label>
               <button type="submit">Add category</button>
             </form>
           )}
         </div>
-        <Preview version={version} />
+        <Preview version={version} onTarget={setPreviewFor} />
       </div>
     </>
   );
@@ -321,14 +337,66 @@ function CategoryName({
   );
 }
 
+/** Whom the preview fills templates in for. */
+interface PreviewTarget {
+  customerId: string;
+  customerName: string;
+  worker: string;
+}
+
+/** A draft filled in as the callback would fill it, while it is typed. */
+function DraftPreview({ content, target }: { content: string; target: PreviewTarget | undefined }) {
+  const [filled, setFilled] = useState<string | null | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  useEffect(() => {
+    if (!target || content.trim() === '') return setFilled(undefined);
+    let live = true;
+    const timer = setTimeout(() => {
+      previewDraft(content, target.customerId, target.worker).then(
+        (text) => {
+          if (!live) return;
+          setError(undefined);
+          setFilled(text);
+        },
+        (err: ApiError) => live && setError(err.problems.map((p) => p.message).join('; ') || err.message),
+      );
+    }, 250);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [content, target?.customerId, target?.worker]);
+  if (!target) return null;
+  return (
+    <div class="draft-preview" aria-live="polite">
+      <span class="muted">
+        As {target.customerName} would receive it from {target.worker}:
+      </span>
+      {error ? (
+        <p class="error-text">{error}</p>
+      ) : filled === null ? (
+        <p class="muted">Left out for this customer: a placeholder has no value.</p>
+      ) : (
+        filled !== undefined && (
+          <p class="preview-template" data-testid="draft-preview">
+            {filled}
+          </p>
+        )
+      )}
+    </div>
+  );
+}
+
 function TemplateRow({
   template,
   readOnly,
+  previewFor,
   onSave,
   onDelete,
 }: {
   template: Template;
   readOnly: boolean;
+  previewFor: PreviewTarget | undefined;
   onSave: (t: { content: string; whatsAppApproved: boolean }) => Promise<boolean>;
   onDelete: () => void;
 }) {
@@ -370,6 +438,7 @@ function TemplateRow({
       <p class="hint">
         Placeholders: <code>{'{{customer.display_name}}'}</code>, <code>{'{{customer.first_name}}'}</code>, <code>{'{{worker.display_name}}'}</code>…
       </p>
+      <DraftPreview content={content} target={previewFor} />
       <div class="actions">
         <label class="inline">
           <input type="checkbox" checked={approved} onChange={(e) => setApproved((e.currentTarget as HTMLInputElement).checked)} />
@@ -436,13 +505,14 @@ function NewTemplate({ onAdd }: { onAdd: (t: { content: string; whatsAppApproved
 }
 
 /** The templates filled in for one customer and one worker, as the templates callback answers; refreshed after every change. */
-function Preview({ version }: { version: number }) {
+function Preview({ version, onTarget }: { version: number; onTarget: (target: PreviewTarget | undefined) => void }) {
   const [workers, setWorkers] = useState<string[]>([]);
   const [worker, setWorker] = useState('');
   const [search, setSearch] = useState('');
   const [matches, setMatches] = useState<CustomerRecord[]>([]);
   const [customer, setCustomer] = useState<CustomerRecord | undefined>();
   const [preview, setPreview] = useState<PreviewCategory[] | undefined>();
+  const [omitted, setOmitted] = useState(0);
   const [error, setError] = useState<string | undefined>();
 
   useEffect(() => {
@@ -467,11 +537,19 @@ function Preview({ version }: { version: number }) {
   }, [search]);
 
   useEffect(() => {
+    onTarget(customer && worker ? { customerId: customer.customer_id, customerName: customer.display_name, worker } : undefined);
+  }, [customer?.customer_id, worker]);
+
+  useEffect(() => {
     if (!customer || !worker) return;
     let live = true;
     setError(undefined);
     previewTemplates(customer.customer_id, worker).then(
-      (categories) => live && setPreview(categories),
+      (result) => {
+        if (!live) return;
+        setPreview(result.categories);
+        setOmitted(result.omitted);
+      },
       (err: ApiError) => {
         if (!live) return;
         setPreview(undefined);
@@ -535,6 +613,11 @@ function Preview({ version }: { version: number }) {
           </div>
         ))}
         {preview?.length === 0 && <p class="muted">No template can be filled in for this customer.</p>}
+        {omitted > 0 && (
+          <p class="hint">
+            {omitted} template{omitted === 1 ? ' is' : 's are'} left out for this customer: a placeholder has no value.
+          </p>
+        )}
       </div>
     </aside>
   );

@@ -5,11 +5,17 @@ import { TokenService } from '../../domains/access/token.service.js';
 import type { Services } from '../services.js';
 import { AdminAudit } from './audit.service.js';
 import { AdminCustomers } from './customers.service.js';
+import { AdminWorkers } from './workers.service.js';
+import { AdminTemplates } from './templates.service.js';
+import { AdminSenders } from './senders.service.js';
 import { SimulatorService } from '../simulator/simulator.service.js';
 
 export interface AdminServices {
   readonly tokens: TokenService;
   readonly customers: AdminCustomers;
+  readonly workers: AdminWorkers;
+  readonly templates: AdminTemplates;
+  readonly senders: AdminSenders;
   readonly audit: AdminAudit;
   /** The console's simulator: signed callbacks sent on an admin's behalf. */
   readonly simulator: SimulatorService;
@@ -25,6 +31,9 @@ export function createAdminServices(config: Config, store: Store, services: Serv
       defaultCountry: config.defaultCountry,
       openImportStore: sideStore ? () => openStore(config) : undefined,
     }),
+    workers: new AdminWorkers(store, { defaultCountry: config.defaultCountry }),
+    templates: new AdminTemplates(store, services.templates),
+    senders: new AdminSenders(store, { defaultCountry: config.defaultCountry }),
     audit: new AdminAudit(store),
     simulator: new SimulatorService(store.db, {
       publicUrl: config.publicUrl,

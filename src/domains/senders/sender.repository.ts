@@ -25,10 +25,16 @@ export async function findCandidates(db: Db, channel: SenderChannel, worker: str
   return rows.map((r) => ({ address: r.address, worker: r.worker, countries: JSON.parse(r.countries) as string[] }));
 }
 
-/** Replaces every sender address with `senders`, in their order. */
-export async function replaceSenders(trx: Transaction<Database>, dialect: Dialect, senders: NormalizedSender[]): Promise<void> {
+/** Takes the sender addresses' write lock for the rest of the transaction, before anything is read. */
+export async function lockSenders(trx: Transaction<Database>, dialect: Dialect): Promise<void> {
   // Two loads at once would interleave delete and insert; readers are not blocked (MVCC).
   if (dialect === 'postgres') await sql`lock table sender_addresses in share row exclusive mode`.execute(trx);
+  else await sql`delete from sender_addresses where 0`.execute(trx);
+}
+
+/** Replaces every sender address with `senders`, in their order. */
+export async function replaceSenders(trx: Transaction<Database>, dialect: Dialect, senders: NormalizedSender[]): Promise<void> {
+  await lockSenders(trx, dialect);
   await trx.deleteFrom('sender_addresses').execute();
   const rows = senders.map(({ record, e164 }, position) => ({
     channel_type: record.channel_type,
@@ -42,7 +48,7 @@ export async function replaceSenders(trx: Transaction<Database>, dialect: Dialec
 }
 
 /** Every sender address, in file order, as a senders file record. */
-export async function listSenders(db: Db): Promise<SenderRecord[]> {
+export async function listSenders(db: Db | Transaction<Database>): Promise<SenderRecord[]> {
   const rows = await db
     .selectFrom('sender_addresses')
     .select(['channel_type', 'address', 'worker', 'countries'])

@@ -23,13 +23,7 @@ export class TemplateService {
   ) {}
 
   async templatesFor(worker: string, customerId: string): Promise<TemplatesResult> {
-    // Same visibility as the CRM callback: unknown or someone else's customer is a 404.
-    const customer = await this.customers.getCustomer(worker, customerId);
-    const [stored, workerRow] = await Promise.all([listCategories(this.db), findWorker(this.db, worker)]);
-    const context: PlaceholderContext = {
-      customer,
-      worker: { identity: worker, displayName: workerRow?.display_name ?? null },
-    };
+    const [context, stored] = await Promise.all([this.context(worker, customerId), listCategories(this.db)]);
     let omitted = 0;
     const categories: TemplateCategory[] = [];
     for (const category of stored) {
@@ -45,5 +39,24 @@ export class TemplateService {
       if (templates.length > 0) categories.push({ display_name: category.display_name, templates });
     }
     return { categories, omitted };
+  }
+
+  /**
+   * One template's content filled for a customer and a rep exactly as
+   * templatesFor fills it; undefined when the callback would leave it out (a
+   * placeholder without a value for this customer). A content that does not
+   * parse is reported, as its file load would report it.
+   */
+  async preview(worker: string, customerId: string, content: string): Promise<{ content: string | undefined; errors: string[] }> {
+    const parsed = parseTemplate(content);
+    if (!parsed.ok) return { content: undefined, errors: parsed.errors };
+    const context = await this.context(worker, customerId);
+    return { content: fill(parsed.segments, context), errors: [] };
+  }
+
+  private async context(worker: string, customerId: string): Promise<PlaceholderContext> {
+    // Same visibility as the CRM callback: unknown or someone else's customer is a 404.
+    const [customer, workerRow] = await Promise.all([this.customers.getCustomer(worker, customerId), findWorker(this.db, worker)]);
+    return { customer, worker: { identity: worker, displayName: workerRow?.display_name ?? null } };
   }
 }

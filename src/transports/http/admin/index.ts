@@ -12,7 +12,10 @@ import type { AdminServices } from '../../../application/admin/admin.services.js
 import { auditRoutes } from './audit.routes.js';
 import { bearerAuth, FailureThrottle, type ThrottleOptions } from './auth.js';
 import { customerRoutes } from './customers.routes.js';
-import { CustomerSchema, ErrorSchema } from './schemas.js';
+import { CustomerSchema, ErrorSchema, WorkerSchema } from './schemas.js';
+import { workerRoutes } from './workers.routes.js';
+import { CategorySchema, TemplateSchema, templateRoutes } from './templates.routes.js';
+import { SenderSchema, senderRoutes } from './senders.routes.js';
 import { installValidation } from './validation.js';
 import { simulatorRoutes } from '../console/simulator.routes.js';
 import { meRoutes } from '../console/me.routes.js';
@@ -46,6 +49,10 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
   installValidation(app);
   app.addSchema(ErrorSchema);
   app.addSchema(CustomerSchema);
+  app.addSchema(WorkerSchema);
+  app.addSchema(CategorySchema);
+  app.addSchema(TemplateSchema);
+  app.addSchema(SenderSchema);
   app.addHook('onRoute', (route) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
     const hidden = (route.schema as { hide?: boolean } | undefined)?.hide === true;
@@ -89,6 +96,9 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
       return payload;
     });
     customerRoutes(api, opts.admin, { defaultCountry: opts.defaultCountry });
+    workerRoutes(api, opts.admin);
+    templateRoutes(api, opts.admin);
+    senderRoutes(api, opts.admin);
     auditRoutes(api, opts.admin);
     simulatorRoutes(api, opts.admin.simulator);
     meRoutes(api);

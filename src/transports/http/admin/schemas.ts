@@ -144,3 +144,40 @@ export const IfMatchHeaders = Type.Object({
 });
 
 export { customerRef };
+
+// --- workers -----------------------------------------------------------------------------------
+
+/**
+ * The fields of a rep, as in the workers file. Issue 15 adds `state` and `available` here
+ * (and in worker.validate.ts / worker.repository.ts): the routes take whatever this lists.
+ */
+export const WorkerFieldsSchema = {
+  display_name: Type.Optional(nullable(Type.String({ description: 'shown in the app and in templates' }))),
+  avatar: Type.Optional(nullable(Type.String({ description: 'https or http image URL' }))),
+};
+
+const identityString = Type.String({ minLength: 1, maxLength: 255 });
+
+export const WorkerCreateSchema = Type.Object(
+  { identity: identityString, ...WorkerFieldsSchema },
+  { additionalProperties: false, description: 'A rep, as one entry of the workers file' },
+);
+export const WorkerReplaceSchema = Type.Object(
+  { identity: Type.Optional(identityString), ...WorkerFieldsSchema },
+  { additionalProperties: false, description: 'A rep; identity may be left out' },
+);
+export const WorkerSchema = Type.Object(
+  {
+    identity: Type.String(),
+    display_name: Type.Optional(Type.String()),
+    avatar: Type.Optional(Type.String()),
+  },
+  { $id: 'Worker', additionalProperties: true },
+);
+export const workerRef = Type.Ref('Worker');
+
+export const WorkerParams = Type.Object({ identity: identityString });
+export const WorkerCustomerParams = Type.Object({
+  identity: identityString,
+  customer_id: Type.String({ minLength: 1, maxLength: CUSTOMER_LIMITS.customerId }),
+});
