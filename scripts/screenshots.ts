@@ -83,7 +83,7 @@ try {
   await shot('simulator');
 
   await page.goto(`${url}/console/templates`);
-  await page.getByTestId('preview-template').first().waitFor();
+  await page.getByTestId('preview-template').first().waitFor().catch(async (err) => { await page.screenshot({ path: '/tmp/debug.png' }); throw err; });
   await shot('console-templates');
 } finally {
   await browser.close();

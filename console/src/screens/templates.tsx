@@ -522,19 +522,21 @@ function Preview({ version, onTarget }: { version: number; onTarget: (target: Pr
     }, () => setWorkers([]));
   }, []);
 
+  // The worker's own customers: the templates callback answers a worker only about their book.
   useEffect(() => {
+    if (!worker) return;
     const q = search.trim();
     const timer = setTimeout(() => {
-      listCustomers({ query: q || undefined, pageSize: 8 }).then(
+      listCustomers({ query: q || undefined, owner: worker, pageSize: 8 }).then(
         (page) => {
           setMatches(page.items);
-          setCustomer((c) => c ?? page.items[0]);
+          setCustomer((c) => (c && c.workers.includes(worker) ? c : page.items[0]));
         },
         () => setMatches([]),
       );
     }, 250);
     return () => clearTimeout(timer);
-  }, [search]);
+  }, [search, worker]);
 
   useEffect(() => {
     onTarget(customer && worker ? { customerId: customer.customer_id, customerName: customer.display_name, worker } : undefined);
@@ -576,8 +578,8 @@ function Preview({ version, onTarget }: { version: number; onTarget: (target: Pr
         </select>
       </label>
       <label>
-        Customer
-        <input type="search" name="preview_search" value={search} placeholder="Search a customer" onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} />
+        Customer (of this worker)
+        <input type="search" name="preview_search" value={search} placeholder="Search this worker's customers" onInput={(e) => setSearch((e.currentTarget as HTMLInputElement).value)} />
       </label>
       <label>
         <span class="sr-only">Matching customers</span>
