@@ -28,7 +28,7 @@ export interface Tagged<T> {
  * without a version column to keep in step (imports and the CLI write too).
  */
 export function etagOf(value: unknown): string {
-  return `"${createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 27)}"`;
+  return `"${createHash('sha256').update(JSON.stringify(value) ?? '').digest('base64url').slice(0, 27)}"`;
 }
 
 export const tagged = <T>(value: T): Tagged<T> => ({ value, etag: etagOf(value) });

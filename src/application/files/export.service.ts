@@ -22,10 +22,15 @@ export async function* exportCustomers(store: Store): AsyncGenerator<CustomerRec
 }
 
 /** Writes every customer as NDJSON, respecting back-pressure; returns how many. */
-export async function writeNdjson(records: AsyncIterable<unknown> | Iterable<unknown>, out: Writable): Promise<number> {
+export async function writeNdjson(
+  records: AsyncIterable<unknown> | Iterable<unknown>,
+  out: Writable,
+  onProgress?: (written: number) => void,
+): Promise<number> {
   let n = 0;
   for await (const record of records) {
     n++;
+    if (onProgress && n % 1000 === 0) onProgress(n);
     if (!out.write(`${JSON.stringify(record)}\n`)) await new Promise((resolve) => out.once('drain', resolve));
   }
   return n;

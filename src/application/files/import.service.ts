@@ -27,6 +27,8 @@ export interface ImportOptions {
   readonly defaultCountry: string;
   /** How many problems to keep for the report (all are counted). */
   readonly maxReportedErrors?: number;
+  /** Called after each batch is written, with the records read so far (progress on a terminal). */
+  readonly onProgress?: (records: number) => void;
   /** Runs inside the import's transaction once it has succeeded, before it commits (the admin API's audit record). */
   readonly beforeCommit?: (trx: Transaction<Database>, report: ImportReport) => Promise<void>;
 }
@@ -99,6 +101,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
         totalProblems += batch.problemCount - batch.problems.length;
         // Repeats, in file order: an id written earlier in the file is left as it was.
         const repeats = await writer.write(batch.rows);
+        options.onProgress?.(records);
         for (const [index, first] of [...repeats].sort((a, b) => a[0] - b[0])) {
           const id = customerIdAt(batch.rows, index);
           const position = batch.positions[index] as string;

@@ -19,6 +19,7 @@ import { FILE_FORMATS, type FileFormat, formatOf } from '../../application/files
 import { asSourceRecords, generateCustomers, workerIdentity } from '../../application/files/seed.js';
 import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../../application/files/documents.js';
 import { TokenService } from '../../domains/access/token.service.js';
+import { countLines, Progress } from './progress.js';
 import {
   exportSettings,
   importSenders,
@@ -105,13 +106,18 @@ program
     if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
     const cfg = config();
     const started = performance.now();
+    const format = formatOf(file, opts.format);
+    const progress = new Progress('imported');
+    // The total for "time left": lines of an NDJSON or CSV file, counted alongside (only when the progress shows).
+    if (progress.enabled && format !== 'json') void countLines(file).then((n) => progress.setTotal(format === 'csv' ? Math.max(0, n - 1) : n), () => undefined);
     const report = await withStore(cfg, async (store) => {
       await migrateToLatest(store);
-      return importCustomerFile(store, file, formatOf(file, opts.format), {
+      return importCustomerFile(store, file, format, {
         prune: opts.prune ?? false,
         defaultCountry: cfg.defaultCountry,
+        onProgress: (records) => progress.update(records),
       });
-    });
+    }).finally(() => progress.finish());
     const seconds = (performance.now() - started) / 1000;
     say(
       `imported ${report.records} customer(s) in ${seconds.toFixed(1)} s: ${report.created} created, ${report.updated} updated, ${report.pruned} pruned`,
@@ -125,7 +131,12 @@ program
   .action(async (file: string | undefined) => {
     const cfg = config();
     const out = file ? createWriteStream(file) : process.stdout;
-    const n = await withStore(cfg, (store) => writeNdjson(exportCustomers(store), out));
+    // Progress on the terminal only, and never on the terminal the records themselves are written to.
+    const progress = new Progress('exported', process.stderr, { enabled: process.stderr.isTTY === true && (file !== undefined || !process.stdout.isTTY) });
+    const n = await withStore(cfg, async (store) => {
+      if (progress.enabled) progress.setTotal(await countCustomers(store.db));
+      return writeNdjson(exportCustomers(store), out, (written) => progress.update(written));
+    }).finally(() => progress.finish());
     if (file) await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
     say(`exported ${n} customer(s)`);
   });
