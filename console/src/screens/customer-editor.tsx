@@ -93,6 +93,13 @@ export function CustomerEditor({ customerId }: { customerId: string | undefined 
     }
   }
 
+  // After a refused save, the keyboard goes to the first field with a problem.
+  useEffect(() => {
+    if (problems.length === 0) return;
+    const first = document.querySelector('form[aria-label="Customer"] .field-error');
+    first?.closest('label, li, .row')?.querySelector<HTMLElement>('input, select, textarea')?.focus();
+  }, [problems]);
+
   useEffect(() => {
     void load();
     listWorkerIdentities().then(setWorkers, () => setWorkers([]));

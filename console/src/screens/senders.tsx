@@ -150,7 +150,8 @@ export function Senders() {
               <td class="mono wrap">{s.worker ?? <span class="muted">shared</span>}</td>
               <td>{(s.countries ?? []).join(', ') || <span class="muted">any</span>}</td>
               {!readOnly && (
-                <td class="actions">
+                <td>
+                  <span class="actions">
                   <button
                     type="button"
                     class="small secondary"
@@ -167,6 +168,7 @@ export function Senders() {
                   <button type="button" class="small danger" onClick={() => remove(s)} aria-label={`Delete ${s.address}`}>
                     Delete
                   </button>
+                  </span>
                 </td>
               )}
             </tr>
