@@ -20,6 +20,7 @@ import { asSourceRecords, generateCustomers, workerIdentity } from '../../applic
 import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../../application/files/documents.js';
 import { TokenService } from '../../domains/access/token.service.js';
 import { countLines, Progress } from './progress.js';
+import { CHECK_DEFAULTS, exitCodeOf } from '../../application/check/check.types.js';
 import {
   exportSettings,
   importSenders,
@@ -55,6 +56,32 @@ function exampleFile(name: string): string {
 }
 
 const say = (message: string) => process.stderr.write(`${message}\n`);
+
+function httpUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new InvalidArgumentError(`not a URL: ${raw}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new InvalidArgumentError(`not an http(s) URL: ${raw}`);
+  return raw.replace(/\/+$/, '');
+}
+
+interface CheckCliOptions {
+  authToken: string;
+  worker: string;
+  otherWorker?: string;
+  json?: boolean;
+  strict?: boolean;
+  crmPath: string;
+  outgoingPath: string;
+  templatesPath: string;
+  timeLimit: number;
+  listLimit: number;
+  walkLimit: number;
+  details: number;
+}
 
 const program = new Command()
   .name('fis')
@@ -233,6 +260,52 @@ seedOptions(program.command('demo'))
       say(`Admin token for the console (shown once; a new one each run): ${consoleToken}`);
     }
     closeOnSignals(server, say);
+  });
+
+program
+  .command('check')
+  .description(
+    'Play the Frontline app against a running integration service (ours or any other) and report, one line per check, ' +
+      'what breaks the protocol (docs/check.md). Exit 0: nothing breaks it; 1: something does (or warns, with --strict); ' +
+      '2: the check could not run (unreachable, wrong token, bad arguments).',
+  )
+  .argument('<base-url>', 'the public base URL of the service, as configured in Twilio (requests are signed for it)', httpUrl)
+  .addOption(
+    new Option('--auth-token <token>', 'auth token of the Twilio account that owns Frontline, to sign requests')
+      .env('TWILIO_AUTH_TOKEN')
+      .makeOptionMandatory(),
+  )
+  .requiredOption('--worker <identity>', "the worker (rep) whose customers to check, as the app's Worker field")
+  .option('--other-worker <identity>', "a second worker: neither may see the other's customers")
+  .option('--json', 'write the report as JSON, for machines')
+  .option('--strict', 'warnings fail too (exit 1)')
+  .option('--crm-path <path>', 'path of the CRM callback', CHECK_DEFAULTS.paths.crm)
+  .option('--outgoing-path <path>', 'path of the outgoing conversation callback', CHECK_DEFAULTS.paths.outgoing)
+  .option('--templates-path <path>', 'path of the templates callback', CHECK_DEFAULTS.paths.templates)
+  .option('--time-limit <ms>', "a slower reply breaks the protocol (Frontline's limit, 48005); over half of it warns", positiveInt('--time-limit'), CHECK_DEFAULTS.timeLimitMs)
+  .option('--list-limit <n>', 'stop walking a list after this many customers', positiveInt('--list-limit'), CHECK_DEFAULTS.listLimit)
+  .option('--walk-limit <n>', 'stop the PageSize 1 walk after this many customers (one request each)', positiveInt('--walk-limit'), CHECK_DEFAULTS.walkLimit)
+  .option('--details <n>', "how many customers' details to fetch and validate, spread over the list", positiveInt('--details'), CHECK_DEFAULTS.detailsSample)
+  .exitOverride((err) => {
+    // Usage errors mean the check could not run: exit 2, as for an unreachable service; help stays 0.
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  })
+  .action(async (baseUrl: string, opts: CheckCliOptions) => {
+    const { runCheck } = await import('../../application/check/conformance.js');
+    const { renderReport } = await import('../../application/check/report.js');
+    const report = await runCheck({
+      baseUrl,
+      authToken: opts.authToken,
+      worker: opts.worker,
+      otherWorker: opts.otherWorker,
+      paths: { crm: opts.crmPath, outgoing: opts.outgoingPath, templates: opts.templatesPath },
+      timeLimitMs: opts.timeLimit,
+      listLimit: opts.listLimit,
+      walkLimit: opts.walkLimit,
+      detailsSample: opts.details,
+    });
+    process.stdout.write(opts.json ? `${JSON.stringify({ ...report, exitCode: exitCodeOf(report, opts.strict ?? false) }, null, 2)}\n` : renderReport(report, opts.strict ?? false));
+    process.exitCode = exitCodeOf(report, opts.strict ?? false);
   });
 
 /**
