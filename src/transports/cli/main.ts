@@ -223,6 +223,21 @@ seedOptions(program.command('demo'))
           .map(([k, v]) => `--data-urlencode '${k}=${v}'`)
           .join(' '),
     );
+    // A fresh admin token for this run (the previous run's demo token is revoked): sign in to the console with it.
+    const adminToken = await withStore(cfg, async (store) => {
+      const tokens = new TokenService(store.db);
+      await tokens.revoke('demo');
+      const created = await tokens.create('demo', { readOnly: false });
+      if (!created.ok) throw new Error(created.reason);
+      return created.token;
+    });
+    // The port actually bound (PORT=0 picks a free one).
+    const site = cfg.publicUrl ?? `http://localhost:${new URL(server.url).port}`;
+    say('');
+    say(`Web console: ${site}/console`);
+    say(`Admin API:   ${site}/api/v1 (docs at ${site}/api/v1/docs)`);
+    say(`Admin token created for this demo (sign in with it; "fis tokens revoke demo" to revoke):`);
+    say(`  ${adminToken}`);
     closeOnSignals(server, say);
   });
 
