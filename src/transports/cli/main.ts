@@ -192,7 +192,7 @@ seedOptions(program.command('demo'))
       requireAuthToken: true,
       env: { MIGRATE_ON_START: 'true', ...(generated ? { TWILIO_AUTH_TOKEN: generated } : {}) },
     });
-    await withStore(cfg, async (store) => {
+    const consoleToken = await withStore(cfg, async (store) => {
       await migrateToLatest(store);
       if ((await countCustomers(store.db)) === 0) {
         await importCustomers(store, asSourceRecords(generateCustomers(opts)), {
@@ -204,6 +204,11 @@ seedOptions(program.command('demo'))
         await importTemplates(store, { file: exampleFile('templates.yaml'), format: 'yaml' });
         say(`seeded ${opts.customers} sample customers for ${opts.workers} workers, with the reps, numbers and templates in examples/`);
       }
+      // A fresh admin token for the web console on every run: the last run's "demo" token is revoked.
+      const tokens = new TokenService(store.db);
+      await tokens.revoke('demo');
+      const created = await tokens.create('demo', { readOnly: false });
+      return created.ok ? created.token : undefined;
     });
     const { closeOnSignals, startServer } = await import('../http/server.js');
     const { default: twilio } = await import('twilio');
@@ -223,21 +228,10 @@ seedOptions(program.command('demo'))
           .map(([k, v]) => `--data-urlencode '${k}=${v}'`)
           .join(' '),
     );
-    // A fresh admin token for this run (the previous run's demo token is revoked): sign in to the console with it.
-    const adminToken = await withStore(cfg, async (store) => {
-      const tokens = new TokenService(store.db);
-      await tokens.revoke('demo');
-      const created = await tokens.create('demo', { readOnly: false });
-      if (!created.ok) throw new Error(created.reason);
-      return created.token;
-    });
-    // The port actually bound (PORT=0 picks a free one).
-    const site = cfg.publicUrl ?? `http://localhost:${new URL(server.url).port}`;
-    say('');
-    say(`Web console: ${site}/console`);
-    say(`Admin API:   ${site}/api/v1 (docs at ${site}/api/v1/docs)`);
-    say(`Admin token created for this demo (sign in with it; "fis tokens revoke demo" to revoke):`);
-    say(`  ${adminToken}`);
+    if (consoleToken) {
+      say(`Web console: ${base}/console (and the simulator: ${base}/console/simulator)`);
+      say(`Admin token for the console (shown once; a new one each run): ${consoleToken}`);
+    }
     closeOnSignals(server, say);
   });
 
