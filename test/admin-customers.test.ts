@@ -270,3 +270,31 @@ for (const kind of storeKinds()) {
     });
   });
 }
+
+for (const kind of storeKinds().slice(0, 1)) {
+  describe(`admin API URLs (${kind})`, () => {
+    let db: TestDatabase;
+    let service: TestService;
+    before(async () => {
+      db = await createTestDatabase(kind);
+      service = await startService(db);
+    });
+    after(async () => {
+      await service?.close();
+      await db?.drop();
+    });
+
+    test('a 255-character customer_id is addressable; a malformed URL is a 400 in the service’s shape', async () => {
+      const api = adminClient(service, await makeToken(service, 'urls'));
+      const id = `${'é'.repeat(100)}${'x'.repeat(155)}`;
+      const created = await api.post('/customers', { customer_id: id, display_name: 'Long Id' });
+      assert.equal(created.status, 201, created.text);
+      const got = await api.get(`/customers/${encodeURIComponent(id)}`);
+      assert.equal(got.status, 200, got.text);
+      assert.equal(got.json.customer_id, id);
+      const bad = await api.get('/customers/%ZZ');
+      assert.equal(bad.status, 400);
+      assert.equal(bad.json.error.code, 'BAD_REQUEST');
+    });
+  });
+}

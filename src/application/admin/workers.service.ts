@@ -2,8 +2,8 @@
  * Reps through the admin API. A rep's record is exactly a line of the workers
  * file (`fis workers import`): validated by the same function, written by the
  * same upsert, so fields added to the file (issue 15's `state`, `available`)
- * reach the API by being added there (worker.validate.ts, worker.repository.ts)
- * and to WorkerFieldsSchema.
+ * reach the API by being added there (worker.validate.ts, worker.repository.ts),
+ * to the record's columns (worker-record.repository.ts) and to WorkerFieldsSchema.
  */
 import type { Store } from '../../platform/db/connect.js';
 import { AppError } from '../../kernel/errors.js';
@@ -11,13 +11,8 @@ import { recordAudit } from '../../domains/audit/audit.repository.js';
 import { bookIds, countBooks, findCustomerRecords, lockCustomers } from '../../domains/customers/customer-record.repository.js';
 import { nextImportSeq, upsertCustomers } from '../../domains/customers/customer-write.repository.js';
 import { type NormalizedCustomer, validateCustomer } from '../../domains/customers/customer.validate.js';
-import {
-  deleteWorker,
-  findWorkerRecord,
-  listWorkerPage,
-  lockWorkers,
-  upsertWorkers,
-} from '../../domains/workers/worker.repository.js';
+import { upsertWorkers } from '../../domains/workers/worker.repository.js';
+import { deleteWorker, findWorkerRecord, listWorkerPage, lockWorkers } from '../../domains/workers/worker-record.repository.js';
 import { validateWorkers, type WorkerRecord } from '../../domains/workers/worker.validate.js';
 import {
   applyMergePatch,

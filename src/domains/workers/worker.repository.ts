@@ -55,40 +55,12 @@ export async function upsertWorkers(
   return { created, updated: workers.length - created, pruned };
 }
 
-/** The columns a WorkerRecord is read from, and how (one place for both: the file export and the admin API). */
-const RECORD_COLUMNS = ['identity', 'display_name', 'avatar'] as const;
-
-function toRecord(r: WorkerRow): WorkerRecord {
-  const record: WorkerRecord = { identity: r.identity };
-  if (r.display_name !== null) record.display_name = r.display_name;
-  if (r.avatar !== null) record.avatar = r.avatar;
-  return record;
-}
-
 export async function listWorkers(db: Db): Promise<WorkerRecord[]> {
-  const rows = await db.selectFrom('workers').select(RECORD_COLUMNS).orderBy('identity').execute();
-  return rows.map(toRecord);
-}
-
-/** One page of workers in identity order, after `after`. */
-export async function listWorkerPage(db: Db | Transaction<Database>, after: string | undefined, limit: number): Promise<WorkerRecord[]> {
-  let query = db.selectFrom('workers').select(RECORD_COLUMNS).orderBy('identity').limit(limit);
-  if (after !== undefined) query = query.where('identity', '>', after);
-  return (await query.execute()).map(toRecord);
-}
-
-export async function findWorkerRecord(db: Db | Transaction<Database>, identity: string): Promise<WorkerRecord | undefined> {
-  const row = await db.selectFrom('workers').select(RECORD_COLUMNS).where('identity', '=', identity).executeTakeFirst();
-  return row && toRecord(row);
-}
-
-export async function deleteWorker(trx: Transaction<Database>, identity: string): Promise<boolean> {
-  const result = await trx.deleteFrom('workers').where('identity', '=', identity).executeTakeFirst();
-  return Number(result.numDeletedRows) > 0;
-}
-
-/** Takes the workers' write lock for the rest of the transaction, before anything is read. */
-export async function lockWorkers(trx: Transaction<Database>, dialect: Dialect): Promise<void> {
-  if (dialect === 'postgres') await sql`lock table workers in share row exclusive mode`.execute(trx);
-  else await sql`delete from workers where 0`.execute(trx);
+  const rows = await db.selectFrom('workers').select(['identity', 'display_name', 'avatar']).orderBy('identity').execute();
+  return rows.map((r) => {
+    const record: WorkerRecord = { identity: r.identity };
+    if (r.display_name !== null) record.display_name = r.display_name;
+    if (r.avatar !== null) record.avatar = r.avatar;
+    return record;
+  });
 }

@@ -3,11 +3,11 @@
  * tests and the CLI reuse this builder.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../../platform/config.js';
 import type { Store } from '../../platform/db/connect.js';
 import { callbacks } from './callbacks.js';
-import { installErrorHandling } from './error-handler.js';
+import { installErrorHandling, toErrorResponse } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { consoleRoutes } from './console/console-assets.js';
@@ -44,7 +44,13 @@ export async function buildApp({ config, store, logger, adminThrottle }: AppOpti
     trustProxy: true,
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
-    routerOptions: { ignoreTrailingSlash: true },
+    // maxParamLength: an admin API path names a customer_id of up to 255 characters (percent-encoded, more).
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 2048 },
+    // A malformed or oversized URL is a client error in the service's own shape, like every other.
+    frameworkErrors: (err, _request, reply) => {
+      const { status, body } = toErrorResponse(err);
+      (reply as FastifyReply).status(status).type('application/json; charset=utf-8').send(body);
+    },
   });
   const services = createServices(config, store);
 

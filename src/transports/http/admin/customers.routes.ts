@@ -30,7 +30,8 @@ const TAG = ['customers'];
 function customerProblems(defaultCountry: string) {
   return (body: unknown): Problem[] => {
     const result = validateCustomer(body, { defaultCountry });
-    return result.ok ? [] : result.errors.map((e) => ({ position: 'body', field: e.field, message: e.message }));
+    if (result.ok) return [];
+    return result.errors.map((e) => (e.field === '(record)' ? { position: 'body', message: e.message } : { position: 'body', field: e.field, message: e.message }));
   };
 }
 
