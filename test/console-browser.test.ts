@@ -191,6 +191,49 @@ for (const kind of storeKinds()) {
       assert.deepEqual(problems, []);
     });
 
+    test("a worker's book, sender addresses in their order, and the audit trail", async () => {
+      const { page, problems } = await asAdmin('/console/workers');
+      await page.getByRole('link', { name: 'Alice Admin' }).click();
+      const book = page.getByRole('region', { name: 'Book' });
+      await book.getByRole('link', { name: MARKUP }).waitFor();
+      await book.getByLabel('Assign a customer by id').fill('fill-0');
+      await book.getByRole('button', { name: 'Assign', exact: true }).click();
+      await page.getByText("Customer fill-0 is now in this worker's book.").waitFor();
+      assert.ok((await listIds(service, ALICE)).includes('fill-0'));
+      await book.getByRole('button', { name: 'Unassign Filler Person 0' }).click();
+      await page.getByText("Customer fill-0 was removed from this worker's book.").waitFor();
+      assert.ok(!(await listIds(service, ALICE)).includes('fill-0'));
+
+      const proxy = async () => {
+        const res = await service.post('/callbacks/outgoing-conversation', {
+          Location: 'GetProxyAddress', Worker: ALICE, CustomerId: 'xss-1', ChannelType: 'sms', ChannelValue: '+14155550100',
+        });
+        return res.status === 200 ? (res.json.proxy_address as string) : `HTTP ${res.status}`;
+      };
+      await page.getByRole('navigation').getByRole('link', { name: 'Sender addresses' }).click();
+      for (const address of ['+15005550006', '+15005550009']) {
+        await page.getByRole('button', { name: 'New sender address' }).click();
+        await page.getByLabel('Address', { exact: true }).fill(address);
+        await page.getByRole('button', { name: 'Save' }).click();
+        await page.getByRole('cell', { name: address, exact: true }).waitFor();
+      }
+      assert.equal(await proxy(), '+15005550006', 'among equal candidates, the first listed');
+      await page.getByRole('button', { name: 'Move +15005550009 up' }).click();
+      await until(async () => (await proxy()) === '+15005550009');
+      assert.equal(await page.locator('table[aria-label="Sender addresses"] tbody tr').first().locator('td').nth(1).textContent(), '+15005550009');
+
+      await page.getByRole('navigation').getByRole('link', { name: 'Audit trail' }).click();
+      const rows = page.locator('table[aria-label="Audit trail"] tbody tr');
+      await rows.first().waitFor();
+      const text = (await rows.allTextContents()).join('\n');
+      assert.match(text, /customer\.assign/);
+      assert.match(text, /sender/);
+      // Field names, never their values (the resource id of a sender is the company's own number).
+      assert.match(text, /fill-0\s*workers/);
+      assert.doesNotMatch(text, /alice@example\.com/);
+      assert.deepEqual(problems, []);
+    });
+
     test('a read-only token shows everything but cannot save', async () => {
       const { page, problems } = await asViewer('/console/customers/gh-1');
       await page.getByLabel('Display name').waitFor();

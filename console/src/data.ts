@@ -154,6 +154,8 @@ export async function listSenders(): Promise<Sender[]> {
 export const createSender = (sender: SenderInput) => request<Sender>('POST', '/senders', { body: sender });
 export const updateSender = (address: string, sender: SenderInput) =>
   request<Sender>('PUT', `/senders/${encodeURIComponent(address)}`, { body: sender });
+/** The order GetProxyAddress prefers among equal candidates: every address, once. */
+export const reorderSenders = (addresses: string[]) => request<unknown>('PUT', '/senders/order', { body: { addresses } });
 export const deleteSender = (address: string) => request<void>('DELETE', `/senders/${encodeURIComponent(address)}`);
 
 // Audit

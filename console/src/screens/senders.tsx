@@ -4,7 +4,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, type FieldProblem } from '../api';
-import { createSender, deleteSender, listSenders, type Sender, type SenderInput, updateSender } from '../data';
+import { createSender, deleteSender, listSenders, reorderSenders, type Sender, type SenderInput, updateSender } from '../data';
 import { session } from '../session';
 import { useSignal } from '../signal';
 import { FieldMessage, Notice, OtherProblems } from '../ui/form';
@@ -78,6 +78,25 @@ export function Senders() {
     }
   }
 
+  /** Among equal candidates the first wins: moving an address up or down changes which one GetProxyAddress answers. */
+  async function move(index: number, delta: number) {
+    if (!senders) return;
+    const to = index + delta;
+    if (to < 0 || to >= senders.length) return;
+    const next = [...senders];
+    const [item] = next.splice(index, 1);
+    next.splice(to, 0, item as Sender);
+    setSenders(next);
+    try {
+      await reorderSenders(next.map((s) => s.address));
+      setMessage({ tone: 'ok', text: `${item?.address} moved to position ${to + 1} of ${next.length}.` });
+    } catch (err) {
+      setMessage({ tone: 'error', text: (err as ApiError).message });
+    }
+    await load();
+    document.querySelector<HTMLElement>(`[data-move="${item?.address}:${delta < 0 ? 'up' : 'down'}"]`)?.focus();
+  }
+
   const set = (patch: Partial<Draft>) => editing && setEditing({ ...editing, draft: { ...editing.draft, ...patch } });
   const value = (e: Event) => (e.currentTarget as HTMLInputElement).value;
 
@@ -85,7 +104,7 @@ export function Senders() {
     <>
       <div class="page-head">
         <h1>Sender addresses</h1>
-        <span class="muted">The numbers GetProxyAddress answers: a rep's own, else one for the customer's country, else the default.</span>
+        <span class="muted">The numbers GetProxyAddress answers: a rep's own, else one for the customer's country, else the default; among equals, the first listed.</span>
         <div class="actions">
           {!readOnly && !editing && (
             <button type="button" onClick={() => { setProblems([]); setEditing({ id: undefined, draft: EMPTY }); }}>
@@ -143,7 +162,7 @@ export function Senders() {
           </tr>
         </thead>
         <tbody>
-          {senders?.map((s) => (
+          {senders?.map((s, i) => (
             <tr key={s.address}>
               <td>{CHANNEL_LABELS[s.channel_type] ?? s.channel_type}</td>
               <td class="mono">{s.address}</td>
@@ -152,6 +171,12 @@ export function Senders() {
               {!readOnly && (
                 <td>
                   <span class="actions">
+                  <button type="button" class="small secondary icon" data-move={`${s.address}:up`} disabled={i === 0} onClick={() => move(i, -1)} aria-label={`Move ${s.address} up`}>
+                    ↑
+                  </button>
+                  <button type="button" class="small secondary icon" data-move={`${s.address}:down`} disabled={i === senders.length - 1} onClick={() => move(i, 1)} aria-label={`Move ${s.address} down`}>
+                    ↓
+                  </button>
                   <button
                     type="button"
                     class="small secondary"
