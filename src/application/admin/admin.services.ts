@@ -8,6 +8,7 @@ import { AdminCustomers } from './customers.service.js';
 import { AdminWorkers } from './workers.service.js';
 import { AdminTemplates } from './templates.service.js';
 import { AdminSenders } from './senders.service.js';
+import { SimulatorService } from '../simulator/simulator.service.js';
 
 export interface AdminServices {
   readonly tokens: TokenService;
@@ -16,6 +17,8 @@ export interface AdminServices {
   readonly templates: AdminTemplates;
   readonly senders: AdminSenders;
   readonly audit: AdminAudit;
+  /** The console's simulator: signed callbacks sent on an admin's behalf. */
+  readonly simulator: SimulatorService;
 }
 
 export function createAdminServices(config: Config, store: Store, services: Services): AdminServices {
@@ -32,5 +35,9 @@ export function createAdminServices(config: Config, store: Store, services: Serv
     templates: new AdminTemplates(store, services.templates),
     senders: new AdminSenders(store, { defaultCountry: config.defaultCountry }),
     audit: new AdminAudit(store),
+    simulator: new SimulatorService(store.db, {
+      publicUrl: config.publicUrl,
+      authToken: config.insecureDevMode ? undefined : config.twilioAuthToken,
+    }),
   };
 }

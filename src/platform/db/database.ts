@@ -141,6 +141,20 @@ export interface AdminAuditTable {
   request_id: string | null;
 }
 
+/** The simulator's other integration service (at most one row, id 1); see migration 20261202T0500. */
+export interface SimulatorTargetTable {
+  id: number;
+  base_url: string;
+  auth_token: string;
+  crm_path: string;
+  outgoing_path: string;
+  templates_path: string;
+  /** ISO 8601. */
+  updated_at: string;
+  /** The admin token's name that set it. */
+  updated_by: string | null;
+}
+
 export interface Database {
   customers: CustomersTable;
   customer_owners: CustomerOwnersTable;
@@ -153,6 +167,7 @@ export interface Database {
   routing_claims: RoutingClaimsTable;
   admin_tokens: AdminTokensTable;
   admin_audit: AdminAuditTable;
+  simulator_target: SimulatorTargetTable;
 }
 
 export type CustomerRow = Selectable<CustomersTable>;

@@ -14,6 +14,7 @@ import { searchIndex } from './migrations/20261202T0100-search-index.js';
 import { workerState } from './migrations/20261202T0300-worker-state.js';
 import { admin } from './migrations/20261202T0201-admin.js';
 import { templateIds } from './migrations/20261202T0202-template-ids.js';
+import { simulatorTarget } from './migrations/20261202T0500-simulator-target.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -26,6 +27,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261202T0201-admin': admin(dialect),
     '20261202T0202-template-ids': templateIds(dialect),
     '20261202T0300-worker-state': workerState(dialect),
+    '20261202T0500-simulator-target': simulatorTarget(dialect),
   };
 }
 

@@ -19,9 +19,9 @@ import { ImportRejected, importCustomerFile, importCustomers } from '../../appli
 import { FILE_FORMATS, type FileFormat, formatOf } from '../../application/files/readers.js';
 import { asSourceRecords, generateCustomers, workerIdentity } from '../../application/files/seed.js';
 import { DOCUMENT_FORMATS, type DocumentFormat, documentFormatOf, renderSettings } from '../../application/files/documents.js';
-import { CHECK_DEFAULTS, exitCodeOf } from '../../application/check/check.types.js';
 import { TokenService } from '../../domains/access/token.service.js';
 import { countLines, Progress } from './progress.js';
+import { CHECK_DEFAULTS, exitCodeOf } from '../../application/check/check.types.js';
 import {
   exportSettings,
   importSenders,

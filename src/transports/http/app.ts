@@ -10,6 +10,7 @@ import { callbacks } from './callbacks.js';
 import { installErrorHandling, toErrorResponse } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { consoleRoutes } from './console/console-assets.js';
 import { loggerOptions, RequestLogController } from '../../platform/logging.js';
 import { createServices, type Services } from '../../application/services.js';
 import { type AdminServices, createAdminServices } from '../../application/admin/admin.services.js';
@@ -95,5 +96,6 @@ export async function buildApp({ config, store, logger, logStream, adminThrottle
     throttle: adminThrottle,
     routes: adminRoutes,
   });
+  await http.register(consoleRoutes, {});
   return { http, services, admin, adminRoutes };
 }

@@ -17,6 +17,8 @@ import { workerRoutes } from './workers.routes.js';
 import { CategorySchema, TemplateSchema, templateRoutes } from './templates.routes.js';
 import { SenderSchema, senderRoutes } from './senders.routes.js';
 import { installSerialization, installValidation } from './validation.js';
+import { simulatorRoutes } from '../console/simulator.routes.js';
+import { meRoutes } from '../console/me.routes.js';
 
 export const ADMIN_PREFIX = '/api/v1';
 /** JSON bodies are single records: a megabyte is plenty (bulk data goes through the NDJSON import). */
@@ -95,5 +97,7 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
     templateRoutes(api, opts.admin);
     senderRoutes(api, opts.admin);
     auditRoutes(api, opts.admin);
+    simulatorRoutes(api, opts.admin.simulator);
+    meRoutes(api);
   });
 }
