@@ -47,7 +47,7 @@ for (const kind of storeKinds()) {
         const created = await api.post('/workers', { identity: ALICE, display_name: 'Alice A.', avatar: 'https://img.example.com/a.png' });
         assert.equal(created.status, 201, created.text);
         assert.equal(created.headers.get('location'), `/api/v1/workers/${encodeURIComponent(ALICE)}`);
-        assert.deepEqual(created.json, { identity: ALICE, display_name: 'Alice A.', avatar: 'https://img.example.com/a.png' });
+        assert.deepEqual(created.json, { identity: ALICE, display_name: 'Alice A.', avatar: 'https://img.example.com/a.png', state: 'active', available: true });
         const got = await api.get(`/workers/${ALICE}`);
         assert.equal(got.headers.get('etag'), created.headers.get('etag'));
         assert.equal((await api.post('/workers', { identity: ALICE })).status, 409);
@@ -70,7 +70,7 @@ for (const kind of storeKinds()) {
         ]);
         assert.deepEqual([a.status, b.status].sort(), [200, 412]);
         const res = await api.patch(`/workers/${ALICE}`, { avatar: null, display_name: 'Alicia Keys' });
-        assert.deepEqual(res.json, { identity: ALICE, display_name: 'Alicia Keys' });
+        assert.deepEqual(res.json, { identity: ALICE, display_name: 'Alicia Keys', state: 'active', available: true });
         await api.post(`/template-categories`, { display_name: 'Signed', templates: [{ content: 'From {{worker.first_name}}' }] });
         const callback = await templatesCallback(ALICE, 'C1');
         assert.ok(JSON.stringify(callback.json).includes('From Alicia'), callback.text);

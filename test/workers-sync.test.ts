@@ -11,6 +11,7 @@ import path from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import type { Store } from '../src/platform/db/connect.js';
 import { findWorkers } from '../src/domains/workers/worker.repository.js';
+import { adminClient, makeToken } from './helpers/admin.js';
 import { runCli } from './helpers/cli.js';
 import { startService } from './helpers/service.js';
 import { FAKE_ACCOUNT_SID } from './helpers/fake-twilio.js';
@@ -232,6 +233,47 @@ for (const kind of storeKinds()) {
       assert.equal(off.code, 0, off.stderr);
       assert.equal(fake.calls.length, 0);
       assert.doesNotMatch(off.stderr, /frontline user sync/);
+    });
+
+    test('the admin API reads and writes state and availability, and a change reaches Frontline after it commits', async () => {
+      signInAll();
+      const service = await startService(db, {
+        TWILIO_ACCOUNT_SID: FAKE_ACCOUNT_SID,
+        TWILIO_FRONTLINE_API_BASE_URL: fake.url,
+        FRONTLINE_USER_SYNC: 'true',
+        FRONTLINE_USER_SYNC_BUDGET_MS: '2000',
+      });
+      try {
+        const api = adminClient(service, await makeToken(service, 'ops'));
+        await api.delete(`/workers/${encodeURIComponent(DAVE)}?unassign=true`);
+        const created = await api.post('/workers', { identity: DAVE, display_name: 'Dave Admin' });
+        assert.equal(created.status, 201, created.text);
+        assert.equal(created.json.state, 'active');
+        assert.equal(created.json.available, true);
+        const bad = await api.patch(`/workers/${encodeURIComponent(DAVE)}`, { state: 'retired', available: 'no' });
+        assert.equal(bad.status, 400, bad.text);
+        const res = await api.patch(`/workers/${encodeURIComponent(DAVE)}`, { state: 'deactivated', available: false });
+        assert.equal(res.status, 200, res.text);
+        assert.equal(res.json.state, 'deactivated');
+        assert.equal(res.json.available, false);
+        assert.deepEqual(
+          (await findWorkers(service.store.db, [DAVE])).map((w) => [w.state, w.available]),
+          [['deactivated', false]],
+        );
+        // The sync runs after the reply; wait for its write (bounded).
+        const deadline = Date.now() + 10_000;
+        const deactivation = () => fake.calls.find((c) => c.method === 'POST' && c.form.State === 'deactivated');
+        let post = deactivation();
+        while (!post && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+          post = deactivation();
+        }
+        assert.ok(post, `no write reached Frontline: ${JSON.stringify(fake.calls)}`);
+        assert.equal(post.form.State, 'deactivated');
+        assert.equal(post.form.IsAvailable, 'false');
+      } finally {
+        await service.close();
+      }
     });
 
     test('syncWorkers(identities), as the admin API calls it after a change: only those reps, never throws, counted in /metrics', async () => {

@@ -31,7 +31,10 @@ export function createAdminServices(config: Config, store: Store, services: Serv
       defaultCountry: config.defaultCountry,
       openImportStore: sideStore ? () => openStore(config) : undefined,
     }),
-    workers: new AdminWorkers(store, { defaultCountry: config.defaultCountry }),
+    workers: new AdminWorkers(store, {
+      defaultCountry: config.defaultCountry,
+      onChanged: (identities) => services.workerSync.syncWorkers(identities),
+    }),
     templates: new AdminTemplates(store, services.templates),
     senders: new AdminSenders(store, { defaultCountry: config.defaultCountry }),
     audit: new AdminAudit(store),

@@ -37,7 +37,11 @@ export interface WorkerPage {
 export class AdminWorkers {
   constructor(
     private readonly store: Store,
-    private readonly options: { readonly defaultCountry: string },
+    private readonly options: {
+      readonly defaultCountry: string;
+      /** After a rep changed: Frontline's User resource brought in step (FRONTLINE_USER_SYNC); never throws. */
+      readonly onChanged?: (identities: string[]) => Promise<unknown>;
+    },
   ) {}
 
   async list(request: { after?: string | undefined; limit: number }): Promise<WorkerPage> {
@@ -129,22 +133,27 @@ export class AdminWorkers {
     if (!(await findWorkerRecord(this.store.db, identity))) throw notFound(what(identity));
   }
 
-  private write(
+  private async write(
     identity: string,
     ctx: WriteContext,
     action: string,
     decide: (current: WorkerRecord | undefined) => WorkerRecord,
   ): Promise<Tagged<WorkerRecord>> {
-    return this.store.write(async (trx) => {
+    let changed = false;
+    const result = await this.store.write(async (trx) => {
       const current = await findWorkerRecord(trx, identity);
       if (current || action !== 'worker.create') checkIfMatch(ctx.ifMatch, current, what(identity));
       const next = decide(current);
-      await upsertWorkers(trx, [next], false);
+      const { changed: written } = await upsertWorkers(trx, [next], false);
+      changed = written.length > 0;
       const stored = await findWorkerRecord(trx, identity);
       if (!stored) throw new Error(`worker ${identity} was written but cannot be read back`);
       await recordAudit(trx, { token: ctx.token, action, resourceId: identity, fields: changedFields(current, stored), requestId: ctx.requestId });
       return tagged(stored);
     }, { lock: WORKERS_WRITE_LOCK });
+    // After the commit, and without holding the reply: a Frontline outage neither fails nor delays the change.
+    if (changed && this.options.onChanged) void this.options.onChanged([identity]);
+    return result;
   }
 }
 

@@ -13,14 +13,17 @@ import type { WorkerRecord } from './worker.validate.js';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-const RECORD_COLUMNS = ['identity', 'display_name', 'avatar'] as const;
+const RECORD_COLUMNS = ['identity', 'display_name', 'avatar', 'state', 'available'] as const;
 
-type Row = { [K in (typeof RECORD_COLUMNS)[number]]: Database['workers'][K] };
+type Row = { identity: string; display_name: string | null; avatar: string | null; state: string; available: number | boolean };
 
 function toRecord(r: Row): WorkerRecord {
   const record: WorkerRecord = { identity: r.identity };
   if (r.display_name !== null) record.display_name = r.display_name;
   if (r.avatar !== null) record.avatar = r.avatar;
+  // The API always says both (a file leaves the defaults out): what routing and the sync read.
+  record.state = r.state === 'deactivated' ? 'deactivated' : 'active';
+  record.available = Number(r.available) === 1;
   return record;
 }
 

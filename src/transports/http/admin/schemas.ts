@@ -154,6 +154,10 @@ export { customerRef };
 export const WorkerFieldsSchema = {
   display_name: Type.Optional(nullable(Type.String({ description: 'shown in the app and in templates' }))),
   avatar: Type.Optional(nullable(Type.String({ description: 'https or http image URL' }))),
+  state: Type.Optional(
+    nullable(Type.String({ enum: ['active', 'deactivated'], description: 'a deactivated rep is never routed to (docs/workers.md); default active' })),
+  ),
+  available: Type.Optional(nullable(Type.Boolean({ description: 'passed over by routing when false and ROUTING_SKIP_UNAVAILABLE=true; default true' }))),
 };
 
 const identityString = Type.String({ minLength: 1, maxLength: 255 });
@@ -171,6 +175,8 @@ export const WorkerSchema = Type.Object(
     identity: Type.String(),
     display_name: Type.Optional(Type.String()),
     avatar: Type.Optional(Type.String()),
+    state: Type.String({ enum: ['active', 'deactivated'] }),
+    available: Type.Boolean(),
   },
   { $id: 'Worker', additionalProperties: true },
 );
