@@ -63,6 +63,10 @@ export interface Worker {
   identity: string;
   display_name?: string;
   avatar?: string;
+  /** A deactivated rep is never routed to (docs/workers.md). */
+  state?: 'active' | 'deactivated';
+  /** Passed over by routing when false and ROUTING_SKIP_UNAVAILABLE=true. */
+  available?: boolean;
 }
 
 export async function listWorkers(): Promise<Worker[]> {

@@ -1,5 +1,6 @@
 /**
- * One worker: display name and avatar (what templates fill in as {{worker.…}}), and their book:
+ * One worker: display name and avatar (what templates fill in as {{worker.…}}), state and
+ * availability (what routing and Frontline's User resource read), and their book:
  * the customers they own, paged, with assign and unassign.
  */
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -29,6 +30,8 @@ export function WorkerEditor({ identity }: { identity: string | undefined }) {
   const [id, setId] = useState('');
   const [name, setName] = useState('');
   const [avatar, setAvatar] = useState('');
+  const [state, setState] = useState<'active' | 'deactivated'>('active');
+  const [available, setAvailable] = useState(true);
   const [etag, setEtag] = useState<string | undefined>();
   const [loaded, setLoaded] = useState(isNew);
   const [problems, setProblems] = useState<FieldProblem[]>([]);
@@ -41,6 +44,8 @@ export function WorkerEditor({ identity }: { identity: string | undefined }) {
       (res) => {
         setName(res.data.display_name ?? '');
         setAvatar(res.data.avatar ?? '');
+        setState(res.data.state ?? 'active');
+        setAvailable(res.data.available ?? true);
         setEtag(res.etag);
         setLoaded(true);
       },
@@ -53,7 +58,12 @@ export function WorkerEditor({ identity }: { identity: string | undefined }) {
     setBusy(true);
     setProblems([]);
     setMessage(undefined);
-    const body = { ...(name.trim() ? { display_name: name } : {}), ...(avatar.trim() ? { avatar: avatar.trim() } : {}) };
+    const body = {
+      ...(name.trim() ? { display_name: name } : {}),
+      ...(avatar.trim() ? { avatar: avatar.trim() } : {}),
+      state,
+      available,
+    };
     try {
       if (isNew) {
         await createWorker({ identity: id, ...body });
@@ -98,7 +108,7 @@ export function WorkerEditor({ identity }: { identity: string | undefined }) {
       {loaded && (
         <form class="editor" onSubmit={save} noValidate aria-label="Worker">
           <fieldset class="plain" disabled={readOnly || busy}>
-            <OtherProblems problems={problems} shown={(f) => ['identity', 'display_name', 'avatar'].includes(f)} />
+            <OtherProblems problems={problems} shown={(f) => ['identity', 'display_name', 'avatar', 'state', 'available'].includes(f)} />
             <fieldset>
               <legend>Worker</legend>
               {isNew && (
@@ -117,6 +127,19 @@ export function WorkerEditor({ identity }: { identity: string | undefined }) {
                 Avatar URL
                 <input name="avatar" type="url" value={avatar} onInput={(e) => setAvatar((e.currentTarget as HTMLInputElement).value)} />
                 <FieldMessage problems={problems} field="avatar" />
+              </label>
+              <label>
+                State
+                <select name="state" value={state} onChange={(e) => setState((e.currentTarget as HTMLSelectElement).value as 'active' | 'deactivated')}>
+                  <option value="active">Active: routed to</option>
+                  <option value="deactivated">Deactivated: keeps their customers, never routed to</option>
+                </select>
+                <FieldMessage problems={problems} field="state" />
+              </label>
+              <label class="checkbox">
+                <input name="available" type="checkbox" checked={available} onChange={(e) => setAvailable((e.currentTarget as HTMLInputElement).checked)} />
+                Available (Frontline's IsAvailable)
+                <FieldMessage problems={problems} field="available" />
               </label>
             </fieldset>
             {!readOnly && (
