@@ -1,7 +1,7 @@
 /** Admin tokens made as `fis tokens create` makes them, and JSON requests that carry one. */
 import { TokenService } from '../../src/domains/access/token.service.js';
 import type { Store } from '../../src/platform/db/connect.js';
-import type { WireResponse } from './service.js';
+import { toWire, type WireResponse } from './service.js';
 
 export async function createAdminToken(store: Store, name: string, readOnly = false): Promise<string> {
   const created = await new TokenService(store.db).create(name, { readOnly });
@@ -26,12 +26,5 @@ export async function adminCall(
     },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return toWire(res);
 }

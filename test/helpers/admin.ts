@@ -1,6 +1,6 @@
 /** An admin API client over real HTTP, and tokens made the way `fis tokens create` makes them. */
 import { TokenService } from '../../src/domains/access/token.service.js';
-import type { TestService, WireResponse } from './service.js';
+import { type TestService, toWire, type WireResponse } from './service.js';
 
 export interface AdminRequest {
   token?: string | undefined;
@@ -18,14 +18,7 @@ export async function adminCall(service: TestService, method: string, path: stri
   else if (req.body !== undefined) body = JSON.stringify(req.body);
   if (body !== undefined) headers['content-type'] = req.contentType ?? 'application/json';
   const res = await fetch(`${service.url}/api/v1${path}`, { method, headers, body });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, headers: res.headers, text, json };
+  return toWire(res);
 }
 
 export async function makeToken(service: TestService, name: string, readOnly = false): Promise<string> {

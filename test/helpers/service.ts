@@ -55,7 +55,8 @@ export function sign(url: string, params: Params, authToken = AUTH_TOKEN): strin
   return twilio.getExpectedTwilioSignature(authToken, url, params as Record<string, string>);
 }
 
-async function toWire(res: Response): Promise<WireResponse> {
+/** A fetch response read whole: status, headers, text, and the JSON when it parses. */
+export async function toWire(res: Response): Promise<WireResponse> {
   const text = await res.text();
   let json: unknown;
   try {

@@ -1,7 +1,19 @@
 /** The export's read: every customer with its owners, in customer_id order, a page at a time. */
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
 import type { StoredCustomer } from './customer.row.js';
+
+/** The owners of the customers `pks`, each list in identity order. */
+export async function ownersOf(db: Kysely<Database> | Transaction<Database>, pks: readonly number[]): Promise<Map<number, string[]>> {
+  const owners = await db.selectFrom('customer_owners').select(['customer_pk', 'worker']).where('customer_pk', 'in', [...pks]).orderBy('worker').execute();
+  const byPk = new Map<number, string[]>();
+  for (const o of owners) {
+    const list = byPk.get(o.customer_pk);
+    if (list) list.push(o.worker);
+    else byPk.set(o.customer_pk, [o.worker]);
+  }
+  return byPk;
+}
 
 export interface ExportRow extends StoredCustomer {
   pk: number;
@@ -21,21 +33,6 @@ export async function exportPage(
   if (afterId !== undefined) query = query.where('customer_id', '>', afterId);
   const rows = await query.execute();
   if (rows.length === 0) return [];
-  const owners = await db
-    .selectFrom('customer_owners')
-    .select(['customer_pk', 'worker'])
-    .where(
-      'customer_pk',
-      'in',
-      rows.map((r) => r.pk),
-    )
-    .orderBy('worker')
-    .execute();
-  const byPk = new Map<number, string[]>();
-  for (const o of owners) {
-    const list = byPk.get(o.customer_pk);
-    if (list) list.push(o.worker);
-    else byPk.set(o.customer_pk, [o.worker]);
-  }
+  const byPk = await ownersOf(db, rows.map((r) => r.pk));
   return rows.map((r) => ({ ...r, workers: byPk.get(r.pk) ?? [] }));
 }

@@ -1,11 +1,12 @@
 /**
  * Whole customer records (the Customer DTO plus its owners) by id, and single
  * deletes: what the admin API reads and changes one customer at a time. Writes
- * of records go through the import's writer (customer-write.repository.ts), so
+ * of records go through the import's writer (customer-import.repository.ts), so
  * that `customers`, `customer_owners` and `customer_addresses` stay in step.
  */
 import { type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../../platform/db/database.js';
+import { ownersOf } from './customer-export.repository.js';
 import { customerFromRow } from './customer.row.js';
 import type { CustomerRecord } from './customer.types.js';
 
@@ -21,22 +22,7 @@ export async function findCustomerRecords(db: Db, ids: readonly string[]): Promi
     .where('customer_id', 'in', [...ids])
     .execute();
   if (rows.length === 0) return found;
-  const owners = await db
-    .selectFrom('customer_owners')
-    .select(['customer_pk', 'worker'])
-    .where(
-      'customer_pk',
-      'in',
-      rows.map((r) => r.pk),
-    )
-    .orderBy('worker')
-    .execute();
-  const byPk = new Map<number, string[]>();
-  for (const o of owners) {
-    const list = byPk.get(o.customer_pk);
-    if (list) list.push(o.worker);
-    else byPk.set(o.customer_pk, [o.worker]);
-  }
+  const byPk = await ownersOf(db, rows.map((r) => r.pk));
   for (const row of rows) {
     const { customer_id, display_name, ...rest } = customerFromRow(row);
     found.set(customer_id, { customer_id, display_name, workers: byPk.get(row.pk) ?? [], ...rest });
