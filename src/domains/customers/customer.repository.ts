@@ -535,9 +535,20 @@ export function compareListOrder(sortKeyA: string, idA: string, sortKeyB: string
 
 /**
  * The plain scan: every visible match ranked and sorted by the store, reading
- * the whole book. Kept as the oracle the indexed search is tested against;
- * the service does not call it.
+ * the whole book. The indexed search is tested against it, and the service uses
+ * it for small books (at most SMALL_BOOK customers), where reading the book is
+ * cheaper than asking a store-wide index (measured: at 1,000,000 customers, a
+ * 100-customer book searched through the index answered 14× slower).
  */
+/** A rep's book this small is searched by the plain scan: its cost is bounded by SMALL_BOOK rows. */
+export const SMALL_BOOK = 2000;
+
+/** Whether the rep owns at most `cap` customers; reads at most cap + 1 index entries. */
+export async function bookIsAtMost(store: Store, worker: string, cap: number): Promise<boolean> {
+  const rows = await store.db.selectFrom('customer_owners').select('customer_pk').where('worker', '=', worker).limit(cap + 1).execute();
+  return rows.length <= cap;
+}
+
 export async function scanSearchPage(
   store: Store,
   scope: Scope,

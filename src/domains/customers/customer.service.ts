@@ -11,7 +11,10 @@ import {
   findPosition,
   findVisibleCustomer,
   listPage,
+  bookIsAtMost,
+  scanSearchPage,
   searchPage,
+  SMALL_BOOK,
 } from './customer.repository.js';
 import { customerFromRow } from './customer.row.js';
 import type { Customer, CustomerListItem } from './customer.types.js';
@@ -103,7 +106,9 @@ export class CustomerService {
 
     const limit = request.pageSize + 1;
     const rows = search
-      ? await searchPage(this.store, scope, search, after, limit)
+      ? scope.kind === 'worker' && (await bookIsAtMost(this.store, scope.worker, SMALL_BOOK))
+        ? await scanSearchPage(this.store, scope, search, after, limit)
+        : await searchPage(this.store, scope, search, after, limit)
       : await listPage(this.store, scope, after, limit);
 
     const page = rows.slice(0, request.pageSize);
