@@ -543,10 +543,20 @@ export function compareListOrder(sortKeyA: string, idA: string, sortKeyB: string
 /** A rep's book this small is searched by the plain scan: its cost is bounded by SMALL_BOOK rows. */
 export const SMALL_BOOK = 2000;
 
-/** Whether the rep owns at most `cap` customers; reads at most cap + 1 index entries. */
+/**
+ * Whether the rep owns at most `cap` customers: asks for the (cap + 1)th entry of the book's index range,
+ * so the store skips at most `cap` entries and hands back one row at most, whatever the book's size.
+ */
 export async function bookIsAtMost(store: Store, worker: string, cap: number): Promise<boolean> {
-  const rows = await store.db.selectFrom('customer_owners').select('customer_pk').where('worker', '=', worker).limit(cap + 1).execute();
-  return rows.length <= cap;
+  const beyond = await store.db
+    .selectFrom('customer_owners')
+    .select('customer_pk')
+    .where('worker', '=', worker)
+    .orderBy('worker')
+    .limit(1)
+    .offset(cap)
+    .executeTakeFirst();
+  return beyond === undefined;
 }
 
 export async function scanSearchPage(
