@@ -42,6 +42,8 @@ interface Entry {
   /** For each compiled parameter: the value's name, or undefined for a constant of the query. */
   readonly names: ReadonlyArray<string | undefined>;
   readonly statement: SqliteDatabase.Statement | undefined;
+  /** Turns one of the statement's rows (an array, in select order) into the row object (SQLite). */
+  readonly toRow: ((values: unknown[]) => unknown) | undefined;
 }
 
 let statements = 0;
@@ -68,7 +70,13 @@ export class ReadStatement<P extends object, R> {
       if (value === undefined) throw new Error(`statement ${this.name}: no value for ${name}`);
       parameters[i] = Array.isArray(value) && store.dialect === 'sqlite' ? JSON.stringify(value) : value;
     }
-    if (entry.statement) return entry.statement.all(parameters) as R[];
+    if (entry.statement) {
+      const rows = entry.statement.all(parameters) as unknown[][];
+      const toRow = entry.toRow as (values: unknown[]) => R;
+      const out = new Array<R>(rows.length);
+      for (let i = 0; i < rows.length; i++) out[i] = toRow(rows[i] as unknown[]);
+      return out;
+    }
     const driver = store.driver;
     if (driver.kind !== 'postgres') throw new Error('unreachable: a SQLite entry always has its statement');
     const result = await driver.pool.query({ name: this.name, text: query.sql, values: parameters });
@@ -91,10 +99,12 @@ export class ReadStatement<P extends object, R> {
       const slots = new Proxy({}, { get: (_, name) => new Slot(String(name)) }) as P;
       const query = this.build(kitFor(store), slots).compile();
       const driver = store.driver;
+      const statement = driver.kind === 'sqlite' ? driver.reader.prepare(query.sql).raw(true) : undefined;
       entry = {
         query,
         names: query.parameters.map((p) => (p instanceof Slot ? p.name : undefined)),
-        statement: driver.kind === 'sqlite' ? driver.reader.prepare(query.sql) : undefined,
+        statement,
+        toRow: statement && rowMaker(statement.columns().map((column) => column.name)),
       };
       this.entries.set(store, entry);
     }
@@ -105,6 +115,17 @@ export class ReadStatement<P extends object, R> {
 /** Declares a read statement: its values `P` and its builder; the row type comes from the builder. */
 export function readStatement<P extends object, R>(build: (kit: StatementKit, values: P) => Compilable<R>): ReadStatement<P, R> {
   return new ReadStatement(build);
+}
+
+/**
+ * A function that makes a row object of fixed shape from a row array. better-sqlite3 builds row
+ * objects property by property in C++, a third of a list page's read (10 µs of 44 for 31 rows at
+ * 100,000 customers, measured); an object literal built in JavaScript costs almost nothing.
+ * The column names come from SQLite itself (the select list's aliases), quoted as JSON strings.
+ */
+function rowMaker(columns: readonly string[]): (values: unknown[]) => unknown {
+  const fields = columns.map((name, i) => `${JSON.stringify(name)}: values[${i}]`);
+  return new Function('values', `return { ${fields.join(', ')} };`) as (values: unknown[]) => unknown;
 }
 
 function kitFor(store: Store): StatementKit {
