@@ -11,10 +11,7 @@ import {
   findPosition,
   findVisibleCustomer,
   listPage,
-  bookIsAtMost,
-  scanSearchPage,
   searchPage,
-  SMALL_BOOK,
 } from './customer.repository.js';
 import { customerFromRow } from './customer.row.js';
 import type { Customer, CustomerListItem } from './customer.types.js';
@@ -106,29 +103,14 @@ export class CustomerService {
 
     const limit = request.pageSize + 1;
     const rows = search
-      ? scope.kind === 'worker' && (await bookIsAtMost(this.store, scope.worker, SMALL_BOOK))
-        ? await scanSearchPage(this.store, scope, search, after, limit)
-        : await searchPage(this.store, scope, search, after, limit)
+      ? await searchPage(this.store, scope, search, after, limit)
       : await listPage(this.store, scope, after, limit);
 
     const page = rows.slice(0, request.pageSize);
-    const taken: ListRow[] = [];
-    let last: ListRow | undefined;
-    let more = rows.length > request.pageSize;
-    // A page that would pass Frontline's 64 KB limit ends early and continues by token: after each
-    // customer taken, the reply so far plus a token after it fits (an item is a few KB at most, so
-    // a page always holds at least one).
-    let bytes = LIST_ENVELOPE_BYTES;
-    for (const row of page) {
-      const next = bytes + Buffer.byteLength(JSON.stringify(toListItem(row))) + 1;
-      if (last && next + tokenRoom(row) > MAX_REPLY_BYTES) {
-        more = true;
-        break;
-      }
-      taken.push(row);
-      bytes = next;
-      last = row;
-    }
+    const fits = fitsInReply(page);
+    const taken = fits === true ? page : page.slice(0, fits);
+    const more = rows.length > request.pageSize || taken.length < page.length;
+    const last = taken.at(-1);
     if (!more || !last) return { rows: taken };
     return {
       rows: taken,
@@ -161,9 +143,46 @@ export function searchTerms(query: string, defaultCountry: string): SearchTerms 
   return { raw: query, folded: fold(query), digits };
 }
 
-/** Bytes a next_page_token after `row` may take (base64 of the cursor's JSON and a MAC), rounded up. */
-function tokenRoom(row: ListRow): number {
-  const cursor = Buffer.byteLength(JSON.stringify([row.rank, row.sort_key, row.customer_id]));
+/**
+ * Whether a list reply of `page`, plus a next_page_token after its last row, stays within
+ * Frontline's 64 KB limit: `true`, or how many rows from the start do (at least one: an item is a
+ * few KB at most). A page that would pass the limit ends early and continues by token.
+ *
+ * A cheap bound decides the usual page: no UTF-16 code unit takes more than 6 bytes in JSON
+ * (`\u001f`; UTF-8 needs at most 3), so 6 bytes a character is an upper bound on a row's share
+ * of the reply. Only a page whose bound passes the limit is measured exactly, row by row.
+ */
+function fitsInReply(page: readonly ListRow[]): true | number {
+  let bound = LIST_ENVELOPE_BYTES;
+  for (const row of page) bound += itemBytesBound(row);
+  const last = page.at(-1);
+  if (!last || bound + tokenRoom(last, 6) <= MAX_REPLY_BYTES) return true;
+
+  let bytes = LIST_ENVELOPE_BYTES;
+  for (let i = 0; i < page.length; i++) {
+    const row = page[i] as ListRow;
+    const next = bytes + Buffer.byteLength(JSON.stringify(toListItem(row))) + 1;
+    if (i > 0 && next + tokenRoom(row, 1) > MAX_REPLY_BYTES) return i;
+    bytes = next;
+  }
+  return true;
+}
+
+/** An upper bound on the bytes of one list item and its comma: `{"customer_id":…,"display_name":…,"avatar":…},`. */
+function itemBytesBound(row: ListRow): number {
+  const chars = row.customer_id.length + row.display_name.length + (row.avatar === null ? 0 : row.avatar.length);
+  return 6 * chars + 64;
+}
+
+/**
+ * Bytes a next_page_token after `row` may take (base64 of the cursor's JSON and a MAC), rounded
+ * up: exact when `perChar` is 1 (the cursor's JSON is measured), a bound when it is 6.
+ */
+function tokenRoom(row: ListRow, perChar: 1 | 6): number {
+  const cursor =
+    perChar === 1
+      ? Buffer.byteLength(JSON.stringify([row.rank, row.sort_key, row.customer_id]))
+      : 6 * (row.sort_key.length + row.customer_id.length) + 32;
   return Math.ceil((cursor * 4) / 3) + 64;
 }
 
