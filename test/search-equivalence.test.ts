@@ -19,7 +19,7 @@ import {
   CANDIDATE_CAP,
   findPosition,
   scanSearchPage,
-  searchPage,
+  indexedSearchPage,
   successor,
 } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
@@ -146,7 +146,7 @@ for (const kind of storeKinds()) {
         const walked: ListRow[] = [];
         for (let page = 0; page < 6; page++) {
           const expected = await scanSearchPage(store, scope, search, after, pageSize);
-          const got = await searchPage(store, scope, search, after, pageSize);
+          const got = await indexedSearchPage(store, scope, search, after, pageSize);
           assert.deepEqual(ids(got), ids(expected), `${JSON.stringify(query)} ${scope.kind} page ${page} size ${pageSize}`);
           assert.deepEqual(got, expected);
           counted.pages++;
@@ -162,7 +162,7 @@ for (const kind of storeKinds()) {
           const position = await findPosition(store, scope, anchor.customer_id, search);
           assert.deepEqual(position, { rank: anchor.rank, sortKey: anchor.sort_key, customerId: anchor.customer_id });
           const expected = await scanSearchPage(store, scope, search, position, pageSize);
-          assert.deepEqual(ids(await searchPage(store, scope, search, position, pageSize)), ids(expected), `${query} anchor`);
+          assert.deepEqual(ids(await indexedSearchPage(store, scope, search, position, pageSize)), ids(expected), `${query} anchor`);
           counted.anchors++;
         }
       }
@@ -194,7 +194,7 @@ for (const kind of storeKinds()) {
         const search = searchTerms(query, 'US');
         for (const scope of [{ kind: 'worker', worker: 'w2' }, { kind: 'all' }] as Scope[]) {
           const expected = await scanSearchPage(store, scope, search, undefined, 40);
-          assert.deepEqual(ids(await searchPage(store, scope, search, undefined, 40)), ids(expected), `${query} ${scope.kind}`);
+          assert.deepEqual(ids(await indexedSearchPage(store, scope, search, undefined, 40)), ids(expected), `${query} ${scope.kind}`);
         }
       }
     });

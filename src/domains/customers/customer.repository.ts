@@ -412,8 +412,50 @@ export async function listPage(store: Store, scope: Scope, after: Cursor | undef
   return LIST[scope.kind][after ? 'after' : 'first'].all(store, { ...scopeValues(scope), ...afterValues(after), limit });
 }
 
-/** One page of search results, best matches first (by rank, sort_key, customer_id); see the top of this file. */
+/**
+ * One page of search results, best matches first (by rank, sort_key, customer_id); see the top of this
+ * file. A book of at most SMALL_BOOK customers is read whole (bounded, and cheaper than the index).
+ */
 export async function searchPage(
+  store: Store,
+  scope: Scope,
+  search: SearchTerms,
+  after: Cursor | undefined,
+  limit: number,
+): Promise<ListRow[]> {
+  if (scope.kind === 'worker' && (await bookIsSmall(store, scope.worker))) {
+    return scanSearchPage(store, scope, search, after, limit);
+  }
+  return indexedSearchPage(store, scope, search, after, limit);
+}
+
+/** How long a book's size class is remembered; the choice changes a search's cost, never its answer. */
+const BOOK_SIZE_TTL_MS = 10_000;
+/** Reps whose book size class is remembered, per store (the oldest are forgotten first). */
+const BOOK_SIZE_ENTRIES = 20_000;
+const bookSizes = new WeakMap<Store, Map<string, { small: boolean; until: number }>>();
+
+/**
+ * Whether the rep's book has at most SMALL_BOOK customers, remembered for a few seconds: the probe is
+ * a read of up to SMALL_BOOK index entries on every search otherwise. Both plans return the same pages
+ * (test/search-equivalence.test.ts), so a book that grew or shrank since is only searched the other
+ * way for at most BOOK_SIZE_TTL_MS.
+ */
+async function bookIsSmall(store: Store, worker: string): Promise<boolean> {
+  let sizes = bookSizes.get(store);
+  if (!sizes) bookSizes.set(store, (sizes = new Map()));
+  const now = Date.now();
+  const known = sizes.get(worker);
+  if (known && known.until > now) return known.small;
+  const small = await bookIsAtMost(store, worker, SMALL_BOOK);
+  sizes.delete(worker);
+  if (sizes.size >= BOOK_SIZE_ENTRIES) sizes.delete(sizes.keys().next().value as string);
+  sizes.set(worker, { small, until: now + BOOK_SIZE_TTL_MS });
+  return small;
+}
+
+/** The search through the index, whatever the book's size (searchPage's plan for large books; tested against the scan). */
+export async function indexedSearchPage(
   store: Store,
   scope: Scope,
   search: SearchTerms,
@@ -548,16 +590,18 @@ export const SMALL_BOOK = 2000;
  * so the store skips at most `cap` entries and hands back one row at most, whatever the book's size.
  */
 export async function bookIsAtMost(store: Store, worker: string, cap: number): Promise<boolean> {
-  const beyond = await store.db
-    .selectFrom('customer_owners')
-    .select('customer_pk')
-    .where('worker', '=', worker)
-    .orderBy('worker')
-    .limit(1)
-    .offset(cap)
-    .executeTakeFirst();
-  return beyond === undefined;
+  return (await BOOK_BEYOND.first(store, { worker, cap })) === undefined;
 }
+
+const BOOK_BEYOND = readStatement((kit, v: { worker: string; cap: number }) =>
+  kit.db
+    .selectFrom('customer_owners as s')
+    .select('s.customer_pk')
+    .where('s.worker', '=', v.worker)
+    .orderBy('s.worker')
+    .limit(1)
+    .offset(v.cap),
+);
 
 export async function scanSearchPage(
   store: Store,
