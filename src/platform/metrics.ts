@@ -59,7 +59,11 @@ export class Metrics {
   private readonly storeErrors: Counter<'kind'>;
   private readonly importRuns: Counter<'kind' | 'outcome'>;
   /** Labelled children, cached: label lookups are the costly part of an observation. */
-  private readonly children = new Map<string, { duration: Histogram.Internal<'route' | 'location'>; bytes: Histogram.Internal<'route' | 'location'> }>();
+  /** Per (route, location, status): the metrics' children, so that no request hashes label values. */
+  private readonly children = new Map<
+    string,
+    { count: Counter.Internal; duration: Histogram.Internal<'route' | 'location'>; bytes: Histogram.Internal<'route' | 'location'> }
+  >();
 
   constructor() {
     const registers = [this.registry];
@@ -122,13 +126,17 @@ export class Metrics {
   /** One answered request. `location` is kept only when it is a documented one. */
   request(route: string, location: string | undefined, status: number, seconds: number, bytes: number | undefined): void {
     const loc = location === undefined ? '' : KNOWN_LOCATIONS.has(location) ? location : 'other';
-    this.requests.inc({ route, location: loc, status: String(status) });
-    const key = `${route}\u0000${loc}`;
+    const key = `${route}\u0000${loc}\u0000${status}`;
     let child = this.children.get(key);
     if (!child) {
-      child = { duration: this.duration.labels(route, loc), bytes: this.replyBytes.labels(route, loc) };
+      child = {
+        count: this.requests.labels(route, loc, String(status)),
+        duration: this.duration.labels(route, loc),
+        bytes: this.replyBytes.labels(route, loc),
+      };
       this.children.set(key, child);
     }
+    child.count.inc();
     child.duration.observe(seconds);
     if (bytes !== undefined) child.bytes.observe(bytes);
   }
