@@ -7,7 +7,9 @@
  *   npm run soak -- --store sqlite --duration 60
  *   npm run soak -- --store postgres --duration 60 --outage 5
  *
- * After a 15 s warm-up at full load (not counted), it reports: requests, answers by class (2xx, 4xx, 5xx inside / outside the
+ * It runs the compiled service (`dist/`, built first, as in production; `--cli src` runs the sources
+ * through tsx, whose transpiler's memory then counts in the service's). After a warm-up at full
+ * load (`--warmup`, default 30 s, not counted), it reports: requests, answers by class (2xx, 4xx, 5xx inside / outside the
  * outage), network errors, p50/p99/max latency, recovery time (end of the
  * outage to the first 2xx after which no 5xx follows), resident memory of the
  * service (its process tree) after warm-up and at the end. Prints a JSON
@@ -32,7 +34,7 @@ import { importCustomers } from '../src/application/files/import.service.js';
 import { asSourceRecords } from '../src/application/files/seed.js';
 import { FAKE_ACCOUNT_SID, FakeTwilio } from '../test/helpers/fake-twilio.js';
 import { startTcpProxy } from '../test/helpers/tcp-proxy.js';
-import { freePort, start, stop, treeResidentMb, waitForHttp } from './processes.js';
+import { freePort, run, start, stop, treeResidentMb, waitForHttp } from './processes.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const { values: args } = parseArgs({
@@ -44,6 +46,8 @@ const { values: args } = parseArgs({
     processes: { type: 'string', default: '1' },
     customers: { type: 'string', default: '3000' },
     'pg-url': { type: 'string', default: process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test' },
+    warmup: { type: 'string', default: '30' },
+    cli: { type: 'string', default: 'dist' },
   },
 });
 const store = args.store as 'sqlite' | 'postgres';
@@ -56,7 +60,9 @@ const say = (m: string) => process.stderr.write(`${m}\n`);
 
 const AUTH_TOKEN = randomBytes(16).toString('hex');
 const WORKERS = 8;
-const WARM_UP_MS = 15_000;
+const WARM_UP_MS = Number(args.warmup) * 1000;
+if (!(WARM_UP_MS >= 0)) throw new Error('--warmup is a number of seconds');
+if (args.cli !== 'dist' && args.cli !== 'src') throw new Error('--cli is dist or src');
 
 interface Sample {
   at: number;
@@ -92,7 +98,15 @@ async function main() {
 
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const service = start(process.execPath, ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/transports/cli/main.ts'), 'serve'], {
+  if (args.cli === 'dist') {
+    say('building (tsc)…');
+    await run(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(ROOT, 'tsconfig.build.json')]);
+  }
+  const serviceArgs =
+    args.cli === 'dist'
+      ? [path.join(ROOT, 'dist/src/transports/cli/main.js'), 'serve']
+      : ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src/transports/cli/main.ts'), 'serve'];
+  const service = start(process.execPath, serviceArgs, {
     cwd: workDir,
     env: {
       ...storeEnv,
@@ -207,7 +221,14 @@ async function main() {
     const rssStart = treeResidentMb(service.child.pid as number) ?? 0;
     const heapStart = await heapUsedMb();
     const rssSeries: number[] = [Math.round(rssStart)];
-    const sampler = setInterval(() => rssSeries.push(Math.round(treeResidentMb(service.child.pid as number) ?? 0)), 5000);
+    const heapSeries: number[] = [Math.round(heapStart)];
+    const sampler = setInterval(() => {
+      rssSeries.push(Math.round(treeResidentMb(service.child.pid as number) ?? 0));
+      heapUsedMb().then(
+        (mb) => heapSeries.push(Math.round(mb)),
+        () => heapSeries.push(-1), // during an outage /metrics still answers; -1 marks a failed probe
+      );
+    }, 5000);
     const started = Date.now();
     const endAt = started + durationS * 1000;
     if (proxy && outageS > 0) {
@@ -294,7 +315,9 @@ async function main() {
         growthPercent: Math.round(((rssEnd - rssStart) / rssStart) * 1000) / 10,
         everyFiveSeconds: rssSeries,
       },
-      heapUsedMb: { start: Math.round(heapStart), end: Math.round(heapEnd) },
+      heapUsedMb: { start: Math.round(heapStart), end: Math.round(heapEnd), everyFiveSeconds: heapSeries },
+      warmupSeconds: WARM_UP_MS / 1000,
+      cli: args.cli,
     };
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     say(
