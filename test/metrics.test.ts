@@ -49,9 +49,13 @@ for (const kind of storeKinds()) {
       const unrouted = await service.post('/callbacks/routing', { ConversationSid: fake.createConversation(), 'MessagingBinding.Address': '+15559990001' });
       assert.equal(unrouted.json.outcome, 'unrouted');
 
+      // No route: counted once, under "unmatched", whatever the path was.
+      assert.equal((await service.get('/no/such/route/+15551230001')).status, 404);
+
       const res = await service.get('/metrics');
       assert.equal(res.status, 200);
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+      assert.equal(value(res.text, 'fis_http_requests_total{route="unmatched",location="",status="404"}'), 1);
       const text = res.text;
       const crm = 'route="/callbacks/crm",location="GetCustomersList"';
       assert.equal(value(text, `fis_http_requests_total{${crm},status="200"}`), 3);
