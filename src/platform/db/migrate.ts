@@ -15,6 +15,7 @@ import { workerState } from './migrations/20261202T0300-worker-state.js';
 import { admin } from './migrations/20261202T0201-admin.js';
 import { templateIds } from './migrations/20261202T0202-template-ids.js';
 import { simulatorTarget } from './migrations/20261202T0500-simulator-target.js';
+import { searchDigitsPositions } from './migrations/20261202T0600-search-digits-positions.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -28,6 +29,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261202T0202-template-ids': templateIds(dialect),
     '20261202T0300-worker-state': workerState(dialect),
     '20261202T0500-simulator-target': simulatorTarget(dialect),
+    '20261202T0600-search-digits-positions': searchDigitsPositions(dialect),
   };
 }
 

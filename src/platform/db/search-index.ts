@@ -90,6 +90,8 @@ const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, SqliteStat
 
 /** A trigram in at most this many customers is "rare": worth driving a search with. */
 const RARE_TRIGRAM = 4000;
+/** A trigram in at most this many customers is found by the first, cheap pass of counting. */
+const FEW = 64;
 /** How many of the rarest trigrams a search asks for. */
 const DRIVING_TRIGRAMS = 3;
 
@@ -116,11 +118,20 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
     };
     byColumn.set(fragment.column, statements);
   }
+  // The digits index keeps positions (migration 20261202T0600): the fragment as a phrase of its
+  // consecutive trigrams names exactly the rows that contain it.
+  if (fragment.column === 'phone_digits') return statements.find.all([quote(fragment.text), cap + 1]) as number[];
+  // Counted in two passes: first up to FEW (a trigram no customer has ends the search, and a few
+  // rare ones drive it, before any long row list is read), then, if every trigram has more, up to
+  // RARE_TRIGRAM.
   const counted: Array<{ trigram: string; count: number }> = [];
   for (const trigram of trigramsOf(fragment.text)) {
-    const count = statements.count.get([quote(trigram), RARE_TRIGRAM + 1]) as number;
+    const count = statements.count.get([quote(trigram), FEW + 1]) as number;
     if (count === 0) return [];
     counted.push({ trigram, count });
+  }
+  if (counted.every((t) => t.count > FEW)) {
+    for (const t of counted) t.count = statements.count.get([quote(t.trigram), RARE_TRIGRAM + 1]) as number;
   }
   const rare = counted.filter((t) => t.count <= RARE_TRIGRAM).sort((a, b) => a.count - b.count);
   const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
