@@ -313,17 +313,25 @@ async function main() {
         start: Math.round(rssStart),
         end: Math.round(rssEnd),
         growthPercent: Math.round(((rssEnd - rssStart) / rssStart) * 1000) / 10,
+        // Two samples fall wherever the V8 heap's sawtooth happens to be (it swings by 100 MB between
+        // major collections under this load): the medians of the first and last thirds of the run say
+        // whether the level itself moved.
+        firstThirdMedian: medianOf(rssSeries.slice(0, Math.ceil(rssSeries.length / 3))),
+        lastThirdMedian: medianOf(rssSeries.slice(-Math.ceil(rssSeries.length / 3))),
         everyFiveSeconds: rssSeries,
       },
       heapUsedMb: { start: Math.round(heapStart), end: Math.round(heapEnd), everyFiveSeconds: heapSeries },
       warmupSeconds: WARM_UP_MS / 1000,
       cli: args.cli,
     };
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    const { firstThirdMedian, lastThirdMedian } = report.residentMb;
+    const levelGrowth = Math.round(((lastThirdMedian - firstThirdMedian) / firstThirdMedian) * 1000) / 10;
+    process.stdout.write(`${JSON.stringify({ ...report, residentMb: { ...report.residentMb, levelGrowthPercent: levelGrowth } }, null, 2)}\n`);
     say(
       `soak ${store}: ${report.requests} requests (${report.perSecond}/s), 2xx ${report.classes['2xx']}, 4xx ${report.classes['4xx']}, ` +
         `5xx ${report.classes['5xx']} (outside the outage ${report.classes['5xxOutsideOutage']}), network ${report.classes.network}; ` +
-        `p99 ${report.latencyMs.p99} ms; RSS ${report.residentMb.start} → ${report.residentMb.end} MB (${report.residentMb.growthPercent}%)` +
+        `p99 ${report.latencyMs.p99} ms; RSS ${report.residentMb.start} → ${report.residentMb.end} MB (${report.residentMb.growthPercent}%), ` +
+        `median of the first and last thirds ${firstThirdMedian} → ${lastThirdMedian} MB (${levelGrowth}%); heap ${report.heapUsedMb.start} → ${report.heapUsedMb.end} MB` +
         (report.outage ? `; recovery ${report.outage.recoveryMs} ms after the outage` : ''),
     );
     if (report.classes['5xxOutsideOutage'] > 0) process.exitCode = 1;
@@ -339,6 +347,11 @@ async function main() {
     }
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+function medianOf(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
 main().catch((err: unknown) => {
