@@ -268,6 +268,19 @@ for (const kind of storeKinds()) {
       assert.equal(page1.json.entries.length, 2);
       assert.ok(page2.json.entries[0].id < page1.json.entries[1].id);
     });
+
+    // Found by test/properties-admin.test.ts: ?before=99999999999999999999 reached PostgreSQL's bigint (a 500 there).
+    test('an audit `before` beyond any id is a 400 naming it; the largest safe integer still pages', async () => {
+      for (const before of ['99999999999999999999', '9007199254740992', '1e300']) {
+        const res = await api.get(`/audit?before=${before}`);
+        assert.equal(res.status, 400, `${before}: ${res.text}`);
+        assert.equal(res.json.error.code, 'INVALID_FIELDS');
+        assert.deepEqual(res.json.error.problems.map((p: { position: string; field: string }) => [p.position, p.field]), [['query', 'before']]);
+      }
+      const all = await api.get(`/audit?before=${Number.MAX_SAFE_INTEGER}&limit=500`);
+      assert.equal(all.status, 200, all.text);
+      assert.ok(all.json.entries.length > 0);
+    });
   });
 }
 

@@ -3,6 +3,7 @@
  * clear JSON 4xx, and the service answers normally afterwards.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
 import { encodeForm, postForm, sign, startService, useService } from './helpers/service.js';
 import { createTestDatabase, seed, storeKinds } from './helpers/stores.js';
@@ -105,6 +106,30 @@ for (const kind of storeKinds()) {
       const res = await fx.service.post('/callbacks/crm', { ...LIST, Worker: 'alice\uFFFD@example.com' });
       assert.equal(res.status, 200);
       assert.deepEqual(res.json.objects.customers, []);
+    });
+
+    // Found by the admin API's property test: Node's HTTP parser refuses these before routing, and
+    // Fastify's default answer was {"error": "Request Header Fields Too Large", "statusCode": 431}.
+    test("a URL and headers over 16 KB: 431 in the service's error shape, on any route", async () => {
+      for (const path of [`/callbacks/crm?tenant=${'a'.repeat(20_000)}`, `/api/v1/customers/${'%F0%9F%98%80'.repeat(2_000)}`]) {
+        const res = await fetch(`${fx.service.url}${path}`);
+        assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+        expectError({ status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } }, 431, 'BAD_REQUEST');
+      }
+    });
+    test("a request that is not HTTP: 400 in the service's error shape", async () => {
+      const { port } = new URL(fx.service.url);
+      const raw = await new Promise<string>((resolve, reject) => {
+        let text = '';
+        const socket = connect(Number(port), '127.0.0.1', () => socket.end('NOT HTTP AT ALL\r\n\r\n'));
+        socket.on('data', (chunk) => (text += chunk.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      assert.match(raw, /^HTTP\/1\.1 400 /);
+      assert.match(raw, /content-type: application\/json/i);
+      const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4));
+      expectError({ status: 400, json: body }, 400, 'BAD_REQUEST');
     });
 
     test('an unknown route is a JSON 404', async () => {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { conversationsIdentityProblem, MAX_CONVERSATIONS_IDENTITY } from '../src/kernel/frontline.js';
 import { checkKeys, formatPath, formatProblem, type Problem, positionText, topLevelList } from '../src/kernel/problems.js';
-import { countryCode, identity, key, multiLine, oneOf, phoneNumber, singleLine, url } from '../src/kernel/rules.js';
+import { countryCode, identity, key, multiLine, oneOf, phoneNumber, singleLine, unstorableText, url } from '../src/kernel/rules.js';
 
 /** Runs a rule: what it keeps, and the messages it reported. */
 function run<T>(rule: (value: unknown, path: readonly (string | number)[], problems: Problem[]) => T | undefined, value: unknown) {
@@ -135,6 +135,29 @@ describe('one rule per concept', () => {
     assert.equal(kept(countryCode, 'NO'), 'NO');
     assert.equal(refused(countryCode, 'UK'), '"UK" is not an ISO 3166 code; the United Kingdom is GB');
     for (const v of ['ZZ', 'USA', false]) assert.match(refused(countryCode, v), /is not an ISO 3166 two-letter country code/);
+  });
+
+  // Found by the admin API's property test: "\ud800" in a JSON body is a lone surrogate, which a store's driver
+  // writes as U+FFFD; the customer written could not be read back (a 500), two ids became one (a 500 on PostgreSQL).
+  test('lone surrogates: refused by every text rule, paired ones kept', () => {
+    const refusal = 'must be Unicode text: a lone surrogate (such as \\ud800) cannot be stored';
+    const rules = {
+      singleLine: (v: unknown, p: readonly (string | number)[], ps: Problem[]) => singleLine(v, p, ps, 20),
+      multiLine: (v: unknown, p: readonly (string | number)[], ps: Problem[]) => multiLine(v, p, ps, 20),
+      key: (v: unknown, p: readonly (string | number)[], ps: Problem[]) => key(v, p, ps, 20),
+      identity: (v: unknown, p: readonly (string | number)[], ps: Problem[]) => identity(v, p, ps),
+      url: (v: unknown, p: readonly (string | number)[], ps: Problem[]) => url(v, p, ps, ['https']),
+    };
+    for (const [name, rule] of Object.entries(rules)) {
+      const prefix = name === 'url' ? 'https://example.com/' : 'a';
+      for (const lone of ['\ud800', '\udbff', '\udc00', '\udfff', 'x\udc00\ud800']) {
+        assert.equal(refused(rule, `${prefix}${lone}b`), refusal, `${name}: ${JSON.stringify(lone)}`);
+      }
+      assert.equal(kept(rule, `${prefix}😀b`), `${prefix}😀b`, name);
+    }
+    assert.equal(unstorableText('a\u0000b'), 'holds a NUL character (U+0000), which no field may hold');
+    assert.equal(unstorableText('a\udc00'), 'holds a lone surrogate (such as \\ud800), which is not Unicode text');
+    assert.equal(unstorableText('a😀\ufffd'), undefined);
   });
 
   test('one of a closed list', () => {

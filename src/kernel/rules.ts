@@ -17,6 +17,28 @@ const LINE_BREAK = /[\r\n\u2028\u2029]/;
 /** What a key or an identity must not hold: any control character (tab included), a line break, U+FFFD. */
 const NOT_IN_TOKEN = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\uFFFD]/;
 
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+const LONE_SURROGATE_REFUSED = 'must be Unicode text: a lone surrogate (such as \\ud800) cannot be stored';
+
+/** Whether `text` holds a lone surrogate (most text has no surrogate at all: one quick scan). */
+function hasLoneSurrogate(text: string): boolean {
+  return ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text);
+}
+
+/**
+ * Why no store can hold `text`, or undefined: a NUL (PostgreSQL refuses it in
+ * text), or a lone surrogate (not Unicode: a driver writes U+FFFD in its place,
+ * so what is stored is not what was validated, and an id could not be found again).
+ */
+export function unstorableText(text: string): string | undefined {
+  if (text.includes('\u0000')) return 'holds a NUL character (U+0000), which no field may hold';
+  if (hasLoneSurrogate(text)) return 'holds a lone surrogate (such as \\ud800), which is not Unicode text';
+  return undefined;
+}
+
 /** A worker identity as the callbacks carry it (their `Worker` field holds at most 255 characters). */
 export const MAX_IDENTITY = 255;
 export const MAX_URL = 2048;
@@ -28,7 +50,12 @@ function report(problems: Problem[], path: FieldPath, message: string): undefine
 
 /** A string, or a problem: `is required` when absent, `must be a string` otherwise. */
 function string(value: unknown, path: FieldPath, problems: Problem[]): value is string {
-  if (typeof value === 'string') return true;
+  if (typeof value === 'string') {
+    // Every rule's text goes to a store: text a store cannot write as it is (NUL: see CONTROL) is refused.
+    if (!hasLoneSurrogate(value)) return true;
+    report(problems, path, LONE_SURROGATE_REFUSED);
+    return false;
+  }
   report(problems, path, value === undefined ? 'is required' : 'must be a string');
   return false;
 }
@@ -104,6 +131,7 @@ export type UrlScheme = 'https' | 'http' | 'mailto' | 'tel';
 /** An absolute URL of one of `schemes`, at most MAX_URL characters; an http(s) URL names a host. Kept as written. */
 export function url(value: unknown, path: FieldPath, problems: Problem[], schemes: readonly UrlScheme[]): string | undefined {
   if (typeof value !== 'string') return report(problems, path, 'must be a string URL');
+  if (hasLoneSurrogate(value)) return report(problems, path, LONE_SURROGATE_REFUSED);
   if (value.length > MAX_URL) return report(problems, path, `must be at most ${MAX_URL} characters`);
   let parsed: URL;
   try {

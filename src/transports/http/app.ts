@@ -7,7 +7,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import type { Config } from '../../platform/config.js';
 import type { Store } from '../../platform/db/connect.js';
 import { callbacks } from './callbacks.js';
-import { installErrorHandling, toErrorResponse } from './error-handler.js';
+import { answerClientError, installErrorHandling, toErrorResponse } from './error-handler.js';
 import { healthRoutes } from './routes/health.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { consoleRoutes } from './console/console-assets.js';
@@ -53,6 +53,8 @@ export async function buildApp({ config, store, logger, logStream, adminThrottle
       const { status, body } = toErrorResponse(err);
       (reply as FastifyReply).status(status).type('application/json; charset=utf-8').send(body);
     },
+    // And so is a request Node's HTTP parser refuses before routing (headers over 16 KB, not HTTP at all).
+    clientErrorHandler: answerClientError,
   });
   const services = createServices(config, store);
 

@@ -4,6 +4,8 @@
  * client errors become 4xx; a lost store becomes 503; anything else is a
  * logged 500 whose details never reach the client.
  */
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { isStoreUnavailable } from '../../platform/db/errors.js';
 import type { Metrics } from '../../platform/metrics.js';
@@ -68,4 +70,31 @@ export function installErrorHandling(app: FastifyInstance, metrics?: Pick<Metric
       .status(404)
       .send({ error: { code: 'NOT_FOUND', message: `No route ${request.method} ${request.url.split('?')[0]}` } }),
   );
+}
+
+/**
+ * Requests Node's HTTP parser refuses before Fastify sees them: a request line
+ * and headers over Node's 16 KB (a very long URL: 431), a request that is not
+ * HTTP (400), one too slow to arrive (408). Answered in the service's error
+ * shape like every other client error (Fastify's default writes its own), then
+ * the connection is closed, as Node does.
+ */
+export function answerClientError(this: FastifyInstance, err: Error & { code?: string }, socket: Duplex): void {
+  // A connection reset or already gone: there is no one to answer.
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'The request line and headers are larger than 16 KB (a URL that long names nothing the service has)']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'The request took too long to arrive']
+        : [400, 'The request is not valid HTTP'];
+  this.log.debug({ code: err.code, status }, 'client error before routing');
+  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } satisfies ErrorBody['error'] });
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+        `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }

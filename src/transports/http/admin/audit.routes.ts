@@ -8,7 +8,8 @@ import { errors } from './schemas.js';
 const AuditQuery = Type.Object(
   {
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
-    before: Type.Optional(Type.Integer({ minimum: 1, description: 'next_before of the previous page' })),
+    // Every id the trail hands out is a safe integer; past that, a number is no id (and beyond PostgreSQL's bigint).
+    before: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER, description: 'next_before of the previous page' })),
     resource_id: Type.Optional(Type.String({ maxLength: 255, description: 'only changes of this customer, rep, template, …' })),
     action: Type.Optional(Type.String({ maxLength: 64, description: 'e.g. customer.update' })),
   },

@@ -16,7 +16,7 @@ import { CustomerSchema, ErrorSchema, WorkerSchema } from './schemas.js';
 import { workerRoutes } from './workers.routes.js';
 import { CategorySchema, TemplateSchema, templateRoutes } from './templates.routes.js';
 import { SenderSchema, senderRoutes } from './senders.routes.js';
-import { installSerialization, installValidation } from './validation.js';
+import { installEncodingCheck, installSerialization, installValidation } from './validation.js';
 import { simulatorRoutes } from '../console/simulator.routes.js';
 import { meRoutes } from '../console/me.routes.js';
 
@@ -46,6 +46,7 @@ export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Pro
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
   app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, jsonParser);
+  installEncodingCheck(app);
   installValidation(app);
   const shared = [ErrorSchema, CustomerSchema, WorkerSchema, CategorySchema, TemplateSchema, SenderSchema];
   for (const schema of shared) app.addSchema(schema);

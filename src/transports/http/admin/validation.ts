@@ -5,11 +5,14 @@
  * findings (a phone number that is not one, a placeholder that does not
  * exist) are merged in, so that one 400 names everything wrong with a body.
  */
+import { Readable } from 'node:stream';
 import type { ErrorObject } from 'ajv';
 import { Ajv } from 'ajv';
 import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaCompiler, FastifySerializerCompiler } from 'fastify';
 import fastJson from 'fast-json-stringify';
 import { AppError, type ReportedProblem as Problem } from '../../../kernel/errors.js';
+import { formatPath } from '../../../kernel/problems.js';
+import { unstorableText } from '../../../kernel/rules.js';
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -54,6 +57,72 @@ export function ajvProblems(errors: readonly ErrorObject[], context: string): Pr
     problems.push(field === undefined ? { position, message } : { position, field, message });
   }
   return problems;
+}
+
+/** A value met on the walk, and how it was reached (a path is built only for what is reported). */
+interface Visit {
+  readonly value: unknown;
+  readonly parent: Visit | undefined;
+  readonly key: string | number | undefined;
+}
+
+function pathOf(visit: Visit | undefined): Array<string | number> {
+  const path: Array<string | number> = [];
+  for (let v = visit; v?.key !== undefined; v = v.parent) path.push(v.key);
+  return path.reverse();
+}
+
+/**
+ * The first text in `value` (a path parameter, the query, a parsed JSON body) that
+ * no store can hold, found in one linear walk without recursion (a 1 MB body may
+ * nest half a million levels deep): where it is, and what is wrong with it.
+ */
+export function findUnstorable(value: unknown): { path: Array<string | number>; message: string } | undefined {
+  const stack: Visit[] = [{ value, parent: undefined, key: undefined }];
+  while (stack.length > 0) {
+    const visit = stack.pop() as Visit;
+    const v = visit.value;
+    if (typeof v === 'string') {
+      const message = unstorableText(v);
+      if (message) return { path: pathOf(visit), message };
+    } else if (Array.isArray(v)) {
+      for (let i = v.length - 1; i >= 0; i--) stack.push({ value: v[i], parent: visit, key: i });
+    } else if (v instanceof Readable) {
+      continue; // a streamed body (the NDJSON import): its reader checks it line by line
+    } else if (typeof v === 'object' && v !== null) {
+      const entries = Object.entries(v);
+      for (const [key] of entries) {
+        const message = unstorableText(key);
+        if (message) return { path: [...pathOf(visit), key], message: `has a name that ${message}` };
+      }
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [key, item] = entries[i] as [string, unknown];
+        stack.push({ value: item, parent: visit, key });
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * NUL and lone surrogates are refused wherever they come in (path, query, JSON
+ * body), before any schema, service or store sees them, as the callbacks' form
+ * parser refuses them: PostgreSQL cannot hold a NUL in text, and a lone
+ * surrogate is not Unicode (a store's driver would write U+FFFD in its place,
+ * and the id or name written would not be the one asked for). Refused, never repaired.
+ */
+export function installEncodingCheck(app: FastifyInstance): void {
+  app.addHook('preValidation', async (request: FastifyRequest) => {
+    for (const [position, value] of [['path', request.params], ['query', request.query], ['body', request.body]] as const) {
+      const found = findUnstorable(value);
+      if (!found) continue;
+      // A field deep in a nested body is named by its first steps (a 1 MB body may nest half a million levels).
+      const field = found.path.length === 0 ? undefined : found.path.length > 20 ? `${formatPath(found.path.slice(0, 20))}…` : formatPath(found.path);
+      throw new AppError('INVALID_ENCODING', `The request's ${position}${field ? ` (${field})` : ''} ${found.message}; nothing was changed`, {
+        problems: [{ position, ...(field === undefined ? {} : { field }), message: found.message }],
+      });
+    }
+  });
 }
 
 /** Ajv for the admin API: all errors; query strings and path parameters coerced from text, bodies never. */
