@@ -1,0 +1,70 @@
+/**
+ * Two builds of the service, side by side, in alternating rounds (A B A B …) of the same signed CRM
+ * load: the ratio of two adjacent runs holds on a shared, noisy machine where two separate
+ * `npm run bench` runs minutes apart do not. Each service runs on its own SQLite store (made by a
+ * bench run, e.g. bench/.work/bench-1000000.sqlite); the requests are drawn from store B.
+ * Also reports the service's CPU time per request (from /proc), which is steadier than req/s.
+ *
+ *   node bench/ab.mjs scenario=list|search|phone|details|hsearch rounds=5 dur=5 \
+ *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
+ *     bmain=dist/src/transports/cli/main.js bdb=<new store> [aname=before bname=after] [prof=DIR] [headers=1]
+ *
+ * Only 127.0.0.1 is contacted. Linux only (CPU time from /proc/<pid>/stat).
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const autocannon = require('autocannon');
+const twilio = require('twilio');
+const Database = require('better-sqlite3');
+const args = Object.fromEntries(process.argv.slice(2).map(a => a.split('=')));
+const scenario = args.scenario ?? 'list';
+const rounds = +(args.rounds ?? 4), dur = +(args.dur ?? 5);
+const trees = {
+  A: { name: args.aname ?? 'before', main: args.amain, db: args.adb, port: 7101 },
+  B: { name: args.bname ?? 'after', main: args.bmain ?? new URL('../dist/src/transports/cli/main.js', import.meta.url).pathname, db: args.bdb, port: 7102 },
+};
+if (!trees.A.main || !trees.A.db || !trees.B.db) throw new Error('amain=, adb= and bdb= are required (see the top of this file)');
+const token = 'abcdefabcdefabcdefabcdefabcdef12';
+const db = new Database(trees.B.db, { readonly: true });
+const workers = db.prepare('select distinct worker from customer_owners order by worker limit 1000').all().map(r => r.worker);
+const heavy = db.prepare('select worker from customer_owners group by worker order by count(*) desc limit 3').all().map(r => r.worker);
+const names = db.prepare('select display_name, customer_id, phone_digits from customers order by pk limit 2000').all();
+const owned = db.prepare('select worker, customer_id from customer_owners where customer_pk % 50 = 0 limit 2000').all();
+db.close();
+function params(i) {
+  if (scenario === 'list') return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30' };
+  if (scenario === 'details') { const o = owned[i % owned.length]; return { Location: 'GetCustomerDetailsByCustomerId', Worker: o.worker, CustomerId: o.customer_id }; }
+  if (scenario === 'search') { const w = names[i % names.length].display_name.split(' '); return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: w[i%2? w.length-1:0].slice(0, 3 + i % 3) }; }
+  if (scenario === 'phone') { const d = names[i % names.length].phone_digits; return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: `${d.slice(-7, -4)} ${d.slice(-4)}` }; }
+  if (scenario === 'hsearch') { const w = names[i % names.length].display_name.split(' '); return { Location: 'GetCustomersList', Worker: heavy[i % 3], PageSize: '30', Query: w[i%2? w.length-1:0].slice(0, 3 + i % 3) }; }
+}
+function requestsFor(port) {
+  const url = `http://127.0.0.1:${port}/callbacks/crm`;
+  return Array.from({ length: 1000 }, (_, i) => { const p = params(i); return { method: 'POST', path: '/callbacks/crm', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(token, url, p) }, body: new URLSearchParams(p).toString() }; });
+}
+const procs = [];
+for (const t of Object.values(trees)) {
+  const extra = args.prof ? ['--cpu-prof', `--cpu-prof-dir=${args.prof}/${t.name}`] : [];
+  const p = spawn(process.execPath, [...extra, t.main, 'serve'], { cwd: os.tmpdir(), env: { ...process.env, DATABASE_URL: `sqlite:${t.db}`, TWILIO_AUTH_TOKEN: token, PORT: String(t.port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${t.port}`, LOG_LEVEL: 'warn', SERVE_PROCESSES: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  procs.push(p);
+}
+async function up(port) { for (;;) { try { await fetch(`http://127.0.0.1:${port}/healthz`); return; } catch { await new Promise(r => setTimeout(r, 200)); } } }
+await up(7101); await up(7102);
+const run = (port, duration) => new Promise((res, rej) => autocannon({ url: `http://127.0.0.1:${port}`, connections: 50, duration, requests: requestsFor(port) }, (e, r) => e ? rej(e) : res(r)));
+// check a request works
+for (const t of Object.values(trees)) { const r = await run(t.port, 1); if (r.non2xx) console.log(t.name, 'non2xx', r.non2xx); }
+if (args.headers) { for (const t of Object.values(trees)) { const r = requestsFor(t.port)[0]; const x = await fetch(`http://127.0.0.1:${t.port}${r.path}`, { method: 'POST', headers: r.headers, body: r.body }); const body = await x.text(); console.log(t.name, x.status, [...x.headers].map(h => h.join(': ')).join(' | '), body.length); } }
+const res = { A: [], B: [] };
+const cpu = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (+f[11] + +f[12]) * 10; }; // ms
+const cpuPer = { A: [], B: [] };
+const pids = { A: procs[0].pid, B: procs[1].pid };
+for (let i = 0; i < rounds; i++) for (const k of ['A', 'B']) { const c0 = cpu(pids[k]); const r = await run(trees[k].port, dur); const c1 = cpu(pids[k]); res[k].push(r.requests.average); cpuPer[k].push((c1 - c0) * 1000 / r.requests.total); }
+const med = a => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const out = `${scenario}: ${trees.A.name} ${res.A.map(Math.round).join(',')} | ${trees.B.name} ${res.B.map(Math.round).join(',')} | ratio B/A median ${(med(res.B) / med(res.A)).toFixed(3)} pairwise ${res.A.map((a, i) => (res.B[i] / a).toFixed(2)).join(',')}`;
+console.log(out);
+if (rounds) console.log(`  cpu µs/req: ${trees.A.name} ${cpuPer.A.map(x=>x.toFixed(0)).join(',')} | ${trees.B.name} ${cpuPer.B.map(x=>x.toFixed(0)).join(',')} | ratio B/A median ${(med(cpuPer.B)/med(cpuPer.A)).toFixed(3)}`);
+for (const p of procs) p.kill('SIGTERM');
+await new Promise(r => setTimeout(r, 1500));
