@@ -15,6 +15,8 @@ export interface ScenarioResult extends LoadResult {
   sequential?: { requests: number; p50Ms: number; p95Ms: number; maxMs: number };
   /** `GET /healthz` asked one at a time during the load: the longest any other request waited. */
   stall?: { probes: number; p99Ms: number; maxMs: number };
+  /** The service's own event-loop delay during the load (prom-client's monitor, read from /metrics): p99 and maximum. */
+  eventLoop?: { p99Ms: number; maxMs: number };
 }
 
 /** Fastify answering the ceiling's fixed JSON: the framework's own share of the budget. */
@@ -47,7 +49,7 @@ const num = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 
 export function table(results: BenchResults): string {
   const rows = [
-    ['scenario', 'ceiling req/s', 'req/s', 'p50 ms', 'p99 ms', 'of ceiling', 'target', 'RSS MB', '1-at-a-time p50/p95 ms', 'healthz during load p99/max ms'],
+    ['scenario', 'ceiling req/s', 'req/s', 'p50 ms', 'p99 ms', 'of ceiling', 'target', 'RSS MB', '1-at-a-time p50/p95 ms', 'healthz during load p99/max ms', 'event loop delay p99/max ms'],
     ...results.scenarios.map((s) => [
       s.name,
       num(s.ceiling.requestsPerSecond),
@@ -59,6 +61,7 @@ export function table(results: BenchResults): string {
       num(s.serviceRssMb),
       s.sequential ? `${num(s.sequential.p50Ms, 1)} / ${num(s.sequential.p95Ms, 1)}` : '',
       s.stall ? `${num(s.stall.p99Ms, 1)} / ${num(s.stall.maxMs, 1)}` : '',
+      s.eventLoop ? `${num(s.eventLoop.p99Ms, 1)} / ${num(s.eventLoop.maxMs, 1)}` : '',
     ]),
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];

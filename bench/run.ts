@@ -122,6 +122,18 @@ function stallProbe(url: string) {
   };
 }
 
+/**
+ * The service's event-loop delay since the last read: prom-client's monitor (node's
+ * monitorEventLoopDelay) starts over each time /metrics is read, so a read before a scenario and
+ * one after it give the scenario's p99 and maximum, as the service itself saw them (the /healthz
+ * probe also counts this process's own pauses, and the network's).
+ */
+async function eventLoopDelay(baseUrl: string): Promise<{ p99Ms: number; maxMs: number }> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const seconds = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return { p99Ms: seconds('nodejs_eventloop_lag_p99_seconds') * 1000, maxMs: seconds('nodejs_eventloop_lag_max_seconds') * 1000 };
+}
+
 /** `count` requests of `params`, one at a time: latency percentiles as the client sees them. */
 async function oneAtATime(baseUrl: string, authToken: string, params: Params[], count: number) {
   if (count === 0) return undefined;
@@ -245,10 +257,12 @@ async function main(): Promise<void> {
       // (the bare server ignores what they say): the machine is shared, so only adjacent runs compare.
       say(`measuring the ceiling and ${s.name} (${s.params.length} distinct requests), ${options.rounds} alternating rounds…`);
       const rss = new RssSampler(service.child.pid as number, 200, options.processes > 1);
+      await eventLoopDelay(baseUrl);
       const probe = stallProbe(`${baseUrl}/healthz`);
       const c = await compare(requests, { reference: `http://127.0.0.1:${ceilingPort}`, subject: baseUrl }, load);
       rss.stop();
       const stall = await probe.stop();
+      const eventLoop = await eventLoopDelay(baseUrl);
       const [top, r, ratio] = [c.reference, c.subject, c.ratio];
       if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s.name}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
       peakRss = Math.max(peakRss, rss.max());
@@ -265,11 +279,13 @@ async function main(): Promise<void> {
         serviceRssMb: rss.max(),
         ...(sequential ? { sequential } : {}),
         stall,
+        eventLoop,
       });
       say(
         `  ceiling ${Math.round(top.requestsPerSecond)} req/s; service ${Math.round(r.requestsPerSecond)} req/s ` +
           `(${Math.round(ratio * 100)}%), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, RSS ${Math.round(rss.max())} MB` +
           `; /healthz during the load: p99 ${stall.p99Ms.toFixed(1)} ms, max ${stall.maxMs.toFixed(1)} ms` +
+          `; the service's event-loop delay: p99 ${eventLoop.p99Ms.toFixed(1)} ms, max ${eventLoop.maxMs.toFixed(1)} ms` +
           (sequential ? `; one at a time p50 ${sequential.p50Ms.toFixed(1)} ms, p95 ${sequential.p95Ms.toFixed(1)} ms, max ${sequential.maxMs.toFixed(1)} ms` : ''),
       );
     }
