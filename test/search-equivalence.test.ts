@@ -50,7 +50,14 @@ function name(): string {
     // Very long names, up to the 200-character limit.
     let long = '';
     while (long.length < 180) long += `${pick(FIRST)} `;
-    return long.slice(0, int(150, 200)).trim() || 'Long';
+    // Cut between characters, never inside an emoji's surrogate pair (a lone surrogate is refused on import).
+    const limit = int(150, 200);
+    let cut = '';
+    for (const char of long) {
+      if (cut.length + char.length > limit) break;
+      cut += char;
+    }
+    return cut.trim() || 'Long';
   }
   const parts = [pick(FIRST)];
   if (random() < 0.8) parts.push(pick(LAST));
