@@ -130,10 +130,13 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
     if (count === 0) return [];
     counted.push({ trigram, count });
   }
-  if (counted.every((t) => t.count > FEW)) {
+  // After the first pass a count of FEW + 1 only says "more than FEW": such a trigram may be in every
+  // row, so when some are rarer, only those drive the search.
+  const few = counted.filter((t) => t.count <= FEW);
+  if (few.length === 0) {
     for (const t of counted) t.count = statements.count.get([quote(t.trigram), RARE_TRIGRAM + 1]) as number;
   }
-  const rare = counted.filter((t) => t.count <= RARE_TRIGRAM).sort((a, b) => a.count - b.count);
+  const rare = (few.length > 0 ? few : counted.filter((t) => t.count <= RARE_TRIGRAM)).sort((a, b) => a.count - b.count);
   const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
   return statements.find.all([asked.map((t) => quote(t.trigram)).join(' AND '), cap + 1]) as number[];
 }
