@@ -58,8 +58,7 @@ export class Metrics {
   private readonly replyBytes: Histogram<'route' | 'location'>;
   private readonly storeErrors: Counter<'kind'>;
   private readonly importRuns: Counter<'kind' | 'outcome'>;
-  /** Labelled children, cached: label lookups are the costly part of an observation. */
-  /** Per (route, location, status): the metrics' children, so that no request hashes label values. */
+  /** Labelled children per (route, location, status), cached: label lookups are the costly part of an observation. */
   private readonly children = new Map<
     string,
     { count: Counter.Internal; duration: Histogram.Internal<'route' | 'location'>; bytes: Histogram.Internal<'route' | 'location'> }

@@ -41,9 +41,8 @@ interface Entry {
   readonly query: CompiledQuery;
   /** For each compiled parameter: the value's name, or undefined for a constant of the query. */
   readonly names: ReadonlyArray<string | undefined>;
-  readonly statement: SqliteDatabase.Statement | undefined;
-  /** Turns one of the statement's rows (an array, in select order) into the row object (SQLite). */
-  readonly toRow: ((values: unknown[]) => unknown) | undefined;
+  /** SQLite: the prepared statement (rows as arrays) and what turns one of its rows into the row object. */
+  readonly sqlite: { readonly statement: SqliteDatabase.Statement; readonly toRow: (values: unknown[]) => unknown } | undefined;
 }
 
 let statements = 0;
@@ -70,9 +69,9 @@ export class ReadStatement<P extends object, R> {
       if (value === undefined) throw new Error(`statement ${this.name}: no value for ${name}`);
       parameters[i] = Array.isArray(value) && store.dialect === 'sqlite' ? JSON.stringify(value) : value;
     }
-    if (entry.statement) {
-      const rows = entry.statement.all(parameters) as unknown[][];
-      const toRow = entry.toRow as (values: unknown[]) => R;
+    if (entry.sqlite) {
+      const rows = entry.sqlite.statement.all(parameters) as unknown[][];
+      const toRow = entry.sqlite.toRow as (values: unknown[]) => R;
       const out = new Array<R>(rows.length);
       for (let i = 0; i < rows.length; i++) out[i] = toRow(rows[i] as unknown[]);
       return out;
@@ -103,8 +102,7 @@ export class ReadStatement<P extends object, R> {
       entry = {
         query,
         names: query.parameters.map((p) => (p instanceof Slot ? p.name : undefined)),
-        statement,
-        toRow: statement && rowMaker(statement.columns().map((column) => column.name)),
+        sqlite: statement && { statement, toRow: rowMaker(statement.columns().map((column) => column.name)) },
       };
       this.entries.set(store, entry);
     }
