@@ -3,7 +3,7 @@
  * tests and the CLI reuse this builder.
  */
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Config } from '../../platform/config.js';
 import type { Store } from '../../platform/db/connect.js';
 import { callbacks } from './callbacks.js';
@@ -60,7 +60,19 @@ export async function buildApp({ config, store, logger, logStream, adminThrottle
 
   installErrorHandling(http, services.metrics);
   // Request count, latency and reply size per route and Location (src/platform/metrics.ts).
-  recordRequests(http, services.metrics);
+  http.addHook('onResponse', (request, reply, done) => {
+    const body = request.body as { Location?: unknown } | undefined;
+    const location = typeof body?.Location === 'string' ? body.Location : undefined;
+    const length = reply.getHeader('content-length');
+    services.metrics.request(
+      request.routeOptions.url ?? 'unmatched',
+      location,
+      reply.statusCode,
+      reply.elapsedTime / 1000,
+      length === undefined ? undefined : Number(length),
+    );
+    done();
+  });
   http.addHook('onClose', async () => services.routing.close());
   http.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id);
@@ -88,33 +100,4 @@ export async function buildApp({ config, store, logger, logStream, adminThrottle
   });
   await http.register(consoleRoutes, {});
   return { http, services, admin, adminRoutes };
-}
-
-/**
- * Records each answered request in the metrics. The route's URL is taken once, when the route is
- * added, into a hook of its own: `request.routeOptions` builds a new object on every read, and with
- * it this hook cost about 6% of a Customer Details answer (measured at 1,000,000 customers). A
- * global hook records only what no route matched.
- */
-function recordRequests(http: FastifyInstance, metrics: Services['metrics']): void {
-  const recorder =
-    (url: string) =>
-    (request: FastifyRequest, reply: FastifyReply, done: () => void): void => {
-      const body = request.body as { Location?: unknown } | undefined;
-      const length = reply.getHeader('content-length');
-      metrics.request(
-        url,
-        typeof body?.Location === 'string' ? body.Location : undefined,
-        reply.statusCode,
-        reply.elapsedTime / 1000,
-        length === undefined ? undefined : Number(length),
-      );
-      done();
-    };
-  http.addHook('onRoute', (route) => {
-    const own = route.onResponse === undefined ? [] : Array.isArray(route.onResponse) ? route.onResponse : [route.onResponse];
-    route.onResponse = [recorder(route.url), ...own];
-  });
-  const unmatched = recorder('unmatched');
-  http.addHook('onResponse', (request, reply, done) => (request.is404 ? unmatched(request, reply, done) : done()));
 }
