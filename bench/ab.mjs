@@ -1,5 +1,5 @@
 /**
- * Two builds of the service, side by side, in alternating rounds (A B A B …) of the same signed CRM
+ * Two builds of the service, side by side, in alternating rounds (A B, then B A, …) of the same signed CRM
  * load: the ratio of two adjacent runs holds on a shared, noisy machine where two separate
  * `npm run bench` runs minutes apart do not. Each service runs on its own SQLite store (made by a
  * bench run, e.g. bench/.work/bench-1000000.sqlite); the requests are drawn from store B.
@@ -61,7 +61,7 @@ const res = { A: [], B: [] };
 const cpu = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (+f[11] + +f[12]) * 10; }; // ms
 const cpuPer = { A: [], B: [] };
 const pids = { A: procs[0].pid, B: procs[1].pid };
-for (let i = 0; i < rounds; i++) for (const k of ['A', 'B']) { const c0 = cpu(pids[k]); const r = await run(trees[k].port, dur); const c1 = cpu(pids[k]); res[k].push(r.requests.average); cpuPer[k].push((c1 - c0) * 1000 / r.requests.total); }
+for (let i = 0; i < rounds; i++) for (const k of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) { const c0 = cpu(pids[k]); const r = await run(trees[k].port, dur); const c1 = cpu(pids[k]); res[k].push(r.requests.average); cpuPer[k].push((c1 - c0) * 1000 / r.requests.total); }
 const med = a => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const out = `${scenario}: ${trees.A.name} ${res.A.map(Math.round).join(',')} | ${trees.B.name} ${res.B.map(Math.round).join(',')} | ratio B/A median ${(med(res.B) / med(res.A)).toFixed(3)} pairwise ${res.A.map((a, i) => (res.B[i] / a).toFixed(2)).join(',')}`;
 console.log(out);
