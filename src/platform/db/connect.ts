@@ -58,6 +58,14 @@ export interface Store {
    * `options.waitMs` for the lock, then throws StoreBusy with nothing changed.
    */
   write<T>(fn: (trx: WriteTransaction) => Promise<T>, options?: WriteOptions): Promise<T>;
+  /**
+   * Runs `fn` with a connection that has no statement timeout, for work that
+   * takes as long as the data is large (migrations that build indexes, VACUUM).
+   * PostgreSQL: a connection of its own, closed afterwards; the service's pool
+   * keeps its timeouts. SQLite: the store itself (its timeout only bounds
+   * waiting for the write lock).
+   */
+  maintenance<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** PostgreSQL schema the tables live in (`main` on SQLite). */
   readonly schema: string;
   /** Resolves when the store answers a trivial query. */
@@ -94,6 +102,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
     bulk: sqliteBulk,
     // Every transaction on this store begins IMMEDIATE: `lock` has nothing to add.
     write: (fn, { waitMs = options.databaseTimeoutMs } = {}) => withLockWait(waitMs, () => db.transaction().execute(fn)),
+    maintenance: (fn) => fn(db),
     schema: 'main',
     async ping() {
       await sql`select 1`.execute(db);
@@ -166,6 +175,23 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
         await lockTablesForWrite(trx, lock, waitMs, Math.max(1, Math.floor(timeout / 2)));
         return fn(trx);
       }),
+    async maintenance(fn) {
+      const own = new pg.Pool({
+        connectionString: store.url,
+        max: 1,
+        connectionTimeoutMillis: timeout,
+        keepAlive: true,
+        options: `-c search_path=${store.schema},public -c statement_timeout=0`,
+        application_name: 'frontline-integration-service (maintenance)',
+      });
+      own.on('error', (err) => options.onIdleError?.(err));
+      const ownDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: own }) });
+      try {
+        return await fn(ownDb);
+      } finally {
+        await ownDb.destroy();
+      }
+    },
     schema: store.schema,
     async ping() {
       await sql`select 1`.execute(db);

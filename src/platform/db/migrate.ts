@@ -16,6 +16,7 @@ import { admin } from './migrations/20261202T0201-admin.js';
 import { templateIds } from './migrations/20261202T0202-template-ids.js';
 import { simulatorTarget } from './migrations/20261202T0500-simulator-target.js';
 import { searchDigitsPositions } from './migrations/20261202T0600-search-digits-positions.js';
+import { searchCoveringIndexes } from './migrations/20261202T1700-search-covering-indexes.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -30,6 +31,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261202T0300-worker-state': workerState(dialect),
     '20261202T0500-simulator-target': simulatorTarget(dialect),
     '20261202T0600-search-digits-positions': searchDigitsPositions(dialect),
+    '20261202T1700-search-covering-indexes': searchCoveringIndexes(dialect),
   };
 }
 
@@ -40,9 +42,9 @@ class StaticProvider implements MigrationProvider {
   }
 }
 
-function migrator(store: Store): Migrator {
+function migrator(store: Store, db = store.db): Migrator {
   return new Migrator({
-    db: store.db,
+    db,
     provider: new StaticProvider(migrations(store.dialect)),
     ...(store.dialect === 'postgres'
       ? { migrationTableSchema: store.schema }
@@ -62,7 +64,8 @@ export class MigrationError extends Error {
 export async function migrateToLatest(store: Store): Promise<string[]> {
   if (store.dialect === 'postgres') {
     await ensureSchema(store);
-    return report(await migrator(store).migrateToLatest());
+    // Without a statement timeout: a migration that builds an index on a large store takes longer than a request may.
+    return report(await store.maintenance((db) => migrator(store, db).migrateToLatest()));
   }
   // Usually nothing is pending: then take no lock at all (a reader never waits for a writer in WAL mode,
   // so an import does not wait here for another process's import to finish).
