@@ -9,6 +9,7 @@
  */
 import { type FilePosition, positionText, type Problem } from '../../kernel/problems.js';
 import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
+import { afterLargeWrite } from '../../platform/db/maintenance.js';
 import type { Transaction } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
 import type { Database } from '../../platform/db/database.js';
@@ -95,7 +96,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
     // Imports exclude each other (and the service's writes of customers) from the start: on SQLite the
     // transaction holds the file's write lock before its first read, so it never fails to upgrade.
     const lock = { lock: CUSTOMERS_WRITE_LOCK, waitMs: options.lockWaitMs };
-    return await store.write(async (trx) => {
+    const result = await store.write(async (trx) => {
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
       const writer = customerWriter(trx, store.bulk, seq);
@@ -126,6 +127,8 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       await options.beforeCommit?.(trx, result);
       return result;
     }, lock);
+    await afterLargeWrite(store, result.created + result.updated + result.pruned);
+    return result;
   } catch (err) {
     if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);
     throw err;

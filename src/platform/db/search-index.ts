@@ -75,6 +75,7 @@ export async function customersContaining(
   const found = new Set<number>();
   for (const fragment of fragments) {
     const pks = store.driver.kind === 'sqlite' ? sqliteFind(store.driver.reader, fragment, cap) : await pgFind(store, fragment, cap);
+    if (pks === undefined) return undefined;
     for (const pk of pks) found.add(Number(pk));
     if (found.size > cap) return undefined;
   }
@@ -159,16 +160,222 @@ export function trigramQuery(text: string): string {
   return trigramsOf(text).map(quote).join(' AND ');
 }
 
-async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<number[]> {
+/**
+ * PostgreSQL. pg_trgm asks GIN for every trigram of a LIKE pattern and reads
+ * each one's whole posting list, and every row GIN names is then fetched from
+ * the table and re-checked (about 5 µs a row here). So the common trigrams of
+ * a rare fragment (`exa`, `xam`, `amp` … of `7234@example`, in every customer)
+ * cost more than the answer (55 ms for 102 rows at 1,000,000 customers), and a
+ * fragment whose trigrams each name many customers costs a fetch of every row
+ * holding all of them (33,000 rows, 230 ms, for `% orea%`, none of which
+ * matched). PostgreSQL keeps no per-trigram counts, so the service samples
+ * them (`trigramCounts`), and:
+ * - asks GIN only for parts of the fragment whose posting lists are cheap to
+ *   read (`probes`), rarest first, at most MAX_PROBES of them (`%723%` and
+ *   `%234%`: 302 rows, 1.2 ms), and checks the whole fragment on the rows with
+ *   `strpos`, which no index answers;
+ * - does not ask at all when no part is cheap, or when the parts' counts say
+ *   the rows holding them all are clearly more than `cap`;
+ * - fetches at most `budget + 1` rows from the table, however many GIN names:
+ *   when they run out before the answer is known, the fragment counts as
+ *   common (undefined), so a wrong estimate costs at most one budget.
+ * Counts only choose the plan: rows are always checked for the whole fragment.
+ */
+async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<number[] | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
-  const result = await store.driver.pool.query<[number]>({
-    name: `fis:contains:${fragment.column}`,
-    // The column is one of two names, never input.
-    text: `select pk from customers where ${fragment.column} like $1 escape '\\' limit $2`,
-    values: [`%${escapeLike(fragment.text)}%`, cap + 1],
+  const counts = await trigramCounts(store);
+  // The column is one of two names, never input.
+  const column = fragment.column;
+  if (counts === undefined) {
+    const result = await store.driver.pool.query<[number]>({
+      text: `select pk from customers where ${column} like $1 escape '\\' limit $2`,
+      values: [`%${escapeLike(fragment.text)}%`, cap + 1],
+      rowMode: 'array',
+    });
+    return result.rows.map((row) => row[0]);
+  }
+  const budget = Math.min(cap, PG_BUDGET) + 1;
+  const rows = Math.max(counts.rows, 1);
+  const chosen = probes(fragment.text)
+    .map((probe) => ({ ...probe, count: counts.estimate(column, probe.key), read: probe.read.reduce((sum, key) => sum + counts.estimate(column, key), 0) }))
+    // A part in most rows narrows nothing and costs a long posting list.
+    .filter((probe) => probe.read <= PROBE_READ_MAX && probe.count <= rows * PROBE_SHARE_MAX)
+    .sort((a, b) => a.count - b.count)
+    .slice(0, MAX_PROBES);
+  if (chosen.length === 0 || expectedRows(chosen, rows) > (budget - 1) * COMMON_MARGIN) return undefined;
+  const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
+  const result = await store.driver.pool.query<[number, boolean]>({
+    // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
+    text: `select pk, strpos(${column}, $${chosen.length + 1}) > 0 from customers where ${likes} limit $${chosen.length + 2}`,
+    values: [...chosen.map((probe) => probe.pattern), fragment.text, budget],
     rowMode: 'array',
   });
-  return result.rows.map((row) => row[0]);
+  if (result.rows.length >= budget) return undefined;
+  const pks = result.rows.filter((row) => row[1]).map((row) => row[0]);
+  return pks.length > cap ? undefined : pks;
+}
+
+/**
+ * Rows holding every chosen part, estimated. Parts apart in the fragment are
+ * taken as independent. Overlapping parts of letters (`ohn`, `hns`) come from
+ * a vocabulary of names and words, so they are taken as fully dependent (the
+ * rarer one's count); overlapping parts of digits only (`125`, `258`, of ids
+ * and numbers) as independent, which they nearly are.
+ */
+function expectedRows(chosen: ReadonlyArray<{ readonly at: number; readonly key: string; readonly count: number }>, rows: number): number {
+  const byPosition = [...chosen].sort((a, b) => a.at - b.at);
+  let expected = rows;
+  let group: { end: number; count: number; digits: boolean } | undefined;
+  const close = () => {
+    if (group) expected = (expected * group.count) / rows;
+  };
+  for (const part of byPosition) {
+    const digits = /^[0-9]{3}$/.test(part.key);
+    if (group && part.at < group.end && !(digits && group.digits)) {
+      group.count = Math.min(group.count, part.count);
+      group.end = Math.max(group.end, part.at + 3);
+      group.digits = false;
+      continue;
+    }
+    close();
+    group = { end: part.at + 3, count: part.count, digits };
+  }
+  close();
+  return expected;
+}
+
+/** At most this many rows are fetched to check a fragment (5–20 µs each): more count as "common". */
+const PG_BUDGET = 1500;
+/** Parts whose posting lists hold more entries than this (about 8 ns each) are not asked for… */
+const PROBE_READ_MAX = 500_000;
+/** …nor parts in more than this share of the rows. */
+const PROBE_SHARE_MAX = 0.2;
+/** At most this many parts are asked for. */
+const MAX_PROBES = 4;
+/** More expected rows than this many times the cap (or budget) make a fragment "common" without asking. */
+const COMMON_MARGIN = 1.5;
+
+export interface Probe {
+  /** Where the part starts in the fragment (its three characters). */
+  readonly at: number;
+  /** A LIKE pattern every row containing the fragment matches, from which pg_trgm extracts `read`. */
+  readonly pattern: string;
+  /** The trigram whose count says how many rows the pattern leaves. */
+  readonly key: string;
+  /** The trigrams GIN reads for the pattern. */
+  readonly read: readonly string[];
+}
+
+/** pg_trgm's word separators that no locale counts as a letter or digit. */
+const SEPARATOR = /[\x20-\x2f\x3a-\x40\x5b-\x60\x7b-\x7e]/;
+const WORD = /^[a-z0-9]+$/;
+
+/**
+ * Parts of a fragment that pg_trgm turns into known trigrams, whatever the
+ * database's locale (ASCII letters and digits only; stored text is folded to
+ * lower case): every three letters or digits in a row (`%abc%`: the trigram
+ * `abc`), and every word start, a separator followed by two of them (`%.ex%`:
+ * pg_trgm pads the word, and reads `  e` and ` ex`).
+ */
+export function probes(text: string): Probe[] {
+  const found = new Map<string, Probe>();
+  for (let i = 0; i + 3 <= text.length; i++) {
+    const triple = text.slice(i, i + 3);
+    if (WORD.test(triple)) found.set(triple, { at: i, pattern: `%${triple}%`, key: triple, read: [triple] });
+    const start = triple.slice(1);
+    if (SEPARATOR.test(triple[0] as string) && WORD.test(start)) {
+      const key = ` ${start}`;
+      found.set(key, { at: i, pattern: `%${escapeLike(triple)}%`, key, read: [`  ${start[0]}`, key] });
+    }
+  }
+  return [...found.values()];
+}
+
+/** Customers sampled for the trigram counts (the estimate's unit at 1,000,000 customers: 100). */
+const SAMPLE_ROWS = 10_000;
+/** How long counts are used before they are sampled again (in the background; the old ones serve meanwhile). */
+const COUNTS_TTL_MS = 5 * 60_000;
+/** After a failed sample, how long to search without counts before trying again. */
+const COUNTS_RETRY_MS = 60_000;
+
+export interface TrigramCounts {
+  /** About how many customers the table holds. */
+  readonly rows: number;
+  /** About how many customers hold `trigram` in `column` (0 when the sample has none). */
+  estimate(column: IndexedColumn, trigram: string): number;
+}
+
+interface CountsState {
+  counts: TrigramCounts | undefined;
+  /** When the counts are due to be sampled again. */
+  until: number;
+  sampling: Promise<void> | undefined;
+}
+const countsByStore = new WeakMap<Store, CountsState>();
+
+/**
+ * Sampled per-trigram customer counts of a PostgreSQL store, sampled once on
+ * first use (about 0.3 s at 1,000,000 customers; concurrent first searches
+ * share it) and again every COUNTS_TTL_MS in the background. Undefined while
+ * none could be taken: the search then asks GIN for the whole fragment.
+ */
+export async function trigramCounts(store: Store): Promise<TrigramCounts | undefined> {
+  let state = countsByStore.get(store);
+  if (!state) countsByStore.set(store, (state = { counts: undefined, until: 0, sampling: undefined }));
+  if (Date.now() >= state.until && state.sampling === undefined) {
+    const current = state;
+    current.sampling = sampleTrigrams(store).then(
+      (counts) => {
+        current.counts = counts;
+        current.until = Date.now() + COUNTS_TTL_MS;
+      },
+      () => {
+        current.until = Date.now() + COUNTS_RETRY_MS;
+      },
+    ).finally(() => {
+      current.sampling = undefined;
+    });
+  }
+  if (state.counts === undefined && state.sampling !== undefined) await state.sampling;
+  return state.counts;
+}
+
+/** The next search samples the counts again (after a large import). */
+export function forgetTrigramCounts(store: Store): void {
+  const state = countsByStore.get(store);
+  if (state) state.until = 0;
+}
+
+/**
+ * Counts trigrams (`show_trgm`, as GIN indexes them) in a sample of about
+ * SAMPLE_ROWS customers (`tablesample system`: whole table pages), the whole
+ * table when it is smaller, and scales them to the table's size.
+ */
+async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
+  if (store.driver.kind !== 'postgres') throw new Error('unreachable');
+  const pool = store.driver.pool;
+  const size = await pool.query<{ rows: number }>(`select reltuples::float8 as rows from pg_class where oid = to_regclass('customers')`);
+  const estimated = size.rows[0]?.rows ?? -1;
+  // reltuples is -1 before the table's first VACUUM or ANALYZE: sample everything (bounded by the limit).
+  const percent = estimated > SAMPLE_ROWS ? Math.min(100, (100 * SAMPLE_ROWS) / estimated) : 100;
+  const result = await pool.query<[string, string, number, number]>({
+    text:
+      `with sample as (select search_text, phone_digits from customers tablesample system ($1) limit $2), ` +
+      `rows as (select count(*)::int as n from sample) ` +
+      `select 'search_text', t, count(*)::int, (select n from rows) from sample, unnest(show_trgm(search_text)) t group by t ` +
+      `union all select 'phone_digits', t, count(*)::int, (select n from rows) from sample, unnest(show_trgm(phone_digits)) t group by t ` +
+      `union all select '', '', 0, (select n from rows)`,
+    values: [percent, SAMPLE_ROWS * 4],
+    rowMode: 'array',
+  });
+  const sampled = result.rows[0]?.[3] ?? 0;
+  const total = percent < 100 ? Math.max(estimated, sampled) : sampled;
+  const scale = sampled === 0 ? 0 : total / sampled;
+  const maps: Record<IndexedColumn, Map<string, number>> = { search_text: new Map(), phone_digits: new Map() };
+  for (const [column, trigram, count] of result.rows) {
+    if (column === 'search_text' || column === 'phone_digits') maps[column].set(trigram, count);
+  }
+  return { rows: total, estimate: (column, trigram) => (maps[column].get(trigram) ?? 0) * scale };
 }
 
 const ALNUM = /[a-z0-9]/;

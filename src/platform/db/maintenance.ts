@@ -1,0 +1,23 @@
+/**
+ * Upkeep after a large write. PostgreSQL plans from statistics that ANALYZE
+ * takes, and reads a book in list order from its covering index alone only
+ * where VACUUM has marked the table's pages all-visible. Autovacuum does both
+ * after large inserts, but only some time later; until it does, a fresh
+ * 1,000,000-customer import is planned as an empty table and every list-order
+ * read fetches table pages. So an import that changed many customers runs
+ * both at once, after it committed (VACUUM cannot run in a transaction).
+ * SQLite needs neither.
+ */
+import { sql } from 'kysely';
+import type { Store } from './connect.js';
+import { forgetTrigramCounts } from './search-index.js';
+
+/** Fewer changed customers than this leave the upkeep to autovacuum. */
+export const LARGE_WRITE = 10_000;
+
+export async function afterLargeWrite(store: Store, changed: number): Promise<void> {
+  if (store.dialect !== 'postgres' || changed < LARGE_WRITE) return;
+  forgetTrigramCounts(store);
+  // The import has committed: a failure here only leaves the upkeep to autovacuum, as for a small import.
+  await store.maintenance((db) => sql`vacuum (analyze) customers, customer_owners`.execute(db)).catch(() => undefined);
+}

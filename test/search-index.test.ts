@@ -1,0 +1,105 @@
+/**
+ * The PostgreSQL side of the search index (src/platform/db/search-index.ts):
+ * the parts of a fragment it asks GIN for, and the sampled trigram counts that
+ * choose them. Answers are proven equal to the scan by search-equivalence.test.ts;
+ * these check that the plan's own claims hold on a real server.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import fc from 'fast-check';
+import type { Store } from '../src/platform/db/connect.js';
+import { customersContaining, forgetTrigramCounts, probes, trigramCounts } from '../src/platform/db/search-index.js';
+import { createTestDatabase, openTestStore, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
+
+describe('probes: the parts of a fragment pg_trgm turns into known trigrams', () => {
+  test('every three ASCII letters or digits in a row, and every word start after a separator', () => {
+    const found = probes('7234@example');
+    const keys = found.map((p) => p.key).sort();
+    assert.deepEqual(keys, [' ex', '234', '723', 'amp', 'exa', 'mpl', 'ple', 'xam'].sort());
+    const start = found.find((p) => p.key === ' ex');
+    assert.deepEqual(start, { at: 4, pattern: '%@ex%', key: ' ex', read: ['  e', ' ex'] });
+    assert.deepEqual(found.find((p) => p.key === '723'), { at: 0, pattern: '%723%', key: '723', read: ['723'] });
+  });
+
+  test('LIKE wildcards as separators are escaped; non-ASCII letters and short fragments give none', () => {
+    assert.deepEqual(probes('a%bc').map((p) => p.pattern), ['%\\%bc%']);
+    assert.deepEqual(probes('_ab').map((p) => p.pattern), ['%\\_ab%']);
+    assert.deepEqual(probes('müller'), probes('müller').filter((p) => !/ü/.test(p.pattern)));
+    assert.deepEqual(probes('ler').map((p) => p.key), ['ler']);
+    assert.deepEqual(probes('ab'), []);
+    assert.deepEqual(probes('ñoño'), []);
+  });
+});
+
+for (const kind of storeKinds().filter((k) => k === 'postgres')) {
+  describe(`trigram counts and probes on ${kind}`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    before(async () => {
+      db = await createTestDatabase(kind);
+      store = await openTestStore(db);
+      // 3,000 customers: every one at example.org, one in ten a Smith whose address holds `121212`.
+      await seed(
+        store,
+        Array.from({ length: 3000 }, (_, i) => ({
+          customer_id: `c-${i}`,
+          display_name: i % 10 === 0 ? `Ann Smith ${i}` : `Bob Jones ${i}`,
+          channels: [{ type: 'email', value: i % 10 === 0 ? `s121212x${i}@example.org` : `user${i}@example.org` }],
+          workers: ['rep@example.com'],
+        })),
+      );
+      forgetTrigramCounts(store);
+    });
+    after(async () => {
+      await store.close();
+      await db.drop();
+    });
+
+    test('the counts are the table’s (sampled whole when it is small)', async () => {
+      const counts = await trigramCounts(store);
+      assert.ok(counts);
+      assert.equal(counts.rows, 3000);
+      assert.equal(counts.estimate('search_text', 'exa'), 3000);
+      assert.equal(counts.estimate('search_text', 'smi'), 300);
+      assert.equal(counts.estimate('search_text', ' sm'), 300);
+      assert.equal(counts.estimate('search_text', 'zqx'), 0);
+    });
+
+    test('every row containing a fragment matches each of its probes’ patterns (on the server’s LIKE)', async () => {
+      await fc.assert(
+        fc.asyncProperty(
+          fc.string({ unit: fc.constantFrom(...'ab1 .@%_\\-é'.split('')), maxLength: 8 }),
+          fc.string({ unit: fc.constantFrom(...'abc12 .@%_\\-ü'.split('')), minLength: 3, maxLength: 8 }),
+          fc.string({ unit: fc.constantFrom(...'ab1 .@%_\\-'.split('')), maxLength: 8 }),
+          async (before, fragment, afterText) => {
+            const text = `${before}${fragment}${afterText}`;
+            for (const probe of probes(fragment)) {
+              const { rows } = await sql<{ ok: boolean }>`select ${text} like ${probe.pattern} escape '\\' as ok`.execute(store.db);
+              assert.equal(rows[0]?.ok, true, `${JSON.stringify(text)} like ${JSON.stringify(probe.pattern)}`);
+            }
+          },
+        ),
+        { numRuns: 200 },
+      );
+    });
+
+    test('a rare fragment is found exactly; a common one, and one past the fetch budget, is "more than the cap"', async () => {
+      const rare = await customersContaining(store, [{ column: 'search_text', text: 'user1234@' }], 1500);
+      assert.deepEqual(rare, [1235]);
+      assert.equal(rare?.length, 1);
+      // In every row: no part narrows it, so it is not asked for.
+      assert.equal(await customersContaining(store, [{ column: 'search_text', text: 'example.org' }], 1500), undefined);
+      // 300 Smiths against a cap of 100: not asked for; against 1,500: found.
+      assert.equal(await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 100), undefined);
+      const smiths = await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 1500);
+      assert.equal(smiths?.length, 300);
+      // `121` and `212` overlap, and parts of digits are taken as independent: 30 rows expected, 300
+      // hold both. With a cap of 100 the fetch stops at 101 rows (the budget), and the fragment is common.
+      assert.equal(await customersContaining(store, [{ column: 'search_text', text: '121212' }], 100), undefined);
+      assert.equal((await customersContaining(store, [{ column: 'search_text', text: '121212' }], 1500))?.length, 300);
+      // 'son' and 'jones' parts are common but 'jones 2999' is one customer: digits narrow it.
+      assert.equal((await customersContaining(store, [{ column: 'search_text', text: 'jones 2999' }], 1500))?.length, 1);
+    });
+  });
+}
