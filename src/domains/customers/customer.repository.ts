@@ -27,7 +27,9 @@
  *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
  *     to CANDIDATE_CAP of them; the exact predicate and the rank are checked
  *     on those rows and the page taken in list order. Cost: at most
- *     CANDIDATE_CAP rows.
+ *     CANDIDATE_CAP rows. (The index may also call a fragment common when
+ *     finding its customers would cost more than that: on PostgreSQL, where
+ *     each candidate is a table fetch, see platform/db/search-index.ts.)
  *   - common fragment (more than CANDIDATE_CAP customers contain it) or a
  *     fragment no index can find (one or two characters on SQLite, no
  *     trigram for pg_trgm): the book is read in list order in windows
