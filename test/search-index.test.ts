@@ -64,6 +64,8 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.equal(counts.estimate('search_text', 'smi'), 300);
       assert.equal(counts.estimate('search_text', ' sm'), 300);
       assert.equal(counts.estimate('search_text', 'zqx'), 0);
+      assert.equal(counts.estimate('sort_key', 'exa'), 0);
+      assert.equal(counts.estimate('sort_key', ' sm'), 300);
     });
 
     test('every row containing a fragment matches each of its probes’ patterns (on the server’s LIKE)', async () => {
@@ -98,6 +100,12 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       // hold both. With a cap of 100 the fetch stops at 101 rows (the budget), and the fragment is common.
       assert.equal(await customersContaining(store, [{ column: 'search_text', text: '121212' }], 100), undefined);
       assert.equal((await customersContaining(store, [{ column: 'search_text', text: '121212' }], 1500))?.length, 300);
+      // Names alone (the word-start rank): no name has a word starting with `ex`; every address does.
+      assert.deepEqual(await customersContaining(store, [{ column: 'sort_key', text: ' exa' }], 1500), []);
+      assert.equal(await customersContaining(store, [{ column: 'search_text', text: '@exa' }], 1500), undefined);
+      assert.equal((await customersContaining(store, [{ column: 'sort_key', text: ' smith' }], 1500))?.length, 300);
+      // A larger cap (a search's second chance) is declined: it would fetch the same rows within the same budget.
+      assert.equal(await customersContaining(store, [{ column: 'search_text', text: 'user1234@' }], 4000), undefined);
       // 'son' and 'jones' parts are common but 'jones 2999' is one customer: digits narrow it.
       assert.equal((await customersContaining(store, [{ column: 'search_text', text: 'jones 2999' }], 1500))?.length, 1);
     });

@@ -515,7 +515,7 @@ async function rankContains(
   const fragments: Fragment[] =
     rank === 1
       ? // A word of the name starts with the query: the name holds " query".
-        [{ column: 'search_text', text: ` ${search.folded}` }]
+        [{ column: 'sort_key', text: ` ${search.folded}` }]
       : [
           { column: 'search_text', text: search.folded },
           ...(search.digits === undefined ? [] : [{ column: 'phone_digits' as const, text: search.digits }]),

@@ -12,8 +12,12 @@ import type { Dialect } from './dialect.js';
 import { SQLITE_INDEXES } from './migrations/20261202T0100-search-index.js';
 import { escapeLike } from '../../kernel/text.js';
 
-/** The stored columns the indexes cover. */
-export type IndexedColumn = 'search_text' | 'phone_digits';
+/**
+ * The stored columns the indexes cover. `sort_key` (the folded name, which
+ * `search_text` begins with) has an index of its own on PostgreSQL; SQLite
+ * finds it through the index of `search_text` (a superset: rows are re-checked).
+ */
+export type IndexedColumn = 'search_text' | 'phone_digits' | 'sort_key';
 
 export interface Fragment {
   readonly column: IndexedColumn;
@@ -24,6 +28,7 @@ export interface Fragment {
 const SQLITE_TABLE: Record<IndexedColumn, string> = {
   search_text: 'customer_search_text',
   phone_digits: 'customer_search_digits',
+  sort_key: 'customer_search_text',
 };
 
 /**
@@ -65,7 +70,9 @@ export function indexable(store: Store, fragment: Fragment): boolean {
 /**
  * The pks of the customers whose column contains one of `fragments`, when
  * there are at most `cap` of them; undefined when there are more (the index
- * read stops there, so this costs at most `cap` index entries per fragment).
+ * read stops there, so this costs at most `cap` index entries per fragment),
+ * or when the store judges that finding them would cost more than a read of
+ * the book in list order (PostgreSQL, see pgFind).
  */
 export async function customersContaining(
   store: Store,
@@ -176,15 +183,23 @@ export function trigramQuery(text: string): string {
  *   `strpos`, which no index answers;
  * - does not ask at all when no part is cheap, or when the parts' counts say
  *   the rows holding them all are clearly more than `cap`;
- * - fetches at most `budget + 1` rows from the table, however many GIN names:
+ * - fetches at most `cap + 1` rows from the table, however many GIN names:
  *   when they run out before the answer is known, the fragment counts as
- *   common (undefined), so a wrong estimate costs at most one budget.
+ *   common (undefined), so a wrong estimate costs at most that many fetches;
+ * - declines caps above PG_BUDGET (a search's second chances): each row is a
+ *   table fetch (5 µs from shared buffers, about 50 µs from the OS cache when
+ *   the table is larger than shared_buffers), dearer than reading the book in
+ *   list order from the covering index (about 1 µs a row).
  * Counts only choose the plan: rows are always checked for the whole fragment.
  */
 async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<number[] | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
+  // A larger cap is a search's second chance (customer.repository.ts): here it would fetch the same rows
+  // within the same budget, which the first asking already found too many.
+  if (cap > PG_BUDGET) return undefined;
+  const budget = cap + 1;
   const counts = await trigramCounts(store);
-  // The column is one of two names, never input.
+  // The column is one of three names, never input.
   const column = fragment.column;
   if (counts === undefined) {
     const result = await store.driver.pool.query<[number]>({
@@ -194,14 +209,21 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
     });
     return result.rows.map((row) => row[0]);
   }
-  const budget = Math.min(cap, PG_BUDGET) + 1;
   const rows = Math.max(counts.rows, 1);
-  const chosen = probes(fragment.text)
-    .map((probe) => ({ ...probe, count: counts.estimate(column, probe.key), read: probe.read.reduce((sum, key) => sum + counts.estimate(column, key), 0) }))
-    // A part in most rows narrows nothing and costs a long posting list.
-    .filter((probe) => probe.read <= PROBE_READ_MAX && probe.count <= rows * PROBE_SHARE_MAX)
-    .sort((a, b) => a.count - b.count)
-    .slice(0, MAX_PROBES);
+  // The rarest parts first, while their posting lists stay cheap to read in all; a part in most rows
+  // narrows nothing.
+  const chosen: Array<Probe & { count: number }> = [];
+  let read = 0;
+  const candidates = probes(fragment.text)
+    .map((probe) => ({ ...probe, count: counts.estimate(column, probe.key), entries: probe.read.reduce((sum, key) => sum + counts.estimate(column, key), 0) }))
+    .filter((probe) => probe.count <= rows * PROBE_SHARE_MAX)
+    .sort((a, b) => a.count - b.count);
+  for (const probe of candidates) {
+    if (chosen.length === MAX_PROBES) break;
+    if (read + probe.entries > READ_MAX) continue;
+    chosen.push(probe);
+    read += probe.entries;
+  }
   if (chosen.length === 0 || expectedRows(chosen, rows) > (budget - 1) * COMMON_MARGIN) return undefined;
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const result = await store.driver.pool.query<[number, boolean]>({
@@ -219,26 +241,26 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
  * Rows holding every chosen part, estimated. Parts apart in the fragment are
  * taken as independent. Overlapping parts of letters (`ohn`, `hns`) come from
  * a vocabulary of names and words, so they are taken as fully dependent (the
- * rarer one's count); overlapping parts of digits only (`125`, `258`, of ids
- * and numbers) as independent, which they nearly are.
+ * rarer one's count); overlapping parts of digits only
+ * (`125`, `258`, of ids and numbers) as independent, which they nearly are.
  */
 function expectedRows(chosen: ReadonlyArray<{ readonly at: number; readonly key: string; readonly count: number }>, rows: number): number {
   const byPosition = [...chosen].sort((a, b) => a.at - b.at);
   let expected = rows;
-  let group: { end: number; count: number; digits: boolean } | undefined;
+  let group: { end: number; count: number; independent: boolean } | undefined;
   const close = () => {
     if (group) expected = (expected * group.count) / rows;
   };
   for (const part of byPosition) {
-    const digits = /^[0-9]{3}$/.test(part.key);
-    if (group && part.at < group.end && !(digits && group.digits)) {
+    const independent = /^[0-9]{3}$/.test(part.key);
+    if (group && part.at < group.end && !(independent && group.independent)) {
       group.count = Math.min(group.count, part.count);
       group.end = Math.max(group.end, part.at + 3);
-      group.digits = false;
+      group.independent = false;
       continue;
     }
     close();
-    group = { end: part.at + 3, count: part.count, digits };
+    group = { end: part.at + 3, count: part.count, independent };
   }
   close();
   return expected;
@@ -246,10 +268,10 @@ function expectedRows(chosen: ReadonlyArray<{ readonly at: number; readonly key:
 
 /** At most this many rows are fetched to check a fragment (5–20 µs each): more count as "common". */
 const PG_BUDGET = 1500;
-/** Parts whose posting lists hold more entries than this (about 8 ns each) are not asked for… */
-const PROBE_READ_MAX = 500_000;
-/** …nor parts in more than this share of the rows. */
-const PROBE_SHARE_MAX = 0.2;
+/** The chosen parts' posting lists hold at most this many entries in all (about 8 ns each to read)… */
+const READ_MAX = 1_500_000;
+/** …and no part is in more than this share of the rows. */
+const PROBE_SHARE_MAX = 0.5;
 /** At most this many parts are asked for. */
 const MAX_PROBES = 4;
 /** More expected rows than this many times the cap (or budget) make a fragment "common" without asking. */
@@ -360,10 +382,11 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   const percent = estimated > SAMPLE_ROWS ? Math.min(100, (100 * SAMPLE_ROWS) / estimated) : 100;
   const result = await pool.query<[string, string, number, number]>({
     text:
-      `with sample as (select search_text, phone_digits from customers tablesample system ($1) limit $2), ` +
+      `with sample as (select search_text, phone_digits, sort_key from customers tablesample system ($1) limit $2), ` +
       `rows as (select count(*)::int as n from sample) ` +
       `select 'search_text', t, count(*)::int, (select n from rows) from sample, unnest(show_trgm(search_text)) t group by t ` +
       `union all select 'phone_digits', t, count(*)::int, (select n from rows) from sample, unnest(show_trgm(phone_digits)) t group by t ` +
+      `union all select 'sort_key', t, count(*)::int, (select n from rows) from sample, unnest(show_trgm(sort_key)) t group by t ` +
       `union all select '', '', 0, (select n from rows)`,
     values: [percent, SAMPLE_ROWS * 4],
     rowMode: 'array',
@@ -371,9 +394,9 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   const sampled = result.rows[0]?.[3] ?? 0;
   const total = percent < 100 ? Math.max(estimated, sampled) : sampled;
   const scale = sampled === 0 ? 0 : total / sampled;
-  const maps: Record<IndexedColumn, Map<string, number>> = { search_text: new Map(), phone_digits: new Map() };
+  const maps: Record<IndexedColumn, Map<string, number>> = { search_text: new Map(), phone_digits: new Map(), sort_key: new Map() };
   for (const [column, trigram, count] of result.rows) {
-    if (column === 'search_text' || column === 'phone_digits') maps[column].set(trigram, count);
+    if (column === 'search_text' || column === 'phone_digits' || column === 'sort_key') maps[column].set(trigram, count);
   }
   return { rows: total, estimate: (column, trigram) => (maps[column].get(trigram) ?? 0) * scale };
 }

@@ -2,7 +2,15 @@ import { type Kysely, type Migration, sql } from 'kysely';
 import type { Dialect } from '../dialect.js';
 
 /**
- * PostgreSQL: the indexes a book is read through in list order also hold
+ * PostgreSQL, two things for search.
+ *
+ * A trigram index of names alone (`customers.sort_key`), for the "a word of
+ * the name starts with the query" rank: asked for ` orea`, the index of
+ * `search_text` can only offer word starts that every e-mail address has
+ * (` or` of `.org`, ` ex` of `example`), so a fragment no name holds sent the
+ * search into reading the whole book (200 ms for a 200,000-customer book).
+ *
+ * And the indexes a book is read through in list order also hold
  * what a search's list-order read checks (`search_text`, `phone_digits`) and
  * the customer's pk, so that read is an index-only scan.
  *
@@ -26,9 +34,13 @@ export const searchCoveringIndexes = (dialect: Dialect): Migration => ({
     await sql`alter table customer_owners drop constraint customer_owners_pk, add constraint customer_owners_pk primary key (worker, sort_key, customer_id) include (customer_pk, search_text, phone_digits)`.execute(db);
     await sql`drop index customers_sort`.execute(db);
     await sql`create index customers_sort on customers (sort_key, customer_id) include (pk, search_text, phone_digits)`.execute(db);
+    const { rows } = await sql<{ schema: string }>`select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`.execute(db);
+    const schema = (rows[0] as { schema: string }).schema;
+    await sql`create index customers_sort_key_trgm on customers using gin (sort_key ${sql.raw(`"${schema.replace(/"/g, '""')}".gin_trgm_ops`)})`.execute(db);
   },
   async down(db: Kysely<any>) {
     if (dialect !== 'postgres') return;
+    await sql`drop index customers_sort_key_trgm`.execute(db);
     await sql`alter table customer_owners drop constraint customer_owners_pk, add constraint customer_owners_pk primary key (worker, sort_key, customer_id)`.execute(db);
     await sql`drop index customers_sort`.execute(db);
     await sql`create index customers_sort on customers (sort_key, customer_id)`.execute(db);
