@@ -182,8 +182,8 @@ export function trigramQuery(text: string): string {
  *   `%234%`: 302 rows, 1.2 ms), and checks the whole fragment on the rows with
  *   `strpos`, which no index answers;
  * - does not ask at all when no part is cheap, or when the parts' counts say
- *   the rows holding them all are clearly more than `cap`;
- * - fetches at most `cap + 1` rows from the table, however many GIN names:
+ *   the rows holding them all are more than it will fetch;
+ * - fetches at most FETCH_FACTOR × `cap` + 1 rows, however many GIN names:
  *   when they run out before the answer is known, the fragment counts as
  *   common (undefined), so a wrong estimate costs at most that many fetches;
  * - declines caps above PG_BUDGET (a search's second chances): each row is a
@@ -197,7 +197,9 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
   // A larger cap is a search's second chance (customer.repository.ts): here it would fetch the same rows
   // within the same budget, which the first asking already found too many.
   if (cap > PG_BUDGET) return undefined;
-  const budget = cap + 1;
+  // Rows GIN names hold every part but not always the whole fragment (`005` and `051`: 8,778 rows,
+  // 798 with `2000051`), so more are fetched than the cap of answers.
+  const budget = FETCH_FACTOR * cap + 1;
   const counts = await trigramCounts(store);
   // The column is one of three names, never input.
   const column = fragment.column;
@@ -224,7 +226,7 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
     chosen.push(probe);
     read += probe.entries;
   }
-  if (chosen.length === 0 || expectedRows(chosen, rows) > (budget - 1) * COMMON_MARGIN) return undefined;
+  if (chosen.length === 0 || expectedRows(chosen, rows) > budget - 1) return undefined;
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const result = await store.driver.pool.query<[number, boolean]>({
     // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
@@ -266,16 +268,16 @@ function expectedRows(chosen: ReadonlyArray<{ readonly at: number; readonly key:
   return expected;
 }
 
-/** At most this many rows are fetched to check a fragment (5–20 µs each): more count as "common". */
+/** Caps above this are declined (see pgFind)… */
 const PG_BUDGET = 1500;
+/** …and at most this many times the cap of rows are fetched to check a fragment (1–50 µs each). */
+const FETCH_FACTOR = 4;
 /** The chosen parts' posting lists hold at most this many entries in all (about 8 ns each to read)… */
 const READ_MAX = 1_500_000;
 /** …and no part is in more than this share of the rows. */
 const PROBE_SHARE_MAX = 0.5;
 /** At most this many parts are asked for. */
 const MAX_PROBES = 4;
-/** More expected rows than this many times the cap (or budget) make a fragment "common" without asking. */
-const COMMON_MARGIN = 1.5;
 
 export interface Probe {
   /** Where the part starts in the fragment (its three characters). */
