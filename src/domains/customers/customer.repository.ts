@@ -239,7 +239,10 @@ function prefixStatement(scope: ScopeKind, after: boolean, bounded: boolean) {
     let query = source(kit, scope, v)
       .select([...LIST_COLUMNS, sql<number>`0`.as('rank')])
       .where('s.sort_key', '>=', v.low)
-      .where(sql<SqlBool>`s.sort_key like ${v.prefix} escape '\\'`);
+      // `|| ''`: the range is what finds the rows (in list order, through the list's index); the LIKE only
+      // checks them. Without it PostgreSQL's generic plan for this statement (used after five runs) read
+      // the names' trigram index and sorted every match: 160 ms instead of 2 ms with every customer visible.
+      .where(sql<SqlBool>`(s.sort_key || '') like ${v.prefix} escape '\\'`);
     if (bounded) query = query.where('s.sort_key', '<', v.high as string);
     if (after) query = query.where(afterPosition(v));
     return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);

@@ -226,15 +226,23 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
     chosen.push(probe);
     read += probe.entries;
   }
-  if (chosen.length === 0 || expectedRows(chosen, rows) > budget - 1) return undefined;
+  if (chosen.length === 0) return undefined;
+  let fetch = budget;
+  if (expectedRows(chosen, rows, true) > budget - 1) {
+    // Parts of letters are not always dependent: many names start with `ch` and many hold `chm`, yet
+    // none starts with `chmi`. If they were independent the rows would be few: a smaller fetch finds
+    // out, where showing that no word starts with it in list order reads the whole book.
+    if (expectedRows(chosen, rows, false) > cap) return undefined;
+    fetch = cap + 1;
+  }
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const result = await store.driver.pool.query<[number, boolean]>({
     // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
     text: `select pk, strpos(${column}, $${chosen.length + 1}) > 0 from customers where ${likes} limit $${chosen.length + 2}`,
-    values: [...chosen.map((probe) => probe.pattern), fragment.text, budget],
+    values: [...chosen.map((probe) => probe.pattern), fragment.text, fetch],
     rowMode: 'array',
   });
-  if (result.rows.length >= budget) return undefined;
+  if (result.rows.length >= fetch) return undefined;
   const pks = result.rows.filter((row) => row[1]).map((row) => row[0]);
   return pks.length > cap ? undefined : pks;
 }
@@ -243,10 +251,14 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
  * Rows holding every chosen part, estimated. Parts apart in the fragment are
  * taken as independent. Overlapping parts of letters (`ohn`, `hns`) come from
  * a vocabulary of names and words, so they are taken as fully dependent (the
- * rarer one's count); overlapping parts of digits only
+ * rarer one's count) when `lettersDependent`; overlapping parts of digits only
  * (`125`, `258`, of ids and numbers) as independent, which they nearly are.
  */
-function expectedRows(chosen: ReadonlyArray<{ readonly at: number; readonly key: string; readonly count: number }>, rows: number): number {
+function expectedRows(
+  chosen: ReadonlyArray<{ readonly at: number; readonly key: string; readonly count: number }>,
+  rows: number,
+  lettersDependent: boolean,
+): number {
   const byPosition = [...chosen].sort((a, b) => a.at - b.at);
   let expected = rows;
   let group: { end: number; count: number; independent: boolean } | undefined;
@@ -254,7 +266,7 @@ function expectedRows(chosen: ReadonlyArray<{ readonly at: number; readonly key:
     if (group) expected = (expected * group.count) / rows;
   };
   for (const part of byPosition) {
-    const independent = /^[0-9]{3}$/.test(part.key);
+    const independent = !lettersDependent || /^[0-9]{3}$/.test(part.key);
     if (group && part.at < group.end && !(independent && group.independent)) {
       group.count = Math.min(group.count, part.count);
       group.end = Math.max(group.end, part.at + 3);
