@@ -170,7 +170,7 @@ export function trigramQuery(text: string): string {
 /**
  * PostgreSQL. pg_trgm asks GIN for every trigram of a LIKE pattern and reads
  * each one's whole posting list, and every row GIN names is then fetched from
- * the table and re-checked (about 5 µs a row here). So the common trigrams of
+ * the table and re-checked (3–50 µs a row here). So the common trigrams of
  * a rare fragment (`exa`, `xam`, `amp` … of `7234@example`, in every customer)
  * cost more than the answer (55 ms for 102 rows at 1,000,000 customers), and a
  * fragment whose trigrams each name many customers costs a fetch of every row
@@ -182,7 +182,9 @@ export function trigramQuery(text: string): string {
  *   `%234%`: 302 rows, 1.2 ms), and checks the whole fragment on the rows with
  *   `strpos`, which no index answers;
  * - does not ask at all when no part is cheap, or when the parts' counts say
- *   the rows holding them all are more than it will fetch;
+ *   the rows holding them all are more than it will fetch; when that is so
+ *   only because overlapping parts of letters are taken as dependent, it
+ *   asks with a smaller fetch (the cap), since they often are not;
  * - fetches at most FETCH_FACTOR × `cap` + 1 rows, however many GIN names:
  *   when they run out before the answer is known, the fragment counts as
  *   common (undefined), so a wrong estimate costs at most that many fetches;
@@ -351,7 +353,7 @@ const countsByStore = new WeakMap<Store, CountsState>();
 
 /**
  * Sampled per-trigram customer counts of a PostgreSQL store, sampled once on
- * first use (about 0.3 s at 1,000,000 customers; concurrent first searches
+ * first use (about 0.4 s at 1,000,000 customers; concurrent first searches
  * share it) and again every COUNTS_TTL_MS in the background. Undefined while
  * none could be taken: the search then asks GIN for the whole fragment.
  */
@@ -391,8 +393,10 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
   const pool = store.driver.pool;
   const size = await pool.query<{ rows: number }>(`select reltuples::float8 as rows from pg_class where oid = to_regclass('customers')`);
-  const estimated = size.rows[0]?.rows ?? -1;
-  // reltuples is -1 before the table's first VACUUM or ANALYZE: sample everything (bounded by the limit).
+  let estimated = size.rows[0]?.rows ?? -1;
+  // reltuples is -1 before the table's first VACUUM or ANALYZE: count once instead (a sample's counts
+  // scaled to a wrong size would call every fragment rare).
+  if (estimated < 0) estimated = (await pool.query<{ rows: number }>('select count(*)::float8 as rows from customers')).rows[0]?.rows ?? 0;
   const percent = estimated > SAMPLE_ROWS ? Math.min(100, (100 * SAMPLE_ROWS) / estimated) : 100;
   const result = await pool.query<[string, string, number, number]>({
     text:
@@ -406,6 +410,7 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
     rowMode: 'array',
   });
   const sampled = result.rows[0]?.[3] ?? 0;
+  // The limit only guards against a size far out of date: a whole-table sample is the table.
   const total = percent < 100 ? Math.max(estimated, sampled) : sampled;
   const scale = sampled === 0 ? 0 : total / sampled;
   const maps: Record<IndexedColumn, Map<string, number>> = { search_text: new Map(), phone_digits: new Map(), sort_key: new Map() };
