@@ -6,6 +6,7 @@
  * back, a 500 on both stores). Both are refused where they come in, 400
  * INVALID_ENCODING naming where, as the callbacks' form parser refuses them;
  * the NDJSON import refuses them line by line. Found by test/properties-admin.test.ts.
+ * A JSON body that is not UTF-8 is refused whole (it was decoded with U+FFFD and stored).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -69,6 +70,26 @@ for (const kind of storeKinds()) {
       refused(await a.patch('/customers/c1', { display_name: 'Ann \ud83d' }), 'body', 'display_name', /lone surrogate/);
       assert.equal((await a.get('/customers/b%EF%BF%BD')).status, 404);
       assert.equal((await a.get('/customers/c1')).json.display_name, 'Ann');
+    });
+
+    test('a JSON body that is not UTF-8: 400, and nothing is written (it was decoded with U+FFFD and stored)', async () => {
+      const a = await api();
+      const bytes = (text: string, bad: number[]) => {
+        const [head, tail] = text.split('@');
+        return Buffer.concat([Buffer.from(head as string), Buffer.from(bad), Buffer.from(tail as string)]);
+      };
+      for (const bad of [[0xff], [0xc3, 0x28], [0xe2, 0x82], [0xed, 0xa0, 0x80]]) {
+        const created = await a.call('POST', '/customers', { raw: bytes('{"customer_id":"u1","display_name":"B@"}', bad) });
+        refused(created, 'body', undefined, /not valid UTF-8/);
+        const patched = await a.call('PATCH', '/customers/c1', { raw: bytes('{"display_name":"Ann@"}', bad), contentType: 'application/merge-patch+json' });
+        refused(patched, 'body', undefined, /not valid UTF-8/);
+      }
+      assert.equal((await a.get('/customers/u1')).status, 404);
+      assert.equal((await a.get('/customers/c1')).json.display_name, 'Ann');
+      // Valid UTF-8, a BOM-less body with every width of character, is still read.
+      const ok = await a.call('POST', '/customers', { raw: Buffer.from('{"customer_id":"u2","display_name":"é€😀"}') });
+      assert.equal(ok.status, 201, ok.text);
+      assert.equal((await a.get('/customers/u2')).json.display_name, 'é€😀');
     });
 
     test('the NDJSON import refuses lone surrogates line by line (two ids that would have become one)', async () => {

@@ -5,10 +5,12 @@
  * generated from the route schemas. Nothing here accepts a Twilio signature,
  * and the callbacks' context accepts nothing but one.
  */
+import { isUtf8 } from 'node:buffer';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { FastifyInstance } from 'fastify';
 import type { AdminServices } from '../../../application/admin/admin.services.js';
+import { AppError } from '../../../kernel/errors.js';
 import { auditRoutes } from './audit.routes.js';
 import { bearerAuth, FailureThrottle, type ThrottleOptions } from './auth.js';
 import { customerRoutes } from './customers.routes.js';
@@ -45,7 +47,20 @@ export const DOCS_CSP =
 export async function adminApi(app: FastifyInstance, opts: AdminApiOptions): Promise<void> {
   const jsonParser = app.getDefaultJsonParser('error', 'error');
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser(['application/json', 'application/merge-patch+json'], { parseAs: 'string', bodyLimit: ADMIN_BODY_LIMIT }, jsonParser);
+  // Read as bytes, so that a body that is not UTF-8 is refused (as the callbacks' form parser and the
+  // NDJSON reader refuse one) instead of being decoded with U+FFFD in place of its bad bytes, which
+  // would then be stored as if the client had sent them.
+  app.addContentTypeParser(
+    ['application/json', 'application/merge-patch+json'],
+    { parseAs: 'buffer', bodyLimit: ADMIN_BODY_LIMIT },
+    (request, body: Buffer, done) => {
+      if (!isUtf8(body)) {
+        done(new AppError('INVALID_ENCODING', 'The request body is not valid UTF-8; nothing was changed', { problems: [{ position: 'body', message: 'is not valid UTF-8' }] }));
+        return;
+      }
+      jsonParser(request, body.toString('utf8'), done);
+    },
+  );
   installEncodingCheck(app);
   installValidation(app);
   const shared = [ErrorSchema, CustomerSchema, WorkerSchema, CategorySchema, TemplateSchema, SenderSchema];
