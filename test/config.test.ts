@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/platform/config.js';
+import { openStore } from '../src/platform/db/connect.js';
 
 const base = { TWILIO_AUTH_TOKEN: 'token', PUBLIC_URL: 'https://fis.example.com' };
 
@@ -54,6 +56,30 @@ describe('configuration', () => {
     assert.equal(loadConfig({ ...base, SERVE_PROCESSES: 'auto' }).serveProcesses, availableParallelism());
     for (const bad of ['0', '65', 'two', '-1']) {
       assert.throws(() => loadConfig({ ...base, SERVE_PROCESSES: bad }), /SERVE_PROCESSES/, bad);
+    }
+  });
+
+  test("SQLITE_CACHE_MB and SQLITE_MMAP_MB: 64 and 256 by default; reach the store connections", () => {
+    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 64, mmapMb: 256 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'fis-config-'));
+    try {
+      const config = loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: '8', SQLITE_MMAP_MB: '0' });
+      assert.deepEqual(config.sqlite, { cacheMb: 8, mmapMb: 0 });
+      const store = openStore(config);
+      try {
+        if (store.driver.kind !== 'sqlite') assert.fail('a SQLite store');
+        const { database, reader } = store.driver;
+        assert.equal(database.pragma('cache_size', { simple: true }), -8192);
+        assert.equal(reader.pragma('cache_size', { simple: true }), -8192);
+        assert.equal(reader.pragma('mmap_size', { simple: true }), 0);
+      } finally {
+        void store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    for (const [name, bad] of [['SQLITE_CACHE_MB', '0'], ['SQLITE_MMAP_MB', '-1'], ['SQLITE_MMAP_MB', 'lots']]) {
+      assert.throws(() => loadConfig({ ...base, [name as string]: bad }), new RegExp(name as string), `${name}=${bad}`);
     }
   });
 

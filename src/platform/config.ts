@@ -170,6 +170,8 @@ const SPEC = {
   DATABASE_SCHEMA: text(),
   DATABASE_POOL_SIZE: integer(10, 1, 500),
   DATABASE_TIMEOUT_MS: integer(3000, 100, 60000),
+  SQLITE_CACHE_MB: integer(64, 1, 65536),
+  SQLITE_MMAP_MB: integer(256, 0, 1048576),
   MIGRATE_ON_START: flag(false),
   TWILIO_AUTH_TOKEN: text(),
   TWILIO_ACCOUNT_SID: text(),
@@ -220,6 +222,8 @@ export interface Config {
   readonly databasePoolSize: number;
   /** Upper bound on any one database operation; keeps callbacks inside the app's ~7 s budget. */
   readonly databaseTimeoutMs: number;
+  /** SQLite only: each connection's page cache, and the read connection's memory map (0: none), in MB. */
+  readonly sqlite: { readonly cacheMb: number; readonly mmapMb: number };
   readonly migrateOnStart: boolean;
   /** `undefined` only in insecure development mode. */
   readonly twilioAuthToken: string | undefined;
@@ -373,6 +377,7 @@ export function loadConfig(
     store,
     databasePoolSize: r.DATABASE_POOL_SIZE,
     databaseTimeoutMs: r.DATABASE_TIMEOUT_MS,
+    sqlite: Object.freeze({ cacheMb: r.SQLITE_CACHE_MB, mmapMb: r.SQLITE_MMAP_MB }),
     migrateOnStart: r.MIGRATE_ON_START,
     twilioAuthToken: r.TWILIO_AUTH_TOKEN,
     twilioAccountSid: r.TWILIO_ACCOUNT_SID,

@@ -19,6 +19,8 @@ export interface StoreOptions {
   readonly store: StoreUrl;
   readonly databasePoolSize: number;
   readonly databaseTimeoutMs: number;
+  /** SQLite: page cache per connection and the read connection's memory map, in MB (SQLITE_CACHE_MB, SQLITE_MMAP_MB). */
+  readonly sqlite?: { readonly cacheMb: number; readonly mmapMb: number };
   /** Called when an idle pooled connection dies (the pool replaces it by itself). */
   readonly onIdleError?: (err: Error) => void;
 }
@@ -73,6 +75,9 @@ export interface Store {
   close(): Promise<void>;
 }
 
+/** SQLITE_CACHE_MB and SQLITE_MMAP_MB's defaults (config.ts), for stores opened without a configuration. */
+const SQLITE_DEFAULTS = { cacheMb: 64, mmapMb: 256 } as const;
+
 export function openStore(options: StoreOptions): Store {
   return options.store.kind === 'sqlite' ? openSqlite(options.store.file, options) : openPostgres(options.store, options);
 }
@@ -83,14 +88,17 @@ function openSqlite(file: string, options: StoreOptions): Store {
   // WAL: readers never block the writer (an import) and always see a whole transaction.
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');
-  database.pragma('cache_size = -65536');
+  const { cacheMb, mmapMb } = options.sqlite ?? SQLITE_DEFAULTS;
+  // cache_size in KiB when negative; both values are whole numbers from the configuration.
+  database.pragma(`cache_size = ${-cacheMb * 1024}`);
   let reader = database;
   if (file !== ':memory:') {
     reader = new SqliteDatabase(file, { readonly: true, timeout: options.databaseTimeoutMs });
-    reader.pragma('cache_size = -65536');
+    reader.pragma(`cache_size = ${-cacheMb * 1024}`);
     // Pages read through a memory map rather than a read() each: on this kind of virtual machine a
     // system call is dear, and a large store does not fit the page cache (+12% on details at 1M).
-    reader.pragma('mmap_size = 268435456');
+    // The mapped pages count in the process's RSS (as RssFile: the kernel can take them back).
+    reader.pragma(`mmap_size = ${mmapMb * 1024 * 1024}`);
   }
   const db = new Kysely<Database>({
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, database, options.databaseTimeoutMs),
