@@ -11,8 +11,8 @@
  * and every call is recorded.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerFault, LocalTwilioServer, readTwilioRequest } from './twilio-wire.js';
 
 export interface FakeFrontlineUser {
   sid: string;
@@ -47,26 +47,14 @@ export interface FrontlineFault {
 
 const UPDATE_FIELDS = ['FriendlyName', 'Avatar', 'State', 'IsAvailable'];
 
-export class FakeFrontline {
+export class FakeFrontline extends LocalTwilioServer {
   readonly calls: FrontlineCall[] = [];
   private readonly users = new Map<string, FakeFrontlineUser>();
   private faults: FrontlineFault[] = [];
   private persistent: FrontlineFault[] = [];
-  private server!: Server;
-  url = '';
 
-  constructor(private readonly credentials: { username: string; password: string }) {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  constructor(private readonly credentials: { username: string; password: string }) {
+    super();
   }
 
   /** The next matching requests, one fault each, in order. */
@@ -122,11 +110,19 @@ export class FakeFrontline {
     return this.persistent.find(matches);
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const path = (req.url ?? '').split('?')[0] as string;
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const call: FrontlineCall = {
+      method: req.method ?? '',
+      path: '',
+      target: '',
+      form: {},
+      contentType: req.headers['content-type'],
+      username: undefined,
+      at: Date.now(),
+      status: 0,
+    };
+    const request = await readTwilioRequest(req, res, this.credentials, (status) => (call.status = status));
+    const { path, form, send, error } = request;
     const m = /^\/v1\/Users\/([^/]+)$/.exec(path);
     let target = '';
     try {
@@ -134,45 +130,10 @@ export class FakeFrontline {
     } catch {
       target = '';
     }
-    const form = Object.fromEntries(new URLSearchParams(raw));
-    const call: FrontlineCall = {
-      method: req.method ?? '',
-      path,
-      target,
-      form,
-      contentType: req.headers['content-type'],
-      username: undefined,
-      at: Date.now(),
-      status: 0,
-    };
+    Object.assign(call, { path, target, form, username: request.username });
     this.calls.push(call);
-
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      call.status = status;
-      if (res.destroyed) return;
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    const error = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
-      send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
-
-    const auth = req.headers.authorization ?? '';
-    const [user, pass] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
-    call.username = auth.startsWith('Basic ') ? user : undefined;
-    if (!auth.startsWith('Basic ') || user !== this.credentials.username || pass !== this.credentials.password) {
-      return error(401, 20003, 'Authenticate');
-    }
-
-    const fault = this.takeFault(target);
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (fault?.status) {
-      return error(
-        fault.status,
-        fault.status === 429 ? 20429 : 20500,
-        fault.status === 429 ? 'Too Many Requests' : 'Internal Server Error',
-        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
-      );
-    }
+    if (!request.authorized) return error(401, 20003, 'Authenticate');
+    if (await answerFault(request, this.takeFault(target))) return;
 
     if (!m || target === '') return error(404, 20404, 'The requested resource was not found');
     const found = this.find(target);

@@ -10,8 +10,8 @@
  * answers) are injected per request, and every call is recorded.
  */
 import { randomBytes } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { answerFault, LocalTwilioServer, readTwilioRequest } from './twilio-wire.js';
 
 export const FAKE_ACCOUNT_SID = `AC${'0'.repeat(31)}1`;
 
@@ -51,26 +51,14 @@ export interface Fault {
 
 export const sid = (prefix: string) => `${prefix}${randomBytes(16).toString('hex')}`;
 
-export class FakeTwilio {
+export class FakeTwilio extends LocalTwilioServer {
   readonly calls: RecordedCall[] = [];
   private readonly conversations = new Map<string, Map<string, FakeParticipant>>();
   private readonly faults: Fault[] = [];
   private persistent: Fault | undefined;
-  private server!: Server;
-  url = '';
 
-  constructor(private readonly credentials: { username: string; password: string }) {}
-
-  async start(): Promise<this> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this;
-  }
-
-  async close(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  constructor(private readonly credentials: { username: string; password: string }) {
+    super();
   }
 
   /** The next requests, one fault each, in order. */
@@ -136,41 +124,14 @@ export class FakeTwilio {
     return p;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    const form = Object.fromEntries(new URLSearchParams(raw));
-    const path = (req.url ?? '').split('?')[0] as string;
-    const call: RecordedCall = { method: req.method ?? '', path, form, username: undefined, at: Date.now(), status: 0 };
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const call: RecordedCall = { method: req.method ?? '', path: '', form: {}, username: undefined, at: Date.now(), status: 0 };
+    const request = await readTwilioRequest(req, res, this.credentials, (status) => (call.status = status));
+    const { path, form, send, error } = request;
+    Object.assign(call, { path, form, username: request.username });
     this.calls.push(call);
-
-    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
-      call.status = status;
-      if (res.destroyed) return;
-      res.writeHead(status, { 'content-type': 'application/json', ...headers });
-      res.end(JSON.stringify(body));
-    };
-    const error = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
-      send(status, { code, message, more_info: `https://www.twilio.com/docs/errors/${code}`, status }, headers);
-
-    const auth = req.headers.authorization ?? '';
-    const [user, pass] = Buffer.from(auth.replace(/^Basic /, ''), 'base64').toString('utf8').split(':');
-    call.username = auth.startsWith('Basic ') ? user : undefined;
-    if (user !== this.credentials.username || pass !== this.credentials.password) {
-      return error(401, 20003, 'Authenticate');
-    }
-
-    const fault = this.faults.shift() ?? this.persistent;
-    if (fault?.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
-    if (fault?.status) {
-      return error(
-        fault.status,
-        fault.code ?? (fault.status === 429 ? 20429 : fault.status === 404 ? 20404 : 20500),
-        fault.status === 429 ? 'Too Many Requests' : fault.status === 404 ? 'The requested resource was not found' : 'Internal Server Error',
-        fault.retryAfterSeconds !== undefined ? { 'retry-after': String(fault.retryAfterSeconds) } : {},
-      );
-    }
+    if (!request.authorized) return error(401, 20003, 'Authenticate');
+    if (await answerFault(request, this.faults.shift() ?? this.persistent)) return;
 
     const list = /^\/v1\/Conversations\/([^/]+)\/Participants$/.exec(path);
     const one = /^\/v1\/Conversations\/([^/]+)\/Participants\/([^/]+)$/.exec(path);
