@@ -1,8 +1,9 @@
 /**
- * The PostgreSQL side of the search index (src/platform/db/search-index.ts):
+ * The search index's own claims (src/platform/db/search-index.ts): on PostgreSQL,
  * the parts of a fragment it asks GIN for, and the sampled trigram counts that
  * choose them. Answers are proven equal to the scan by search-equivalence.test.ts;
- * these check that the plan's own claims hold on a real server.
+ * these check that the plan's own claims hold on a real server; on SQLite, that
+ * the trigram counts it remembers never change an answer.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -111,3 +112,37 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     });
   });
 }
+
+describe('trigram counts remembered on SQLite', () => {
+  let db: TestDatabase;
+  let store: Store;
+  const person = (i: number, name: string) => ({ customer_id: `p-${i}`, display_name: name, workers: ['rep@example.com'] });
+  const pkOf = async (customerId: string) =>
+    Number((await sql<{ pk: number }>`select pk from customers where customer_id = ${customerId}`.execute(store.db)).rows[0]?.pk);
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    store = await openTestStore(db);
+    await seed(store, Array.from({ length: 200 }, (_, i) => person(i, i % 10 === 0 ? `Ann Smith ${i}` : `Bob Jones ${i}`)));
+  });
+  after(async () => {
+    await store.close();
+    await db.drop();
+  });
+
+  test('a trigram no customer had is counted again: a customer written since is found', async () => {
+    assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: 'qzxw' }], 1500), []);
+    await seed(store, [person(1000, 'Qzxw Lee')]);
+    assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: 'qzxw' }], 1500), [await pkOf('p-1000')]);
+  });
+
+  test('a remembered count that has grown chooses the plan, never the answer', async () => {
+    // `smith` is counted (20 customers) and remembered; then 2,000 more Smiths arrive.
+    assert.equal((await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 1500))?.length, 20);
+    await seed(store, Array.from({ length: 2000 }, (_, i) => person(2000 + i, `Cy Smith ${i}`)));
+    assert.equal(await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 1500), undefined);
+    assert.equal((await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 4000))?.length, 2020);
+    // And one that has shrunk: the Joneses are pruned away, the remembered count still says 180.
+    await seed(store, [person(1000, 'Qzxw Lee')], { prune: true });
+    assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: 'jones' }], 1500), []);
+  });
+});

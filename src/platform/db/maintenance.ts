@@ -6,7 +6,8 @@
  * 1,000,000-customer import is planned as an empty table and every list-order
  * read fetches table pages. So an import that changed many customers runs
  * both at once, after it committed (VACUUM cannot run in a transaction).
- * SQLite needs neither.
+ * SQLite needs neither. On both, the trigram counts this process remembers
+ * (search-index.ts) are forgotten.
  */
 import { sql } from 'kysely';
 import type { Store } from './connect.js';
@@ -16,8 +17,10 @@ import { forgetTrigramCounts } from './search-index.js';
 export const LARGE_WRITE = 10_000;
 
 export async function afterLargeWrite(store: Store, changed: number): Promise<void> {
-  if (store.dialect !== 'postgres' || changed < LARGE_WRITE) return;
+  if (changed < LARGE_WRITE) return;
+  // Both stores: the trigram counts this process remembers describe the store before the write.
   forgetTrigramCounts(store);
+  if (store.dialect !== 'postgres') return;
   // The import has committed: a failure here only leaves the upkeep to autovacuum, as for a small import.
   await store.maintenance((db) => sql`vacuum (analyze) customers, customer_owners`.execute(db)).catch(() => undefined);
 }
