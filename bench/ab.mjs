@@ -5,9 +5,9 @@
  * bench run, e.g. bench/.work/bench-1000000.sqlite); the requests are drawn from store B.
  * Also reports the service's CPU time per request (from /proc), which is steadier than req/s.
  *
- *   node bench/ab.mjs scenario=list|search|phone|details|hsearch rounds=5 dur=5 \
+ *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
- *     bmain=dist/src/transports/cli/main.js bdb=<new store> [aname=before bname=after] [prof=DIR] [headers=1]
+ *     bmain=dist/src/transports/cli/main.js bdb=<new store>   (store paths absolute: the services run in the temporary directory) [aname=before bname=after] [prof=DIR] [headers=1]
  *
  * Only 127.0.0.1 is contacted. Linux only (CPU time from /proc/<pid>/stat).
  */
@@ -33,9 +33,13 @@ const workers = db.prepare('select distinct worker from customer_owners order by
 const heavy = db.prepare('select worker from customer_owners group by worker order by count(*) desc limit 3').all().map(r => r.worker);
 const names = db.prepare('select display_name, customer_id, phone_digits from customers order by pk limit 2000').all();
 const owned = db.prepare('select worker, customer_id from customer_owners where customer_pk % 50 = 0 limit 2000').all();
+// Anchors 40,000 deep into the heavy workers' books, as the bench's deep-page scenario (list order: sort_key, customer_id).
+const anchors = scenario === 'anchor' ? heavy.flatMap((worker) => db.prepare(
+  'select o.worker, c.customer_id from customer_owners o join customers c on c.pk = o.customer_pk where o.worker = ? order by c.sort_key, c.customer_id limit 334 offset 40000').all(worker)) : [];
 db.close();
 function params(i) {
   if (scenario === 'list') return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30' };
+  if (scenario === 'anchor') { const a = anchors[i % anchors.length]; return { Location: 'GetCustomersList', Worker: a.worker, PageSize: '30', Anchor: a.customer_id }; }
   if (scenario === 'details') { const o = owned[i % owned.length]; return { Location: 'GetCustomerDetailsByCustomerId', Worker: o.worker, CustomerId: o.customer_id }; }
   if (scenario === 'search') { const w = names[i % names.length].display_name.split(' '); return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: w[i%2? w.length-1:0].slice(0, 3 + i % 3) }; }
   if (scenario === 'phone') { const d = names[i % names.length].phone_digits; return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: `${d.slice(-7, -4)} ${d.slice(-4)}` }; }

@@ -106,6 +106,17 @@ for (const kind of storeKinds()) {
         assert.equal(JSON.parse(res.text).outcome, 'unrouted');
       }
       for (let i = 0; i < 4; i++) assert.equal(await count(), before + 6, `scrape ${i + 1}`);
+      // The per-request counter and histograms are summed over the workers too, series by series.
+      const routing = 'route="/callbacks/routing",location=""';
+      for (let i = 0; i < 4; i++) {
+        const text = (await request(service.url, 'GET', '/metrics')).text;
+        const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}+.*?()[\]^$|\\]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1]);
+        assert.equal(value(`fis_http_requests_total{${routing},status="200"}`), 6, `scrape ${i + 1}`);
+        assert.equal(value(`fis_http_request_duration_seconds_count{${routing}}`), 6);
+        assert.equal(value(`fis_http_request_duration_seconds_bucket{le="+Inf",${routing}}`), 6);
+        assert.equal(value(`fis_http_reply_bytes_count{${routing}}`), 6);
+        assert.ok(value(`fis_http_reply_bytes_sum{${routing}}`) > 6 * 10);
+      }
     });
 
     test('a worker that dies is replaced, and the port keeps answering', async () => {
