@@ -159,6 +159,9 @@ const proxyList = (): VarSpec<readonly string[]> => ({
   fallback: () => [],
 });
 
+/** SQLite's page cache per connection and the read connection's memory map, in MB, unless configured. */
+export const SQLITE_DEFAULTS = { cacheMb: 64, mmapMb: 256 } as const;
+
 /** The variables, their types and defaults. The `Config` type is derived from this table. */
 const SPEC = {
   PORT: integer(5001, 0, 65535),
@@ -170,8 +173,8 @@ const SPEC = {
   DATABASE_SCHEMA: text(),
   DATABASE_POOL_SIZE: integer(10, 1, 500),
   DATABASE_TIMEOUT_MS: integer(3000, 100, 60000),
-  SQLITE_CACHE_MB: integer(64, 1, 65536),
-  SQLITE_MMAP_MB: integer(256, 0, 1048576),
+  SQLITE_CACHE_MB: integer(SQLITE_DEFAULTS.cacheMb, 1, 65536),
+  SQLITE_MMAP_MB: integer(SQLITE_DEFAULTS.mmapMb, 0, 1048576),
   MIGRATE_ON_START: flag(false),
   TWILIO_AUTH_TOKEN: text(),
   TWILIO_ACCOUNT_SID: text(),

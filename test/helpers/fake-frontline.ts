@@ -111,16 +111,7 @@ export class FakeFrontline extends LocalTwilioServer {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const call: FrontlineCall = {
-      method: req.method ?? '',
-      path: '',
-      target: '',
-      form: {},
-      contentType: req.headers['content-type'],
-      username: undefined,
-      at: Date.now(),
-      status: 0,
-    };
+    // `answered` runs only once the call below is recorded.
     const request = await readTwilioRequest(req, res, this.credentials, (status) => (call.status = status));
     const { path, form, send, error } = request;
     const m = /^\/v1\/Users\/([^/]+)$/.exec(path);
@@ -130,7 +121,16 @@ export class FakeFrontline extends LocalTwilioServer {
     } catch {
       target = '';
     }
-    Object.assign(call, { path, target, form, username: request.username });
+    const call: FrontlineCall = {
+      method: req.method ?? '',
+      path,
+      target,
+      form,
+      contentType: req.headers['content-type'],
+      username: request.username,
+      at: Date.now(),
+      status: 0,
+    };
     this.calls.push(call);
     if (!request.authorized) return error(401, 20003, 'Authenticate');
     if (await answerFault(request, this.takeFault(target))) return;

@@ -125,10 +125,10 @@ export class FakeTwilio extends LocalTwilioServer {
   }
 
   protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const call: RecordedCall = { method: req.method ?? '', path: '', form: {}, username: undefined, at: Date.now(), status: 0 };
+    // `answered` runs only once the call below is recorded.
     const request = await readTwilioRequest(req, res, this.credentials, (status) => (call.status = status));
     const { path, form, send, error } = request;
-    Object.assign(call, { path, form, username: request.username });
+    const call: RecordedCall = { method: req.method ?? '', path, form, username: request.username, at: Date.now(), status: 0 };
     this.calls.push(call);
     if (!request.authorized) return error(401, 20003, 'Authenticate');
     if (await answerFault(request, this.faults.shift() ?? this.persistent)) return;

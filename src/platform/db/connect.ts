@@ -9,7 +9,7 @@ import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDialectConfig, sql, type Transaction } from 'kysely';
 import pg from 'pg';
-import type { StoreUrl } from '../config.js';
+import { SQLITE_DEFAULTS, type StoreUrl } from '../config.js';
 import { type BulkStatements, postgresBulk, sqliteBulk } from './bulk.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
@@ -74,9 +74,6 @@ export interface Store {
   ping(): Promise<void>;
   close(): Promise<void>;
 }
-
-/** SQLITE_CACHE_MB and SQLITE_MMAP_MB's defaults (config.ts), for stores opened without a configuration. */
-const SQLITE_DEFAULTS = { cacheMb: 64, mmapMb: 256 } as const;
 
 export function openStore(options: StoreOptions): Store {
   return options.store.kind === 'sqlite' ? openSqlite(options.store.file, options) : openPostgres(options.store, options);
