@@ -20,8 +20,8 @@ import {
   findPosition,
   scanSearchPage,
   indexedSearchPage,
-  successor,
 } from '../src/domains/customers/customer.repository.js';
+import { successor } from '../src/kernel/text.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
 import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
 import { walk } from './helpers/crm.js';

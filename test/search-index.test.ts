@@ -7,11 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { sql } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import fc from 'fast-check';
-import type { Store } from '../src/platform/db/connect.js';
+import { type Store, openStore } from '../src/platform/db/connect.js';
+import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
+import { seededRandom } from '../src/application/files/seed.js';
 import { customersContaining, forgetTrigramCounts, probes, trigramCounts } from '../src/platform/db/search-index.js';
-import { createTestDatabase, openTestStore, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
 
 describe('probes: the parts of a fragment pg_trgm turns into known trigrams', () => {
   test('every three ASCII letters or digits in a row, and every word start after a separator', () => {
@@ -144,5 +146,125 @@ describe('trigram counts remembered on SQLite', () => {
     // And one that has shrunk: the Joneses are pruned away, the remembered count still says 180.
     await seed(store, [person(1000, 'Qzxw Lee')], { prune: true });
     assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: 'jones' }], 1500), []);
+  });
+});
+
+describe('one- and two-character fragments on SQLite (migration 20261203T0100)', () => {
+  let db: TestDatabase;
+  let store: Store;
+  const random = seededRandom(20261203);
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  // Awkward characters, some rare: a fragment of them is found only through the index's terms.
+  const LETTERS = [..."aeinorst", 'ø', 'é', "'", '%', '_', '\\', '😀', 'q', 'z', ' '];
+  const word = () => Array.from({ length: 1 + Math.floor(random() * 6) }, () => pick(LETTERS)).join('');
+  const person = (i: number) => ({
+    customer_id: `s-${i}`,
+    // Very short names too (one character: its only occurrence is at the end of the text).
+    display_name: i % 7 === 0 ? pick(LETTERS).trim() || 'x' : `${word()} ${word()}`.trim() || 'y',
+    ...(i % 3 === 0 ? { channels: [{ type: 'email' as const, value: `${word().replace(/[^a-z]/g, '') || 'm'}${i}@ex.org` }] } : {}),
+    workers: ['rep@example.com'],
+  });
+  const containing = async (text: string) =>
+    (await sql<{ pk: number }>`select pk from customers where instr(search_text, ${text}) > 0 order by pk`.execute(store.db)).rows.map(
+      (r) => Number(r.pk),
+    );
+  const found = async (text: string, cap: number) => (await customersContaining(store, [{ column: 'search_text', text }], cap))?.sort((a, b) => a - b);
+  const fragments = async () => {
+    const texts = (await sql<{ search_text: string }>`select search_text from customers`.execute(store.db)).rows.map((r) => r.search_text);
+    const all = new Set<string>();
+    for (const text of texts) {
+      const chars = [...text];
+      for (let i = 0; i < chars.length; i++) {
+        all.add(chars[i] as string);
+        if (i + 1 < chars.length) all.add(`${chars[i]}${chars[i + 1]}`);
+      }
+    }
+    // And some no customer holds.
+    for (const miss of ['ü', 'zz', 'q😀', '\\\\']) all.add(miss);
+    return [...all].filter((f) => !f.includes('\n'));
+  };
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    store = await openTestStore(db);
+    // A bulk import indexes its new customers at its end (search-index.ts, catchUpSearchIndex).
+    await seed(store, Array.from({ length: 400 }, (_, i) => person(i)));
+  });
+  after(async () => {
+    await store.close();
+    await db.drop();
+  });
+
+  test('every fragment names exactly the customers containing it; a common one is "more than the cap"', async () => {
+    let checked = 0;
+    for (const fragment of await fragments()) {
+      const expected = await containing(fragment);
+      assert.deepEqual(await found(fragment, 100_000), expected, JSON.stringify(fragment));
+      // With a small cap: exactly them when they are few, "more" (undefined) otherwise, never a wrong list.
+      const capped = await found(fragment, 10);
+      if (capped !== undefined) assert.deepEqual(capped, expected, JSON.stringify(fragment));
+      if (expected.length > 10) assert.equal(capped, undefined, JSON.stringify(fragment));
+      checked++;
+    }
+    assert.ok(checked > 100, `${checked} fragments`);
+  });
+
+  test('after updates (re-import with renames, prune) and single inserts, still exactly them; the index checks against its content', async () => {
+    // Renames go through the update trigger, the pruned through the delete trigger; a single insert
+    // (as routing's auto-create does) through the insert trigger.
+    const changed = Array.from({ length: 400 }, (_, i) => person(i % 3 === 0 ? i + 1000 : i)).filter((_, i) => i % 5 !== 0);
+    await seed(store, changed, { prune: true });
+    await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
+      values ('lone', 'Noa', 'noa', '[]', '[]', 'noa', '')`.execute(store.db);
+    assert.deepEqual(await found('oa', 100), await containing('oa'));
+    assert.ok((await containing('oa')).length >= 1);
+    for (const fragment of await fragments()) assert.deepEqual(await found(fragment, 100_000), await containing(fragment), JSON.stringify(fragment));
+    const driver = store.driver;
+    if (driver.kind === 'sqlite') {
+      for (const table of ['customer_search_text', 'customer_search_digits']) {
+        driver.database.prepare(`insert into ${table}(${table}, rank) values ('integrity-check', 1)`).run();
+      }
+    }
+  });
+});
+
+describe('upgrading a SQLite store to migration 20261203T0100', () => {
+  test('the customers already stored are found by one- and two-character fragments, and the index checks', async () => {
+    const db = await createTestDatabase('sqlite');
+    const store = openStore(testConfig(db));
+    try {
+      const migrator = new Migrator({
+        db: store.db,
+        provider: { getMigrations: async () => migrations(store.dialect) },
+        disableTransactions: true,
+      });
+      const before = await migrator.migrateTo('20261202T1700-search-covering-indexes');
+      assert.equal(before.error, undefined);
+      for (const [id, name, text] of [['a', 'Noa', 'noa'], ['b', 'Øyvind Lee', 'oyvind lee\nø@ex.org'], ['c', 'Bo', 'bo']]) {
+        await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
+          values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
+      }
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends']);
+      const ids = async (text: string) => {
+        const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
+        if (pks.length === 0) return [];
+        return (await sql<{ customer_id: string }>`select customer_id from customers where pk in (${sql.join(pks)}) order by customer_id`.execute(store.db)).rows.map(
+          (r) => r.customer_id,
+        );
+      };
+      assert.deepEqual(await ids('oa'), ['a']);
+      assert.deepEqual(await ids('o'), ['a', 'b', 'c']);
+      assert.deepEqual(await ids('ø'), ['b']);
+      assert.deepEqual(await ids('bo'), ['c']);
+      assert.deepEqual(await ids('e'), ['b']);
+      const driver = store.driver;
+      if (driver.kind === 'sqlite') driver.database.prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+      // And back down: the index of migration 20261202T0100 again.
+      const down = await migrator.migrateTo('20261202T1700-search-covering-indexes');
+      assert.equal(down.error, undefined);
+      if (driver.kind === 'sqlite') driver.database.prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+    } finally {
+      await store.close();
+      await db.drop();
+    }
   });
 });

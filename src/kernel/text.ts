@@ -26,3 +26,19 @@ export function looksLikePhoneNumber(query: string): boolean {
 export function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/**
+ * The smallest string greater than every string starting with `prefix`
+ * (byte-wise, which for UTF-8 is code point order): the prefix with its last
+ * character replaced by the next one. Undefined when there is none.
+ */
+export function successor(prefix: string): string | undefined {
+  const chars = [...prefix];
+  while (chars.length > 0) {
+    const last = (chars.pop() as string).codePointAt(0) as number;
+    let next = last + 1;
+    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
+    if (next <= 0x10ffff) return chars.join('') + String.fromCodePoint(next);
+  }
+  return undefined;
+}

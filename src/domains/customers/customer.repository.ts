@@ -31,8 +31,8 @@
  *     finding its customers would cost more than that: on PostgreSQL, where
  *     each candidate is a table fetch, see platform/db/search-index.ts.)
  *   - common fragment (more than CANDIDATE_CAP customers contain it) or a
- *     fragment no index can find (one or two characters on SQLite, no
- *     trigram for pg_trgm): the book is read in list order in windows
+ *     fragment no index can find (no trigram for pg_trgm): the book is read
+ *     in list order in windows
  *     (SCAN_WINDOW rows, then four times larger), checking the predicate,
  *     until the page is full, from indexes only (rank 1 needs just the sort
  *     key; rank 2 reads customers_search_scan on SQLite). Matches of a common
@@ -40,7 +40,11 @@
  *     sorted by first name), so after the first window an indexable fragment
  *     gets a second chance: up to CANDIDATE_CAP_LARGE rows from the index.
  *   Which way is chosen by asking the index for CANDIDATE_CAP + 1 rows: the
- *   estimate is exact below the cap and costs at most the cap. Bound: at most
+ *   estimate is exact below the cap and costs at most the cap. A one- or
+ *   two-character fragment on SQLite is found through the index's terms that
+ *   start with it (search-index.ts), whose listing costs as much as the
+ *   fragment is common: it is asked for only after a first window did not
+ *   fill the page (a common one fills it), as a second chance. Bound: at most
  *   CANDIDATE_CAP_LARGE candidate rows plus one window; beyond that (a
  *   fragment in more than 25,000 customers, or a rare one- or two-character
  *   one) the windows continue until the page is full, which for a fragment
@@ -53,10 +57,10 @@
 import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
 import { type IntegerList, type StatementKit, readStatement } from '../../platform/db/precompiled.js';
-import { type Fragment, customersContaining, indexable } from '../../platform/db/search-index.js';
+import { type Fragment, cheapToAsk, customersContaining, indexable } from '../../platform/db/search-index.js';
 import type { StoredCustomer } from './customer.row.js';
 import type { Cursor } from './page-token.js';
-import { escapeLike } from '../../kernel/text.js';
+import { escapeLike, successor } from '../../kernel/text.js';
 
 /** Whose customers a request may see. */
 export type Scope = { readonly kind: 'worker'; readonly worker: string } | { readonly kind: 'all' };
@@ -524,11 +528,12 @@ async function rankContains(
           ...(search.digits === undefined ? [] : [{ column: 'phone_digits' as const, text: search.digits }]),
         ];
   const useIndex = fragments.every((f) => indexable(store, f));
+  const askFirst = useIndex && fragments.every((f) => cheapToAsk(store, f));
   const among = (pks: number[], after: Position | undefined) =>
     pks.length === 0
       ? Promise.resolve([])
       : RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), pks });
-  if (useIndex) {
+  if (askFirst) {
     const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
     if (pks !== undefined) return among(pks, from);
   }
@@ -588,22 +593,6 @@ const SECOND_CHANCES: readonly SecondChance[] = [
   { afterRows: SCAN_WINDOW, cap: CANDIDATE_CAP_MEDIUM },
   { afterRows: SCAN_WINDOW * (1 + 4 + 16), cap: CANDIDATE_CAP_LARGE },
 ];
-
-/**
- * The smallest string greater than every string starting with `prefix`
- * (byte-wise, which for UTF-8 is code point order): the prefix with its last
- * character replaced by the next one. Undefined when there is none.
- */
-export function successor(prefix: string): string | undefined {
-  const chars = [...prefix];
-  while (chars.length > 0) {
-    const last = (chars.pop() as string).codePointAt(0) as number;
-    let next = last + 1;
-    if (next >= 0xd800 && next <= 0xdfff) next = 0xe000;
-    if (next <= 0x10ffff) return chars.join('') + String.fromCodePoint(next);
-  }
-  return undefined;
-}
 
 /** List order: sort keys byte-wise (as both stores compare them), then customer ids byte-wise. */
 export function compareListOrder(sortKeyA: string, idA: string, sortKeyB: string, idB: string): number {

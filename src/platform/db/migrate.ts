@@ -17,6 +17,7 @@ import { templateIds } from './migrations/20261202T0202-template-ids.js';
 import { simulatorTarget } from './migrations/20261202T0500-simulator-target.js';
 import { searchDigitsPositions } from './migrations/20261202T0600-search-digits-positions.js';
 import { searchCoveringIndexes } from './migrations/20261202T1700-search-covering-indexes.js';
+import { searchTextEnds } from './migrations/20261203T0100-search-text-ends.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -32,6 +33,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261202T0500-simulator-target': simulatorTarget(dialect),
     '20261202T0600-search-digits-positions': searchDigitsPositions(dialect),
     '20261202T1700-search-covering-indexes': searchCoveringIndexes(dialect),
+    '20261203T0100-search-text-ends': searchTextEnds(dialect),
   };
 }
 

@@ -1,16 +1,17 @@
 /**
- * The substring indexes of migration 20261202T0100: which customers' stored
- * text contains a fragment, found through the index, never by reading every
- * customer. The answer is a superset on SQLite (rows holding every trigram of
- * the fragment) and exact on PostgreSQL (it re-checks); callers always apply
- * the exact predicate to the rows themselves, so only speed depends on it.
+ * The substring indexes of migrations 20261202T0100 and 20261203T0100: which
+ * customers' stored text contains a fragment, found through the index, never
+ * by reading every customer. The answer is a superset on SQLite (rows holding
+ * every trigram of the fragment; exact for one or two characters) and exact
+ * on PostgreSQL (it re-checks); callers always apply the exact predicate to
+ * the rows themselves, so only speed depends on it.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Store } from './connect.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
-import { SQLITE_INDEXES } from './migrations/20261202T0100-search-index.js';
-import { escapeLike } from '../../kernel/text.js';
+import { SQLITE_SEARCH_INDEXES } from './migrations/20261203T0100-search-text-ends.js';
+import { escapeLike, successor } from '../../kernel/text.js';
 
 /**
  * The stored columns the indexes cover. `sort_key` (the folded name, which
@@ -47,10 +48,10 @@ export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect):
 /** Indexes the customers inserted since `deferSearchIndex`, and lets the insert trigger index again. */
 export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect !== 'sqlite') return;
-  for (const [table, column] of SQLITE_INDEXES) {
+  for (const { table, column, value } of SQLITE_SEARCH_INDEXES) {
     await sql
       .raw(
-        `insert into ${table}(rowid, ${column}) select pk, ${column} from customers ` +
+        `insert into ${table}(rowid, ${column}) select pk, ${value('customers')} from customers ` +
           `where pk > (select max(since_pk) from search_index_deferred) and ${column} <> ''`,
       )
       .execute(trx);
@@ -63,8 +64,21 @@ const MAX_TRIGRAMS = 8;
 
 /** Whether the store's index can find `fragment` (otherwise the caller must read in list order). */
 export function indexable(store: Store, fragment: Fragment): boolean {
-  if (store.dialect === 'sqlite') return [...fragment.text].length >= 3;
+  const length = [...fragment.text].length;
+  // The text index holds a trigram starting at every character (migration 20261203T0100); the digits index does not.
+  if (store.dialect === 'sqlite') return length >= 3 || (length > 0 && fragment.column !== 'phone_digits');
   return pgTrgmExtracts(fragment.text);
+}
+
+/**
+ * Whether the index may be asked for `fragment` before any read in list order: whether that costs
+ * about what it finds. On SQLite a one- or two-character fragment is found through the index's terms
+ * that start with it (`sqliteFindShort`), and listing them reads their whole row lists: as dear as
+ * the fragment is common, and a common one fills a page from the first list-order window anyway.
+ * So it is asked only when that window did not (customer.repository.ts, second chances).
+ */
+export function cheapToAsk(store: Store, fragment: Fragment): boolean {
+  return store.dialect !== 'sqlite' || [...fragment.text].length >= 3;
 }
 
 /**
@@ -134,7 +148,7 @@ function countCache(reader: SqliteReader): Map<string, KnownCount> {
  * trigram is common, the fragment is asked for whole, and the read stops at
  * `cap + 1` rows (quickly, when the fragment is as common as its trigrams).
  */
-function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] {
+function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] | undefined {
   let byColumn = sqliteStatements.get(reader);
   if (!byColumn) sqliteStatements.set(reader, (byColumn = new Map()));
   let statements = byColumn.get(fragment.column);
@@ -151,6 +165,7 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
   // The digits index keeps positions (migration 20261202T0600): the fragment as a phrase of its
   // consecutive trigrams names exactly the rows that contain it.
   if (fragment.column === 'phone_digits') return statements.find.all([quote(fragment.text), cap + 1]) as number[];
+  if ([...fragment.text].length < 3) return sqliteFindShort(reader, statements, fragment.text, cap);
   // Counted in two passes: first up to FEW (a trigram no customer has ends the search, and a few
   // rare ones drive it, before any long row list is read), then, if every trigram has more, up to
   // RARE_TRIGRAM.
@@ -185,6 +200,38 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
   const rare = (few.length > 0 ? few : counted.filter((t) => t.count <= RARE_TRIGRAM)).sort((a, b) => a.count - b.count);
   const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
   return statements.find.all([asked.map((t) => quote(t.trigram)).join(' AND '), cap + 1]) as number[];
+}
+
+/** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */
+const SHORT_TERMS_FACTOR = 4;
+const shortStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
+/** Above every term: the range's end for a fragment with no successor (it ends with U+10FFFF). */
+const LAST_TERM = String.fromCodePoint(0x10ffff).repeat(4);
+
+/**
+ * A fragment of one or two characters (migration 20261203T0100): the text index holds a trigram
+ * starting at each character of every customer's text, so the customers containing it are exactly
+ * those holding one of the index's terms that start with it, listed by the `fts5vocab` table in term
+ * order with how many customers hold each. Their row lists are merged up to `cap + 1` rows; when the
+ * terms' counts add up to more than SHORT_TERMS_FACTOR × cap, the fragment is common (undefined),
+ * and listing stops there (each term's count is a read of its whole row list).
+ */
+function sqliteFindShort(reader: SqliteReader, statements: SqliteStatements, text: string, cap: number): number[] | undefined {
+  let terms = shortStatements.get(reader);
+  if (!terms) {
+    terms = reader.prepare('select term, doc from customer_search_text_terms where term >= ? and term < ?');
+    shortStatements.set(reader, terms);
+  }
+  const found: string[] = [];
+  let named = 0;
+  for (const row of terms.iterate([text, successor(text) ?? LAST_TERM]) as IterableIterator<{ term: string; doc: number }>) {
+    if (!row.term.startsWith(text)) continue;
+    found.push(row.term);
+    named += row.doc;
+    if (named > SHORT_TERMS_FACTOR * cap) return undefined;
+  }
+  if (found.length === 0) return [];
+  return statements.find.all([found.map(quote).join(' OR '), cap + 1]) as number[];
 }
 
 const quote = (trigram: string) => `"${trigram.replace(/"/g, '""')}"`;
