@@ -46,6 +46,8 @@ export interface BenchOptions {
   sequential: number;
   /** Also run issue 11's search query mix (the `search mix: …` scenarios). */
   searchMix: boolean;
+  /** More of the service's environment (`--service-env SQLITE_MMAP_MB=64`), e.g. to measure a setting. */
+  serviceEnv: Record<string, string>;
 }
 
 const HELP = `npm run bench -- [options]
@@ -74,6 +76,7 @@ const HELP = `npm run bench -- [options]
   --sequential N            also send N requests one at a time per scenario: p50/p95 latency (default 0)
   --search-mix              also run the search query mix (issue 11): one scenario per query form, by the
                             heavy workers (or anyone with --visibility all)
+  --service-env NAME=VALUE  one more variable of the service's environment (repeatable), e.g. SQLITE_MMAP_MB=64
 `;
 
 function number(raw: string | undefined, name: string, fallback: number, min = 0): number {
@@ -110,6 +113,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: { type: 'string' },
       sequential: { type: 'string' },
       'search-mix': { type: 'boolean' },
+      'service-env': { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -159,6 +163,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     only: values.only === undefined ? undefined : new RegExp(values.only),
     sequential: Math.floor(number(values.sequential, 'sequential', 0)),
     searchMix: values['search-mix'] ?? false,
+    serviceEnv: Object.fromEntries(
+      (values['service-env'] ?? []).map((pair) => {
+        const at = pair.indexOf('=');
+        if (at < 1) throw new Error(`--service-env must be NAME=VALUE, got "${pair}"`);
+        return [pair.slice(0, at), pair.slice(at + 1)];
+      }),
+    ),
   };
 }
 

@@ -170,6 +170,8 @@ async function main(): Promise<void> {
   };
   say(`bench: ${options.store}, ${options.customers} customers, ${options.workers} workers, ` +
     `${options.heavyWorkers} heavy workers × ${options.heavySize}; ${machine.cores} cores, ${machine.memoryGb} GB`);
+  const extraEnv = Object.entries(options.serviceEnv).map(([name, value]) => `${name}=${value}`);
+  if (extraEnv.length > 0) say(`  the service's environment also has ${extraEnv.join(' ')}`);
 
   const cli = cliFor(options);
   if (options.cli === 'dist') {
@@ -203,6 +205,7 @@ async function main(): Promise<void> {
       LOG_LEVEL: options.logLevel,
       SERVE_PROCESSES: String(options.processes),
       CUSTOMER_VISIBILITY: options.visibility,
+      ...options.serviceEnv,
     },
   });
   const ceilingPort = await freePort();
