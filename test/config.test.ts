@@ -59,12 +59,12 @@ describe('configuration', () => {
     }
   });
 
-  test("SQLITE_CACHE_MB and SQLITE_MMAP_MB: 64 and 256 by default; reach the store connections", () => {
-    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 64, mmapMb: 256 });
+  test("SQLITE_CACHE_MB, SQLITE_MMAP_MB, SQLITE_READ_THREADS: 64, 256 and 1 by default; reach the store", async () => {
+    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 64, mmapMb: 256, readThreads: 1 });
     const dir = mkdtempSync(path.join(tmpdir(), 'fis-config-'));
     try {
-      const config = loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: '8', SQLITE_MMAP_MB: '0' });
-      assert.deepEqual(config.sqlite, { cacheMb: 8, mmapMb: 0 });
+      const config = loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: '8', SQLITE_MMAP_MB: '0', SQLITE_READ_THREADS: '0' });
+      assert.deepEqual(config.sqlite, { cacheMb: 8, mmapMb: 0, readThreads: 0 });
       const store = openStore(config);
       try {
         if (store.driver.kind !== 'sqlite') assert.fail('a SQLite store');
@@ -72,13 +72,21 @@ describe('configuration', () => {
         assert.equal(database.pragma('cache_size', { simple: true }), -8192);
         assert.equal(reader.pragma('cache_size', { simple: true }), -8192);
         assert.equal(reader.pragma('mmap_size', { simple: true }), 0);
+        assert.equal(store.readerThreads, undefined);
       } finally {
-        void store.close();
+        await store.close();
       }
+      const threaded = openStore(loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_READ_THREADS: '2' }));
+      assert.ok(threaded.readerThreads);
+      await threaded.close();
+      // An in-memory store has no file for a thread to open: its reads stay here.
+      const memory = openStore(loadConfig({ ...base, DATABASE_URL: 'sqlite::memory:' }));
+      assert.equal(memory.readerThreads, undefined);
+      await memory.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    for (const [name, bad] of [['SQLITE_CACHE_MB', '0'], ['SQLITE_MMAP_MB', '-1'], ['SQLITE_MMAP_MB', 'lots']]) {
+    for (const [name, bad] of [['SQLITE_CACHE_MB', '0'], ['SQLITE_MMAP_MB', '-1'], ['SQLITE_MMAP_MB', 'lots'], ['SQLITE_READ_THREADS', '17'], ['SQLITE_READ_THREADS', '-1']]) {
       assert.throws(() => loadConfig({ ...base, [name as string]: bad }), new RegExp(name as string), `${name}=${bad}`);
     }
   });

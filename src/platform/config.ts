@@ -159,8 +159,11 @@ const proxyList = (): VarSpec<readonly string[]> => ({
   fallback: () => [],
 });
 
-/** SQLite's page cache per connection and the read connection's memory map, in MB, unless configured. */
-export const SQLITE_DEFAULTS = { cacheMb: 64, mmapMb: 256 } as const;
+/**
+ * SQLite's page cache per connection and the read connection's memory map, in MB, and the threads that
+ * run searches off the event loop (platform/db/reader-threads.ts), unless configured.
+ */
+export const SQLITE_DEFAULTS = { cacheMb: 64, mmapMb: 256, readThreads: 1 } as const;
 
 /** The variables, their types and defaults. The `Config` type is derived from this table. */
 const SPEC = {
@@ -175,6 +178,7 @@ const SPEC = {
   DATABASE_TIMEOUT_MS: integer(3000, 100, 60000),
   SQLITE_CACHE_MB: integer(SQLITE_DEFAULTS.cacheMb, 1, 65536),
   SQLITE_MMAP_MB: integer(SQLITE_DEFAULTS.mmapMb, 0, 1048576),
+  SQLITE_READ_THREADS: integer(SQLITE_DEFAULTS.readThreads, 0, 16),
   MIGRATE_ON_START: flag(false),
   TWILIO_AUTH_TOKEN: text(),
   TWILIO_ACCOUNT_SID: text(),
@@ -226,7 +230,7 @@ export interface Config {
   /** Upper bound on any one database operation; keeps callbacks inside the app's ~7 s budget. */
   readonly databaseTimeoutMs: number;
   /** SQLite only: each connection's page cache, and the read connection's memory map (0: none), in MB. */
-  readonly sqlite: { readonly cacheMb: number; readonly mmapMb: number };
+  readonly sqlite: { readonly cacheMb: number; readonly mmapMb: number; readonly readThreads: number };
   readonly migrateOnStart: boolean;
   /** `undefined` only in insecure development mode. */
   readonly twilioAuthToken: string | undefined;
@@ -380,7 +384,7 @@ export function loadConfig(
     store,
     databasePoolSize: r.DATABASE_POOL_SIZE,
     databaseTimeoutMs: r.DATABASE_TIMEOUT_MS,
-    sqlite: Object.freeze({ cacheMb: r.SQLITE_CACHE_MB, mmapMb: r.SQLITE_MMAP_MB }),
+    sqlite: Object.freeze({ cacheMb: r.SQLITE_CACHE_MB, mmapMb: r.SQLITE_MMAP_MB, readThreads: r.SQLITE_READ_THREADS }),
     migrateOnStart: r.MIGRATE_ON_START,
     twilioAuthToken: r.TWILIO_AUTH_TOKEN,
     twilioAccountSid: r.TWILIO_ACCOUNT_SID,

@@ -56,6 +56,7 @@
  */
 import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
+import type { ReaderTask } from '../../platform/db/reader-threads.js';
 import { type IntegerList, type StatementKit, readStatement } from '../../platform/db/precompiled.js';
 import { type Fragment, cheapToAsk, customersContaining, indexable } from '../../platform/db/search-index.js';
 import type { StoredCustomer } from './customer.row.js';
@@ -423,11 +424,27 @@ export async function listPage(store: Store, scope: Scope, after: Cursor | undef
   return LIST[scope.kind][after ? 'after' : 'first'].all(store, { ...scopeValues(scope), ...afterValues(after), limit });
 }
 
+/** `searchPageHere`, as a task for the store's reader threads. */
+const SEARCH_PAGE: ReaderTask = { module: import.meta.url, name: 'searchPageHere' };
+
 /**
  * One page of search results, best matches first (by rank, sort_key, customer_id); see the top of this
- * file. A book of at most SMALL_BOOK customers is read whole (bounded, and cheaper than the index).
+ * file. Run off the event loop when the store has reader threads (a SQLite file: its reads are
+ * synchronous, and a search may read thousands of rows while other requests wait).
  */
 export async function searchPage(
+  store: Store,
+  scope: Scope,
+  search: SearchTerms,
+  after: Cursor | undefined,
+  limit: number,
+): Promise<ListRow[]> {
+  if (store.readerThreads) return store.readerThreads.run<ListRow[]>(SEARCH_PAGE, [scope, search, after, limit]);
+  return searchPageHere(store, scope, search, after, limit);
+}
+
+/** searchPage, on this thread. A book of at most SMALL_BOOK customers is read whole (bounded, and cheaper than the index). */
+export async function searchPageHere(
   store: Store,
   scope: Scope,
   search: SearchTerms,

@@ -10,20 +10,14 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, type SqliteDialectConfig, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { SQLITE_DEFAULTS, type StoreUrl } from '../config.js';
+import type { StoreOptions } from './store-options.js';
+import { type ReaderThreads, readerThreads } from './reader-threads.js';
 import { type BulkStatements, postgresBulk, sqliteBulk } from './bulk.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
 import { ImmediateSqliteDialect, lockTablesForWrite, withLockWait, type WriteOptions } from './write.js';
 
-export interface StoreOptions {
-  readonly store: StoreUrl;
-  readonly databasePoolSize: number;
-  readonly databaseTimeoutMs: number;
-  /** SQLite: page cache per connection and the read connection's memory map, in MB (SQLITE_CACHE_MB, SQLITE_MMAP_MB). */
-  readonly sqlite?: { readonly cacheMb: number; readonly mmapMb: number };
-  /** Called when an idle pooled connection dies (the pool replaces it by itself). */
-  readonly onIdleError?: (err: Error) => void;
-}
+export type { StoreOptions } from './store-options.js';
 
 /**
  * The driver under Kysely, for the CRM callback's hot reads (precompiled.ts),
@@ -70,6 +64,11 @@ export interface Store {
   maintenance<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T>;
   /** PostgreSQL schema the tables live in (`main` on SQLite). */
   readonly schema: string;
+  /**
+   * Where the long reads run off the event loop (a SQLite file with SQLITE_READ_THREADS > 0); undefined
+   * when they run here (PostgreSQL answers asynchronously anyway, and an in-memory store has no file to share).
+   */
+  readonly readerThreads: ReaderThreads | undefined;
   /** Resolves when the store answers a trivial query. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -80,23 +79,31 @@ export function openStore(options: StoreOptions): Store {
 }
 
 function openSqlite(file: string, options: StoreOptions): Store {
-  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
-  const database = new SqliteDatabase(file, { timeout: options.databaseTimeoutMs });
-  // WAL: readers never block the writer (an import) and always see a whole transaction.
-  database.pragma('journal_mode = WAL');
-  database.pragma('synchronous = NORMAL');
-  const { cacheMb, mmapMb } = options.sqlite ?? SQLITE_DEFAULTS;
-  // cache_size in KiB when negative; both values are whole numbers from the configuration.
-  database.pragma(`cache_size = ${-cacheMb * 1024}`);
-  let reader = database;
-  if (file !== ':memory:') {
-    reader = new SqliteDatabase(file, { readonly: true, timeout: options.databaseTimeoutMs });
+  const { cacheMb, mmapMb, readThreads = 0 } = options.sqlite ?? SQLITE_DEFAULTS;
+  const openReader = () => {
+    const reader = new SqliteDatabase(file, { readonly: true, timeout: options.databaseTimeoutMs });
+    // cache_size in KiB when negative; both values are whole numbers from the configuration.
     reader.pragma(`cache_size = ${-cacheMb * 1024}`);
     // Pages read through a memory map rather than a read() each: on this kind of virtual machine a
     // system call is dear, and a large store does not fit the page cache (+12% on details at 1M).
     // The mapped pages count in the process's RSS (as RssFile: the kernel can take them back).
     reader.pragma(`mmap_size = ${mmapMb * 1024 * 1024}`);
+    return reader;
+  };
+  let database: SqliteDatabase.Database;
+  let reader: SqliteDatabase.Database;
+  if (options.readOnly) {
+    database = reader = openReader();
+  } else {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    database = new SqliteDatabase(file, { timeout: options.databaseTimeoutMs });
+    // WAL: readers never block the writer (an import) and always see a whole transaction.
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = NORMAL');
+    database.pragma(`cache_size = ${-cacheMb * 1024}`);
+    reader = file === ':memory:' ? database : openReader();
   }
+  const threads = file !== ':memory:' && !options.readOnly && readThreads > 0 ? readerThreads(options, readThreads) : undefined;
   const db = new Kysely<Database>({
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, database, options.databaseTimeoutMs),
   });
@@ -106,13 +113,18 @@ function openSqlite(file: string, options: StoreOptions): Store {
     driver: { kind: 'sqlite', database, reader },
     bulk: sqliteBulk,
     // Every transaction on this store begins IMMEDIATE: `lock` has nothing to add.
-    write: (fn, { waitMs = options.databaseTimeoutMs } = {}) => withLockWait(waitMs, () => db.transaction().execute(fn)),
+    write: (fn, { waitMs = options.databaseTimeoutMs } = {}) =>
+      options.readOnly
+        ? Promise.reject(new Error('this store is read-only'))
+        : withLockWait(waitMs, () => db.transaction().execute(fn)),
     maintenance: (fn) => fn(db),
     schema: 'main',
+    readerThreads: threads,
     async ping() {
       await sql`select 1`.execute(db);
     },
     async close() {
+      await threads?.close();
       if (reader !== database) reader.close();
       await db.destroy();
     },
@@ -198,6 +210,7 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
       }
     },
     schema: store.schema,
+    readerThreads: undefined,
     async ping() {
       await sql`select 1`.execute(db);
     },

@@ -468,6 +468,8 @@ export function forgetTrigramCounts(store: Store): void {
   const state = countsByStore.get(store);
   if (state) state.until = 0;
   if (store.driver.kind === 'sqlite') knownCounts.delete(store.driver.reader);
+  // Searches may run on reader threads, each remembering counts of its own.
+  store.readerThreads?.forgetCounts();
 }
 
 /**

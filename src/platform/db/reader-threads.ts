@@ -1,0 +1,148 @@
+/**
+ * Reads that take as long as the data is large (a search), run off the event
+ * loop. On SQLite every read is synchronous: while one rep's search reads a
+ * book, every other request of the process waits, list pages and Customer
+ * Details included. A SQLite file store therefore runs such reads on threads
+ * of their own (SQLITE_READ_THREADS, default 1), each with its own read-only
+ * connection to the same file (WAL: it sees the last committed state, as the
+ * main read connection does), and the event loop stays free for the others.
+ *
+ * A task is a module's exported function, called on the thread as
+ * `fn(store, ...args)` with the thread's own store, so the code that runs
+ * there is the code that would run here: arguments and results must be plain
+ * data (structured clone). Threads start on the first task; one that dies
+ * fails the tasks it held (as a failed query would) and is replaced on the
+ * next one.
+ */
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { StoreOptions } from './store-options.js';
+
+/** A function `name` exported by the module at `module` (a file URL), taking the store first. */
+export interface ReaderTask {
+  readonly module: string;
+  readonly name: string;
+}
+
+export interface ReaderThreads {
+  /** Runs the task on the least busy thread; resolves with what it returned, rejects with what it threw. */
+  run<T>(task: ReaderTask, args: readonly unknown[]): Promise<T>;
+  /** Tells every running thread that a large write changed the store (see search-index.ts). */
+  forgetCounts(): void;
+  close(): Promise<void>;
+}
+
+/** What a thread is started with. */
+export interface ReaderThreadData {
+  readonly options: StoreOptions;
+}
+
+/** A message to a thread. */
+export type ToThread =
+  | { readonly kind: 'run'; readonly id: number; readonly module: string; readonly name: string; readonly args: readonly unknown[] }
+  | { readonly kind: 'forget-counts' };
+
+/** A thread's answer to `run`. */
+export type FromThread =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: { name: string; message: string; code?: string } };
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(err: Error): void;
+}
+
+interface Thread {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
+/** The thread's entry module, beside this one (`.ts` when run from the sources, `.js` when built). */
+const ENTRY = new URL(`./reader-thread${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
+
+/**
+ * Starts a thread on ENTRY. Run from the sources (tests, `npm run dev`), a worker does not inherit tsx's
+ * loader from `--import tsx` on Node 20, so it registers it first (tsx is then installed: it runs us).
+ */
+function spawn(workerData: ReaderThreadData): Worker {
+  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData });
+  // Resolved here: an evaluated worker resolves bare names from the working directory, which may hold no node_modules.
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ENTRY.href)}); })`;
+  return new Worker(boot, { eval: true, workerData });
+}
+
+/** `count` threads (at most the machine's cores) reading the SQLite file of `options`. */
+export function readerThreads(options: StoreOptions, count: number): ReaderThreads {
+  const size = Math.max(1, Math.min(count, os.availableParallelism()));
+  const threads: Array<Thread | undefined> = Array.from({ length: size }, () => undefined);
+  // A thread's own store opens only a read connection and never starts threads of its own.
+  const data: ReaderThreadData = {
+    options: { store: options.store, databasePoolSize: 1, databaseTimeoutMs: options.databaseTimeoutMs, readOnly: true, ...(options.sqlite ? { sqlite: { ...options.sqlite, readThreads: 0 } } : {}) },
+  };
+  let nextId = 1;
+  let closed = false;
+
+  const start = (slot: number): Thread => {
+    const worker = spawn(data);
+    // A thread idle on its port does not keep the process alive; close() ends them.
+    worker.unref();
+    const thread: Thread = { worker, pending: new Map() };
+    const failAll = (err: Error) => {
+      if (threads[slot] === thread) threads[slot] = undefined;
+      for (const waiting of thread.pending.values()) waiting.reject(err);
+      thread.pending.clear();
+    };
+    worker.on('message', (message: FromThread) => {
+      const waiting = thread.pending.get(message.id);
+      if (!waiting) return;
+      thread.pending.delete(message.id);
+      if (message.ok) waiting.resolve(message.value);
+      else waiting.reject(Object.assign(new Error(message.error.message), message.error));
+    });
+    worker.on('error', (err) => failAll(new Error(`a reader thread failed: ${err.message}`, { cause: err })));
+    worker.on('exit', (code) => failAll(new Error(`a reader thread exited (code ${code})`)));
+    threads[slot] = thread;
+    return thread;
+  };
+
+  const pick = (): Thread => {
+    let best: { slot: number; load: number } | undefined;
+    for (let slot = 0; slot < threads.length; slot++) {
+      const thread = threads[slot];
+      // An empty slot is started rather than queueing behind a busy thread.
+      const load = thread ? thread.pending.size : 0;
+      if (!best || load < best.load) best = { slot, load };
+    }
+    const slot = (best as { slot: number }).slot;
+    return threads[slot] ?? start(slot);
+  };
+
+  return {
+    run<T>(task: ReaderTask, args: readonly unknown[]): Promise<T> {
+      if (closed) return Promise.reject(new Error('the store is closed'));
+      const thread = pick();
+      const id = nextId++;
+      return new Promise<T>((resolve, reject) => {
+        thread.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
+        // Only while a task is out does the thread keep the process alive (so a reply is never lost).
+        if (thread.pending.size === 1) thread.worker.ref();
+        const message: ToThread = { kind: 'run', id, module: task.module, name: task.name, args };
+        thread.worker.postMessage(message);
+      }).finally(() => {
+        if (thread.pending.size === 0) thread.worker.unref();
+      });
+    },
+    forgetCounts() {
+      const message: ToThread = { kind: 'forget-counts' };
+      for (const thread of threads) thread?.worker.postMessage(message);
+    },
+    async close() {
+      closed = true;
+      await Promise.all(threads.map((thread) => thread?.worker.terminate()));
+      threads.fill(undefined);
+    },
+  };
+}
