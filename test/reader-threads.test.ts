@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import type { Store } from '../src/platform/db/connect.js';
 import type { ReaderTask } from '../src/platform/db/reader-threads.js';
-import { searchPage, searchPageHere } from '../src/domains/customers/customer.repository.js';
+import { searchPage, searchPageHere, warmSearch } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
 import { createTestDatabase, openTestStore, seed, type TestDatabase } from './helpers/stores.js';
 
@@ -84,9 +84,13 @@ describe('reader threads (SQLite)', () => {
     assert.equal((await searchPage(store, { kind: 'all' }, searchTerms('smith', 'US'), undefined, 500)).length, 300);
   });
 
-  test('closed, the store runs no more tasks', async () => {
+  test('warmed, every thread is running before the first search; closed, the store runs no more tasks', async () => {
     const other = await openTestStore(db, { SQLITE_READ_THREADS: '2' });
     const threads = other.readerThreads as NonNullable<Store['readerThreads']>;
+    assert.equal(threads.size, 2);
+    assert.equal(threads.started, 0);
+    await warmSearch(other);
+    assert.equal(threads.started, 2);
     assert.equal(await threads.run<number>(task('customerCount'), []), 300);
     await other.close();
     await assert.rejects(threads.run(task('customerCount'), []), /closed/);
@@ -96,6 +100,7 @@ describe('reader threads (SQLite)', () => {
     const other = await openTestStore(db, { SQLITE_READ_THREADS: '0' });
     try {
       assert.equal(other.readerThreads, undefined);
+      await warmSearch(other);
       assert.equal((await searchPage(other, { kind: 'all' }, searchTerms('smith', 'US'), undefined, 5)).length, 5);
     } finally {
       await other.close();

@@ -443,6 +443,18 @@ export async function searchPage(
   return searchPageHere(store, scope, search, after, limit);
 }
 
+/**
+ * Starts the store's reader threads and loads the search on them, so that the first searches after a
+ * start do not wait for that (about 0.4 s here). Nothing to do where searches run on the event loop.
+ */
+export async function warmSearch(store: Store): Promise<void> {
+  const threads = store.readerThreads;
+  if (!threads) return;
+  // At once: a thread with a task out is busy, so each of these starts a thread of its own.
+  const nothing: SearchTerms = { raw: '', folded: '', digits: undefined };
+  await Promise.all(Array.from({ length: threads.size }, () => threads.run(SEARCH_PAGE, [{ kind: 'all' }, nothing, undefined, 0])));
+}
+
 /** searchPage, on this thread. A book of at most SMALL_BOOK customers is read whole (bounded, and cheaper than the index). */
 export async function searchPageHere(
   store: Store,

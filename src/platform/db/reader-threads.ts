@@ -28,6 +28,10 @@ export interface ReaderTask {
 }
 
 export interface ReaderThreads {
+  /** How many threads there are (each started by the first task it gets)… */
+  readonly size: number;
+  /** …and how many are running now. */
+  readonly started: number;
   /** Runs the task on the least busy thread; resolves with what it returned, rejects with what it threw. */
   run<T>(task: ReaderTask, args: readonly unknown[]): Promise<T>;
   /** Tells every running thread that a large write changed the store (see search-index.ts). */
@@ -132,6 +136,10 @@ export function readerThreads(options: StoreOptions, count: number): ReaderThrea
   };
 
   return {
+    size,
+    get started() {
+      return threads.filter((thread) => thread !== undefined).length;
+    },
     run<T>(task: ReaderTask, args: readonly unknown[]): Promise<T> {
       if (closed) return Promise.reject(new Error('the store is closed'));
       const thread = pick();
