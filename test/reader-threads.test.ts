@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { threadId } from 'node:worker_threads';
 import type { Store } from '../src/platform/db/connect.js';
 import type { ReaderTask } from '../src/platform/db/reader-threads.js';
+import { ReadTimeout, isStoreUnavailable } from '../src/platform/db/errors.js';
 import { searchPage, searchPageHere, warmSearch } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
 import { createTestDatabase, openTestStore, seed, type TestDatabase } from './helpers/stores.js';
@@ -70,6 +71,26 @@ describe('reader threads (SQLite)', () => {
     const threads = store.readerThreads as NonNullable<Store['readerThreads']>;
     await assert.rejects(threads.run(task('exitThread'), []), /reader thread exited \(code 3\)/);
     assert.equal(await threads.run<number>(task('customerCount'), []), 300);
+  });
+
+  test('a task past the store timeout fails as a 503; its thread is stopped and the task queued behind it still runs', async () => {
+    const other = await openTestStore(db, { SQLITE_READ_THREADS: '1', DATABASE_TIMEOUT_MS: '600' });
+    try {
+      const threads = other.readerThreads as NonNullable<Store['readerThreads']>;
+      // Started and ready first: a thread's start-up does not count against its tasks.
+      assert.equal(await threads.run<number>(task('customerCount'), []), 300);
+      const began = performance.now();
+      const stuck = threads.run(task('busy'), [20_000]);
+      const queued = threads.run<number>(task('customerCount'), []);
+      await assert.rejects(stuck, (err: unknown) => err instanceof ReadTimeout && err.code === 'STORE_TIMEOUT' && isStoreUnavailable(err));
+      assert.equal(await queued, 300);
+      // Far less than the 20 s the stuck task would have held its thread (generous: 2 shared cores).
+      const took = performance.now() - began;
+      assert.ok(took < 10_000, `${took.toFixed(0)} ms`);
+      assert.equal(await threads.run<number>(task('customerCount'), []), 300);
+    } finally {
+      await other.close();
+    }
   });
 
   test('a search through the thread answers what the same search here does', async () => {

@@ -103,7 +103,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
     database.pragma(`cache_size = ${-cacheMb * 1024}`);
     reader = file === ':memory:' ? database : openReader();
   }
-  const threads = file !== ':memory:' && !options.readOnly && readThreads > 0 ? readerThreads(options, readThreads) : undefined;
+  const threads = file !== ':memory:' && !options.readOnly && readThreads > 0 ? readerThreads(options, readThreads, options.databaseTimeoutMs) : undefined;
   const db = new Kysely<Database>({
     dialect: new ImmediateSqliteDialect({ database: withStatementCache(database) }, database, options.databaseTimeoutMs),
   });

@@ -94,6 +94,18 @@ export class StoreBusy extends Error {
   }
 }
 
+/**
+ * A read on a reader thread (reader-threads.ts) did not finish within the store's timeout
+ * (DATABASE_TIMEOUT_MS), as a PostgreSQL statement past its statement_timeout: a 503.
+ */
+export class ReadTimeout extends Error {
+  readonly code = 'STORE_TIMEOUT';
+  constructor(readonly waitedMs: number) {
+    super(`the store did not answer within ${formatWait(waitedMs)}; try again`);
+    this.name = 'ReadTimeout';
+  }
+}
+
 const formatWait = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`);
 
 /** True when a PostgreSQL error (`code` its SQLSTATE) means the database is not available now. */
@@ -105,7 +117,7 @@ export function isUnavailableSqlState(code: string, severity?: string): boolean 
 /** True when the store could not be reached or did not answer in time: a 503, not a bug. */
 export function isStoreUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (err instanceof StoreBusy) return true;
+  if (err instanceof StoreBusy || err instanceof ReadTimeout) return true;
   const { code, severity } = err as { code?: unknown; severity?: unknown };
   if (typeof code === 'string') {
     if (NODE_NETWORK_CODES.has(code)) return true;

@@ -12,6 +12,8 @@ if (!port) throw new Error('reader-thread.ts runs as a worker thread only');
 const { options } = workerData as ReaderThreadData;
 const store = openStore(options);
 const modules = new Map<string, Promise<Record<string, unknown>>>();
+// From here on, the tasks' time counts (see the deadline in reader-threads.ts).
+port.postMessage({ kind: 'ready' } satisfies FromThread);
 
 port.on('message', async (message: ToThread) => {
   if (message.kind === 'forget-counts') {

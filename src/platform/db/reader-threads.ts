@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { SQLITE_DEFAULTS } from '../config.js';
+import { ReadTimeout } from './errors.js';
 import type { StoreOptions } from './store-options.js';
 
 /** A function `name` exported by the module at `module` (a file URL), taking the store first. */
@@ -49,18 +50,26 @@ export type ToThread =
   | { readonly kind: 'run'; readonly id: number; readonly module: string; readonly name: string; readonly args: readonly unknown[] }
   | { readonly kind: 'forget-counts' };
 
-/** A thread's answer to `run`. */
+/** A thread's answer to `run`, or its word that it is ready. */
 export type FromThread =
+  | { readonly kind: 'ready' }
   | { readonly id: number; readonly ok: true; readonly value: unknown }
   | { readonly id: number; readonly ok: false; readonly error: { name: string; message: string; code?: string } };
 
 interface Pending {
+  readonly message: ToThread;
+  /** Set once the thread is ready: its start-up is not the task's time. */
+  timer?: ReturnType<typeof setTimeout>;
   resolve(value: unknown): void;
   reject(err: Error): void;
 }
 
 interface Thread {
   readonly worker: Worker;
+  readonly slot: number;
+  /** Whether it has opened its store (and counts its tasks' time). */
+  ready: boolean;
+  /** Tasks sent and not answered, oldest first: the first is the one running. */
   readonly pending: Map<number, Pending>;
 }
 
@@ -79,8 +88,12 @@ function spawn(workerData: ReaderThreadData): Worker {
   return new Worker(boot, { eval: true, workerData });
 }
 
-/** `count` threads (at most the machine's cores) reading the SQLite file of `options`. */
-export function readerThreads(options: StoreOptions, count: number): ReaderThreads {
+/**
+ * `count` threads (at most the machine's cores) reading the SQLite file of `options`. A task not
+ * answered within `deadlineMs` (0: no deadline) fails with ReadTimeout, as a PostgreSQL statement
+ * does past its statement_timeout.
+ */
+export function readerThreads(options: StoreOptions, count: number, deadlineMs: number): ReaderThreads {
   const size = Math.max(1, Math.min(count, os.availableParallelism()));
   const threads: Array<Thread | undefined> = Array.from({ length: size }, () => undefined);
   // A thread's own store opens only a read connection and never starts threads of its own. It reads
@@ -99,21 +112,26 @@ export function readerThreads(options: StoreOptions, count: number): ReaderThrea
   };
   let nextId = 1;
   let closed = false;
+  /** Which thread each task out is with (a task moves when its thread is stopped before reaching it). */
+  const owners = new Map<number, Thread>();
 
   const start = (slot: number): Thread => {
     const worker = spawn(data);
     // A thread idle on its port does not keep the process alive; close() ends them.
     worker.unref();
-    const thread: Thread = { worker, pending: new Map() };
+    const thread: Thread = { worker, slot, ready: false, pending: new Map() };
     const failAll = (err: Error) => {
       if (threads[slot] === thread) threads[slot] = undefined;
-      for (const waiting of thread.pending.values()) waiting.reject(err);
-      thread.pending.clear();
+      for (const id of [...thread.pending.keys()]) settle(thread, id)?.reject(err);
     };
     worker.on('message', (message: FromThread) => {
-      const waiting = thread.pending.get(message.id);
+      if ('kind' in message) {
+        thread.ready = true;
+        for (const [id, waiting] of thread.pending) arm(id, waiting);
+        return;
+      }
+      const waiting = settle(thread, message.id);
       if (!waiting) return;
-      thread.pending.delete(message.id);
       if (message.ok) waiting.resolve(message.value);
       else waiting.reject(Object.assign(new Error(message.error.message), message.error));
     });
@@ -121,6 +139,18 @@ export function readerThreads(options: StoreOptions, count: number): ReaderThrea
     worker.on('exit', (code) => failAll(new Error(`a reader thread exited (code ${code})`)));
     threads[slot] = thread;
     return thread;
+  };
+
+  /** The task's entry, taken off its thread (undefined when it has been answered already). */
+  const settle = (thread: Thread, id: number): Pending | undefined => {
+    const waiting = thread.pending.get(id);
+    if (!waiting) return undefined;
+    thread.pending.delete(id);
+    owners.delete(id);
+    clearTimeout(waiting.timer);
+    waiting.timer = undefined;
+    if (thread.pending.size === 0) thread.worker.unref();
+    return waiting;
   };
 
   const pick = (): Thread => {
@@ -135,6 +165,41 @@ export function readerThreads(options: StoreOptions, count: number): ReaderThrea
     return threads[slot] ?? start(slot);
   };
 
+  const arm = (id: number, waiting: Pending) => {
+    if (deadlineMs > 0 && waiting.timer === undefined) waiting.timer = setTimeout(() => expire(id), deadlineMs);
+  };
+
+  const dispatch = (id: number, waiting: Pending) => {
+    const thread = pick();
+    thread.pending.set(id, waiting);
+    owners.set(id, thread);
+    if (thread.ready) arm(id, waiting);
+    // Only while a task is out does the thread keep the process alive (so a reply is never lost).
+    if (thread.pending.size === 1) thread.worker.ref();
+    thread.worker.postMessage(waiting.message);
+  };
+
+  /**
+   * A task past its deadline fails with ReadTimeout. A thread runs its tasks one after the other, so
+   * its oldest task out is the one running: that thread is stopped (SQLite cannot be interrupted from
+   * here), and the tasks queued behind it go to another. A task still queued is only dropped (the
+   * thread will run it, and its answer is ignored).
+   */
+  const expire = (id: number) => {
+    const thread = owners.get(id);
+    if (!thread) return;
+    const running = thread.pending.keys().next().value === id;
+    const waiting = settle(thread, id);
+    if (!waiting) return;
+    if (running) {
+      if (threads[thread.slot] === thread) threads[thread.slot] = undefined;
+      const queued = [...thread.pending.keys()].map((queuedId) => [queuedId, settle(thread, queuedId) as Pending] as const);
+      void thread.worker.terminate();
+      for (const [queuedId, next] of queued) dispatch(queuedId, next);
+    }
+    waiting.reject(new ReadTimeout(deadlineMs));
+  };
+
   return {
     size,
     get started() {
@@ -142,17 +207,9 @@ export function readerThreads(options: StoreOptions, count: number): ReaderThrea
     },
     run<T>(task: ReaderTask, args: readonly unknown[]): Promise<T> {
       if (closed) return Promise.reject(new Error('the store is closed'));
-      const thread = pick();
       const id = nextId++;
-      return new Promise<T>((resolve, reject) => {
-        thread.pending.set(id, { resolve: resolve as (value: unknown) => void, reject });
-        // Only while a task is out does the thread keep the process alive (so a reply is never lost).
-        if (thread.pending.size === 1) thread.worker.ref();
-        const message: ToThread = { kind: 'run', id, module: task.module, name: task.name, args };
-        thread.worker.postMessage(message);
-      }).finally(() => {
-        if (thread.pending.size === 0) thread.worker.unref();
-      });
+      const message: ToThread = { kind: 'run', id, module: task.module, name: task.name, args };
+      return new Promise<T>((resolve, reject) => dispatch(id, { message, resolve: resolve as (value: unknown) => void, reject }));
     },
     forgetCounts() {
       const message: ToThread = { kind: 'forget-counts' };
