@@ -71,6 +71,8 @@ for (const kind of storeKinds()) {
       assert.equal(value(text, 'fis_routing_total{outcome="unrouted",via="none"}'), 1);
       assert.equal(value(text, 'fis_routing_total{outcome="routed",via="owner"}'), 1);
       assert.equal(value(text, 'fis_store_errors_total{kind="unavailable"}'), 0);
+      // SQLite searches run on a reader thread; none is out once the answers are in.
+      assert.equal(value(text, 'fis_search_thread_tasks'), kind === 'sqlite' ? 0 : undefined);
       assert.ok(value(text, 'process_resident_memory_bytes') !== undefined, 'process metrics are exported');
       assert.doesNotMatch(text, /555123|555999|alice|Ann|c1"/, 'no customer data in the metrics');
     });

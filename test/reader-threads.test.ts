@@ -48,8 +48,11 @@ describe('reader threads (SQLite)', () => {
       ticks++;
     }, 10);
     try {
-      const ranOn = await threads.run<number>(task('busy'), [800]);
+      const running = threads.run<number>(task('busy'), [800]);
+      assert.equal(threads.tasks, 1, 'one task out');
+      const ranOn = await running;
       assert.notEqual(ranOn, threadId, 'ran on another thread');
+      assert.equal(threads.tasks, 0);
     } finally {
       clearInterval(timer);
     }

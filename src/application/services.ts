@@ -21,6 +21,7 @@ export interface Services {
 
 export function createServices(config: Config, store: Store): Services {
   const metrics = createMetrics();
+  if (store.readerThreads) metrics.watchReaderThreads(store.readerThreads);
   const twilioApi = new ConversationsClient(config.twilioApi, {
     attempt: (outcome) => metrics.inc(METRIC.twilioApi, { outcome }),
   });

@@ -12,7 +12,8 @@
  * No label ever carries customer data: routes are route patterns, Locations
  * are the documented ones (anything else is `other`), statuses are numbers.
  */
-import { AggregatorRegistry, collectDefaultMetrics, Counter, type LabelValues, type Metric, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, type LabelValues, type Metric, Registry } from 'prom-client';
+import type { ReaderThreads } from './db/reader-threads.js';
 
 /** One process's metrics, as prom-client serialises them: what a worker sends to be summed. */
 export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -132,6 +133,18 @@ export class Metrics {
     child.count.count += 1;
     child.duration.observe(seconds);
     if (bytes !== undefined) child.bytes.observe(bytes);
+  }
+
+  /** Reports how many searches are on the SQLite reader threads (platform/db/reader-threads.ts), read at each scrape. */
+  watchReaderThreads(threads: Pick<ReaderThreads, 'tasks'>): void {
+    new Gauge({
+      name: 'fis_search_thread_tasks',
+      help: 'Searches running or waiting on the SQLite reader threads; steadily above SQLITE_READ_THREADS means searches queue.',
+      registers: [this.registry],
+      collect() {
+        this.set(threads.tasks);
+      },
+    });
   }
 
   storeError(kind: 'unavailable' | 'error'): void {

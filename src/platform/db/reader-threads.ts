@@ -33,6 +33,8 @@ export interface ReaderThreads {
   readonly size: number;
   /** …and how many are running now. */
   readonly started: number;
+  /** Tasks sent and not answered yet: running or waiting for a thread. */
+  readonly tasks: number;
   /** Runs the task on the least busy thread; resolves with what it returned, rejects with what it threw. */
   run<T>(task: ReaderTask, args: readonly unknown[]): Promise<T>;
   /** Tells every running thread that a large write changed the store (see search-index.ts). */
@@ -204,6 +206,9 @@ export function readerThreads(options: StoreOptions, count: number, deadlineMs: 
     size,
     get started() {
       return threads.filter((thread) => thread !== undefined).length;
+    },
+    get tasks() {
+      return owners.size;
     },
     run<T>(task: ReaderTask, args: readonly unknown[]): Promise<T> {
       if (closed) return Promise.reject(new Error('the store is closed'));
