@@ -13,7 +13,6 @@
  * are the documented ones (anything else is `other`), statuses are numbers.
  */
 import { AggregatorRegistry, collectDefaultMetrics, Counter, Gauge, type LabelValues, type Metric, Registry } from 'prom-client';
-import type { ReaderThreads } from './db/reader-threads.js';
 
 /** One process's metrics, as prom-client serialises them: what a worker sends to be summed. */
 export type MetricsSnapshot = Awaited<ReturnType<Registry['getMetricsAsJSON']>>;
@@ -136,7 +135,7 @@ export class Metrics {
   }
 
   /** Reports how many searches are on the SQLite reader threads (platform/db/reader-threads.ts), read at each scrape. */
-  watchReaderThreads(threads: Pick<ReaderThreads, 'tasks'>): void {
+  watchReaderThreads(threads: { readonly tasks: number }): void {
     new Gauge({
       name: 'fis_search_thread_tasks',
       help: 'Searches running or waiting on the SQLite reader threads; steadily above SQLITE_READ_THREADS means searches queue.',
