@@ -12,7 +12,9 @@ import fc from 'fast-check';
 import { type Store, openStore } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { seededRandom } from '../src/application/files/seed.js';
-import { customersContaining, forgetTrigramCounts, probes, trigramCounts } from '../src/platform/db/search-index.js';
+import { asStored, customersContaining, forgetTrigramCounts, probes, trigramCounts } from '../src/platform/db/search-index.js';
+import Database from 'better-sqlite3';
+import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
 
 describe('probes: the parts of a fragment pg_trgm turns into known trigrams', () => {
@@ -164,10 +166,18 @@ describe('one- and two-character fragments on SQLite (migration 20261203T0100)',
     ...(i % 3 === 0 ? { channels: [{ type: 'email' as const, value: `${word().replace(/[^a-z]/g, '') || 'm'}${i}@ex.org` }] } : {}),
     workers: ['rep@example.com'],
   });
-  const containing = async (text: string) =>
-    (await sql<{ pk: number }>`select pk from customers where instr(search_text, ${text}) > 0 order by pk`.execute(store.db)).rows.map(
-      (r) => Number(r.pk),
-    );
+  /**
+   * The customers whose text, as the index stores it, holds the fragment as the index stores it (final
+   * sigma is sigma there: see asStored): what the index names. It includes every customer whose text
+   * holds the fragment itself (`instr`), which is checked too: the rows are what the search re-checks.
+   */
+  const containing = async (text: string) => {
+    const rows = (await sql<{ pk: number; search_text: string }>`select pk, search_text from customers order by pk`.execute(store.db)).rows;
+    const named = rows.filter((r) => asStored(r.search_text).includes(asStored(text))).map((r) => Number(r.pk));
+    const exact = (await sql<{ pk: number }>`select pk from customers where instr(search_text, ${text}) > 0`.execute(store.db)).rows;
+    for (const { pk } of exact) assert.ok(named.includes(Number(pk)), `${JSON.stringify(text)}: ${pk}`);
+    return named;
+  };
   const found = async (text: string, cap: number) => (await customersContaining(store, [{ column: 'search_text', text }], cap))?.sort((a, b) => a - b);
   const fragments = async () => {
     const texts = (await sql<{ search_text: string }>`select search_text from customers`.execute(store.db)).rows.map((r) => r.search_text);
@@ -187,7 +197,34 @@ describe('one- and two-character fragments on SQLite (migration 20261203T0100)',
     db = await createTestDatabase('sqlite');
     store = await openTestStore(db);
     // A bulk import indexes its new customers at its end (search-index.ts, catchUpSearchIndex).
-    await seed(store, Array.from({ length: 400 }, (_, i) => person(i)));
+    // Final sigma: the tokenizer stores it as σ (see asStored), so `ς` names the customers with σ too.
+    const greek = [
+      { customer_id: 'g-1', display_name: 'Ὀδυσσεύς', workers: ['rep@example.com'] },
+      { customer_id: 'g-2', display_name: 'Σίσυφος Ας', workers: ['rep@example.com'] },
+      { customer_id: 'g-3', display_name: 'Σ', workers: ['rep@example.com'] },
+    ];
+    await seed(store, [...Array.from({ length: 400 }, (_, i) => person(i)), ...greek]);
+  });
+
+  test('every character our folding keeps is stored by the tokenizer as asStored says', () => {
+    const memory = new Database(':memory:');
+    try {
+      memory.exec("create virtual table t using fts5(x, tokenize='trigram', detail='none'); create virtual table v using fts5vocab(t, 'row')");
+      const kept: string[] = [];
+      for (let cp = 0x20; cp <= 0x10ffff; cp++) {
+        if (cp >= 0xd800 && cp <= 0xdfff) continue;
+        const c = String.fromCodePoint(cp);
+        if (fold(`a${c}a`) === `a${c}a`) kept.push(c);
+      }
+      const insert = memory.prepare('insert into t(rowid, x) values (?, ?)');
+      memory.transaction(() => kept.forEach((c, i) => insert.run(i + 1, `${c}\n\n`)))();
+      const terms = new Set(memory.prepare('select term from v').pluck().all() as string[]);
+      const differ = kept.filter((c) => !terms.has(`${asStored(c)}\n\n`)).map((c) => `U+${(c.codePointAt(0) as number).toString(16)}`);
+      assert.deepEqual(differ, []);
+      assert.ok(kept.length > 100_000, `${kept.length} characters`);
+    } finally {
+      memory.close();
+    }
   });
   after(async () => {
     await store.close();

@@ -2,9 +2,10 @@
  * The substring indexes of migrations 20261202T0100 and 20261203T0100: which
  * customers' stored text contains a fragment, found through the index, never
  * by reading every customer. The answer is a superset on SQLite (rows holding
- * every trigram of the fragment; exact for one or two characters) and exact
- * on PostgreSQL (it re-checks); callers always apply the exact predicate to
- * the rows themselves, so only speed depends on it.
+ * every trigram of the fragment; for one or two characters, rows holding the
+ * fragment as the index stores text: see asStored) and exact on PostgreSQL
+ * (it re-checks); callers always apply the exact predicate to the rows
+ * themselves, so only speed depends on it.
  */
 import { type Kysely, sql } from 'kysely';
 import type { Store } from './connect.js';
@@ -222,10 +223,11 @@ function sqliteFindShort(reader: SqliteReader, statements: SqliteStatements, tex
     terms = reader.prepare('select term, doc from customer_search_text_terms where term >= ? and term < ?');
     shortStatements.set(reader, terms);
   }
+  const stored = asStored(text);
   const found: string[] = [];
   let named = 0;
-  for (const row of terms.iterate([text, successor(text) ?? LAST_TERM]) as IterableIterator<{ term: string; doc: number }>) {
-    if (!row.term.startsWith(text)) continue;
+  for (const row of terms.iterate([stored, successor(stored) ?? LAST_TERM]) as IterableIterator<{ term: string; doc: number }>) {
+    if (!row.term.startsWith(stored)) continue;
     found.push(row.term);
     named += row.doc;
     if (named > SHORT_TERMS_FACTOR * cap) return undefined;
@@ -233,6 +235,17 @@ function sqliteFindShort(reader: SqliteReader, statements: SqliteStatements, tex
   if (found.length === 0) return [];
   return statements.find.all([found.map(quote).join(' OR '), cap + 1]) as number[];
 }
+
+/**
+ * The characters FTS5's trigram tokenizer stores as others, among those our folding keeps: its case
+ * folding maps final sigma to sigma, and SQLite reads U+FFFE and U+FFFF as U+FFFD. A query of three
+ * characters or more goes through the same tokenizer and agrees with it; a short one is looked up among
+ * the stored terms, so it is mapped the same way first (the rows are then checked for the fragment
+ * itself). test/search-index.test.ts checks every character against the tokenizer.
+ */
+const STORED_AS: Readonly<Record<string, string>> = { '\u03c2': '\u03c3', '\ufffe': '\ufffd', '\uffff': '\ufffd' };
+const STORED_PATTERN = new RegExp(`[${Object.keys(STORED_AS).join('')}]`, 'gu');
+export const asStored = (text: string): string => text.replace(STORED_PATTERN, (c) => STORED_AS[c] as string);
 
 const quote = (trigram: string) => `"${trigram.replace(/"/g, '""')}"`;
 
