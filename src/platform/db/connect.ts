@@ -79,7 +79,7 @@ export function openStore(options: StoreOptions): Store {
 }
 
 function openSqlite(file: string, options: StoreOptions): Store {
-  const { cacheMb, mmapMb, readThreads = 0 } = options.sqlite ?? SQLITE_DEFAULTS;
+  const { cacheMb, mmapMb, readThreads } = options.sqlite ?? SQLITE_DEFAULTS;
   const openReader = () => {
     const reader = new SqliteDatabase(file, { readonly: true, timeout: options.databaseTimeoutMs });
     // cache_size in KiB when negative; both values are whole numbers from the configuration.

@@ -108,6 +108,8 @@ type SqliteReader = Extract<Store['driver'], { kind: 'sqlite' }>['reader'];
 interface SqliteStatements {
   find: ReturnType<SqliteReader['prepare']>;
   count: ReturnType<SqliteReader['prepare']>;
+  /** The text index's terms in a range (sqliteFindShort), prepared when first needed. */
+  terms?: ReturnType<SqliteReader['prepare']>;
 }
 const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, SqliteStatements>>();
 
@@ -205,7 +207,6 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
 
 /** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */
 const SHORT_TERMS_FACTOR = 4;
-const shortStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
 /** Above every term: the range's end for a fragment with no successor (it ends with U+10FFFF). */
 const LAST_TERM = String.fromCodePoint(0x10ffff).repeat(4);
 
@@ -218,11 +219,8 @@ const LAST_TERM = String.fromCodePoint(0x10ffff).repeat(4);
  * and listing stops there (each term's count is a read of its whole row list).
  */
 function sqliteFindShort(reader: SqliteReader, statements: SqliteStatements, text: string, cap: number): number[] | undefined {
-  let terms = shortStatements.get(reader);
-  if (!terms) {
-    terms = reader.prepare('select term, doc from customer_search_text_terms where term >= ? and term < ?');
-    shortStatements.set(reader, terms);
-  }
+  statements.terms ??= reader.prepare('select term, doc from customer_search_text_terms where term >= ? and term < ?');
+  const terms = statements.terms;
   const stored = asStored(text);
   const found: string[] = [];
   let named = 0;
