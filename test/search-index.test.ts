@@ -264,7 +264,7 @@ describe('one- and two-character fragments on SQLite (migration 20261203T0100)',
   });
 });
 
-describe('upgrading a SQLite store to migration 20261203T0100', () => {
+describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900', () => {
   test('the customers already stored are found by one- and two-character fragments, and the index checks', async () => {
     const db = await createTestDatabase('sqlite');
     const store = openStore(testConfig(db));
@@ -280,7 +280,7 @@ describe('upgrading a SQLite store to migration 20261203T0100', () => {
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];
@@ -295,7 +295,7 @@ describe('upgrading a SQLite store to migration 20261203T0100', () => {
       assert.deepEqual(await ids('e'), ['b']);
       const driver = store.driver;
       if (driver.kind === 'sqlite') driver.database.prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
-      // And back down: the index of migration 20261202T0100 again.
+      // And back down through both: the index of migration 20261202T0100 again.
       const down = await migrator.migrateTo('20261202T1700-search-covering-indexes');
       assert.equal(down.error, undefined);
       if (driver.kind === 'sqlite') driver.database.prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();

@@ -58,7 +58,7 @@ import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
 import type { ReaderTask } from '../../platform/db/reader-threads.js';
 import { type IntegerList, type StatementKit, readStatement } from '../../platform/db/precompiled.js';
-import { type Fragment, cheapToAsk, customersContaining, indexable } from '../../platform/db/search-index.js';
+import { type Fragment, cheapToAsk, customersContaining, indexable, listOrderQuery, streamsInListOrder } from '../../platform/db/search-index.js';
 import type { StoredCustomer } from './customer.row.js';
 import type { Cursor } from './page-token.js';
 import { escapeLike, successor } from '../../kernel/text.js';
@@ -349,6 +349,73 @@ const WORD_SCAN = byScopeAfter((scope, after) =>
   }),
 );
 
+interface StreamValues extends RankValues {
+  /** The FTS5 query naming every customer whose text holds the fragment (a superset; rows are checked). */
+  fts: string;
+  /** The label to read from (SQLite's labels order like the list: migration 20261203T1900). */
+  fromLabel: number;
+  /** At most this many of the index's customers are read. */
+  budget: number;
+}
+
+/**
+ * SQLite: the matches of one rank in list order, read from the text index, whose rowids are list-order
+ * labels (migration 20261203T1900): the index's customers from `fromLabel` on, in label order, up to
+ * `budget` of them, each checked for scope, the exact predicate and the rank, until the page is full.
+ */
+const STREAM = byScopeAfter((scope, after) =>
+  readStatement((kit, v: StreamValues & AfterValues) => {
+    const named = sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`;
+    const rank = rankOf(v);
+    let query = kit.db
+      .selectFrom(named.as('f'))
+      .innerJoin('customers as s', (join) => join.on(sql<SqlBool>`s.list_pos = f.label`))
+      .select([...LIST_COLUMNS, rank.as('rank')])
+      .where(matches(v, false))
+      .where(sql<SqlBool>`${rank} = ${v.rank}`);
+    if (scope === 'worker') {
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('customer_owners as o')
+            .select(sql`1`.as('one'))
+            .whereRef('o.customer_pk', '=', 's.pk')
+            .where('o.worker', '=', v.worker as string),
+        ),
+      );
+    }
+    if (after) query = query.where(afterPosition(v));
+    return query.orderBy(sql`f.label`).limit(v.limit);
+  }),
+);
+
+/** The last label of STREAM's read and how many it read: whether the budget ended it before the index did. */
+const STREAM_END = readStatement((kit, v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
+  kit.db
+    .selectFrom(
+      sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`.as('f'),
+    )
+    .select([sql<number>`max(f.label)`.as('last'), sql<number>`count(*)`.as('read')]),
+);
+
+/** SQLite: the label of the first customer after a position in list order (none: the list ends there). */
+const LABEL_AFTER = readStatement((kit, v: AfterValues) =>
+  kit.db
+    .selectFrom('customers as s')
+    .select(sql<number>`s.list_pos`.as('label'))
+    .where(afterPosition(v))
+    .orderBy('s.sort_key')
+    .orderBy('s.customer_id')
+    .limit(1),
+);
+
+/** SQLite: the customer a label names (where a stream's read ended). */
+const AT_LABEL = readStatement((kit, v: { label: number }) =>
+  kit.db
+    .selectFrom('customers as s')
+    .select(['s.sort_key', 's.customer_id'])
+    .where(sql<SqlBool>`s.list_pos = ${v.label}`),
+);
+
 /** The last row of a window: where the next window starts (none when the book ended inside it). */
 const WINDOW_END = byScopeAfter((scope, after) =>
   readStatement((kit, v: WindowValues) => {
@@ -562,7 +629,22 @@ async function rankContains(
     pks.length === 0
       ? Promise.resolve([])
       : RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), pks });
-  if (askFirst) {
+  const rows: ListRow[] = [];
+  let position = from;
+  // SQLite, a text fragment: its matches in list order, from the index. A fragment of three characters or
+  // more at once; a shorter one only when a first window did not fill the page (a common one does, and
+  // listing its terms costs as much as it is common).
+  const streams = streamsInListOrder(store, fragments);
+  let streamLater = streams && [...(fragments[0] as Fragment).text].length < 3;
+  if (streams && !streamLater) {
+    const stream = await streamRank(store, scope, values, fragments[0] as Fragment, from, limit);
+    if (stream !== 'common') {
+      if (stream.end === undefined) return stream.rows;
+      // More than STREAM_BUDGET customers hold it, and too few of them are this scope's: on in list order.
+      for (const row of stream.rows) rows.push(row);
+      position = stream.end;
+    }
+  } else if (askFirst && !streams) {
     const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
     if (pks !== undefined) return among(pks, from);
   }
@@ -573,8 +655,6 @@ async function rankContains(
   // index can find is asked for again, with larger caps, once the windows have cost about as much
   // as reading that many candidates would (see SECOND_CHANCES): a read of the book in list order
   // wins when matches are dense, the index when they are few, and neither is paid much for long.
-  const rows: ListRow[] = [];
-  let position = from;
   let read = 0;
   const chances = useIndex ? [...SECOND_CHANCES] : [];
   for (let window = SCAN_WINDOW; rows.length < limit; window = Math.min(window * 4, SCAN_WINDOW_MAX)) {
@@ -589,6 +669,15 @@ async function rankContains(
     if (!end) break;
     position = { sortKey: end.sort_key, customerId: end.customer_id };
     read += window;
+    if (streamLater) {
+      streamLater = false;
+      const stream = await streamRank(store, scope, values, fragments[0] as Fragment, position, limit - rows.length);
+      if (stream !== 'common') {
+        for (const row of stream.rows) rows.push(row);
+        if (stream.end === undefined) return rows;
+        position = stream.end;
+      }
+    }
     while (chances.length > 0 && read >= (chances[0] as SecondChance).afterRows) {
       const { cap } = chances.shift() as SecondChance;
       const pks = await customersContaining(store, fragments, cap);
@@ -599,6 +688,41 @@ async function rankContains(
     }
   }
   return rows;
+}
+
+/** Customers of the index a stream reads at most before the search goes on in list-order windows. */
+const STREAM_BUDGET = 2048;
+
+/**
+ * One rank's matches in list order from SQLite's text index (STREAM), from the position `from` on. `end`
+ * is where the read stopped when the budget ran out before the page was full or the index's customers
+ * ended: the caller goes on from there.
+ */
+async function streamRank(
+  store: Store,
+  scope: Scope,
+  values: RankValues,
+  fragment: Fragment,
+  from: Position | undefined,
+  limit: number,
+): Promise<{ rows: ListRow[]; end?: Position } | 'common'> {
+  const query = listOrderQuery(store, fragment);
+  if (query === 'common') return query;
+  if (query === 'nobody') return { rows: [] };
+  let fromLabel = 0;
+  if (from) {
+    const next = await LABEL_AFTER.first(store, afterValues(from));
+    if (!next) return { rows: [] };
+    fromLabel = next.label;
+  }
+  const streamValues = { ...values, ...afterValues(from), limit, fts: query.fts, fromLabel, budget: STREAM_BUDGET };
+  const rows = await STREAM[scope.kind][from ? 'after' : 'first'].all(store, streamValues);
+  if (rows.length >= limit) return { rows };
+  const end = await STREAM_END.first(store, streamValues);
+  if (!end || end.read < STREAM_BUDGET) return { rows };
+  const at = await AT_LABEL.first(store, { label: end.last });
+  if (!at) throw new Error(`no customer holds the label ${end.last} the text index named`);
+  return { rows, end: { sortKey: at.sort_key, customerId: at.customer_id } };
 }
 
 interface SecondChance {

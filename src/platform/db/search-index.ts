@@ -11,7 +11,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Store } from './connect.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
-import { SQLITE_SEARCH_INDEXES } from './migrations/20261203T0100-search-text-ends.js';
+import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 
 /**
@@ -46,18 +46,30 @@ export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect):
   await sql`insert into search_index_deferred (since_pk) select coalesce(max(pk), 0) from customers`.execute(trx);
 }
 
-/** Indexes the customers inserted since `deferSearchIndex`, and lets the insert trigger index again. */
+/**
+ * Indexes the customers inserted since `deferSearchIndex`, labels (migration 20261203T1900) the ones
+ * inserted or renamed since, and lets the triggers index again. When most customers need a label (a
+ * first import), every customer is labelled afresh and the text index rebuilt in label order; otherwise
+ * each is placed between its neighbours by the triggers (about 30 µs each, measured at 1,000,000).
+ */
 export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect !== 'sqlite') return;
-  for (const { table, column, value } of SQLITE_SEARCH_INDEXES) {
-    await sql
-      .raw(
-        `insert into ${table}(rowid, ${column}) select pk, ${value('customers')} from customers ` +
-          `where pk > (select max(since_pk) from search_index_deferred) and ${column} <> ''`,
-      )
-      .execute(trx);
+  await sql
+    .raw(
+      'insert into customer_search_digits(rowid, phone_digits) select pk, phone_digits from customers ' +
+        "where pk > (select max(since_pk) from search_index_deferred) and phone_digits <> ''",
+    )
+    .execute(trx);
+  const counts = await sql<{ unlabelled: number; all: number }>`select (select count(*) from customers where list_pos is null) as unlabelled, (select count(*) from customers) as "all"`.execute(trx);
+  const { unlabelled, all } = counts.rows[0] as { unlabelled: number; all: number };
+  if (unlabelled > 0 && unlabelled * 2 >= all) {
+    if (unlabelled < all) await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
+    for (const statement of LABEL_ALL) await sql.raw(statement).execute(trx);
+    await sql.raw(INDEX_ALL).execute(trx);
   }
   await sql`delete from search_index_deferred`.execute(trx);
+  // The few left: the update trigger places each (customer_id is only named, so that it fires).
+  if (unlabelled > 0 && unlabelled * 2 < all) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
 }
 
 /** At most this many of a fragment's trigrams are asked for (the rest are checked on the rows). */
@@ -72,9 +84,25 @@ export function indexable(store: Store, fragment: Fragment): boolean {
 }
 
 /**
+ * Whether the store's index names the customers holding `fragments` in list order (SQLite's text index,
+ * whose rowids are list-order labels: migration 20261203T1900): one text fragment.
+ * A digits fragment is found by pk.
+ */
+export function streamsInListOrder(store: Store, fragments: readonly Fragment[]): boolean {
+  const [fragment] = fragments;
+  return (
+    store.dialect === 'sqlite' &&
+    fragments.length === 1 &&
+    fragment !== undefined &&
+    fragment.column !== 'phone_digits' &&
+    fragment.text.length > 0
+  );
+}
+
+/**
  * Whether the index may be asked for `fragment` before any read in list order: whether that costs
  * about what it finds. On SQLite a one- or two-character fragment is found through the index's terms
- * that start with it (`sqliteFindShort`), and listing them reads their whole row lists: as dear as
+ * that start with it (`sqliteShortQuery`), and listing them reads their whole row lists: as dear as
  * the fragment is common, and a common one fills a page from the first list-order window anyway.
  * So it is asked only when that window did not (customer.repository.ts, second chances).
  */
@@ -108,8 +136,10 @@ type SqliteReader = Extract<Store['driver'], { kind: 'sqlite' }>['reader'];
 interface SqliteStatements {
   find: ReturnType<SqliteReader['prepare']>;
   count: ReturnType<SqliteReader['prepare']>;
-  /** The text index's terms in a range (sqliteFindShort), prepared when first needed. */
+  /** The text index's terms in a range (listTerms), prepared when first needed… */
   terms?: ReturnType<SqliteReader['prepare']>;
+  /** …and `pragma data_version`, which says when listings are out of date. */
+  version?: ReturnType<SqliteReader['prepare']>;
 }
 const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, SqliteStatements>>();
 
@@ -142,33 +172,77 @@ function countCache(reader: SqliteReader): Map<string, KnownCount> {
   return counts;
 }
 
+/** What a store's index is asked for a fragment: an FTS5 query, nobody (no customer holds it), or too common to ask. */
+type IndexQuery = { readonly fts: string } | 'nobody' | 'common';
+
+function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteStatements {
+  let byColumn = sqliteStatements.get(reader);
+  if (!byColumn) sqliteStatements.set(reader, (byColumn = new Map()));
+  let statements = byColumn.get(column);
+  if (!statements) {
+    const table = SQLITE_TABLE[column];
+    statements = {
+      // The text index's rowids are list-order labels (migration 20261203T1900), the digits index's pks.
+      find: reader
+        .prepare(
+          table === 'customer_search_text'
+            ? `select c.pk from (select rowid as label from ${table} where ${table} match ? limit ?) f join customers c on c.list_pos = f.label`
+            : `select rowid from ${table} where ${table} match ? limit ?`,
+        )
+        .pluck(true),
+      count: reader
+        .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit ?)`)
+        .pluck(true),
+    };
+    byColumn.set(column, statements);
+  }
+  return statements;
+}
+
+function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] | undefined {
+  const statements = statementsFor(reader, fragment.column);
+  const query = sqliteQuery(reader, statements, fragment, { entries: SHORT_TERMS_FACTOR * cap, terms: Infinity });
+  if (query === 'nobody') return [];
+  if (query === 'common') return undefined;
+  return statements.find.all([query.fts, cap + 1]) as number[];
+}
+
+/** A one- or two-character fragment is streamed when its terms name at most this many customers (with repeats)… */
+const SHORT_STREAM_ENTRIES = 100_000;
+/** …and are at most this many (FTS5 merges an OR of terms one row list each). */
+const SHORT_STREAM_TERMS = 32;
+
+/**
+ * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
+ * its rowids are list-order labels, migration 20261203T1900); `nobody` when no customer can hold it;
+ * `common` for a one- or two-character fragment whose terms are too many to list cheaply.
+ */
+export function listOrderQuery(store: Store, fragment: Fragment): IndexQuery {
+  if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') throw new Error('only SQLite\'s text index is in list order');
+  const reader = store.driver.reader;
+  return sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, { entries: SHORT_STREAM_ENTRIES, terms: SHORT_STREAM_TERMS });
+}
+
 /**
  * FTS5 with detail=none answers `"abc" AND "bcd"` by merging the trigrams'
  * whole row lists, so a fragment's common trigrams (`exa` of `@example`, in
  * every row) would cost a read of the whole list. So each trigram is first
  * counted up to RARE_TRIGRAM (a bounded read), and the search asks only for
  * the rarest few; a trigram no customer has ends it at once. When every
- * trigram is common, the fragment is asked for whole, and the read stops at
- * `cap + 1` rows (quickly, when the fragment is as common as its trigrams).
+ * trigram is common, the fragment is asked for whole (the read stops when
+ * the caller has what it needs: quickly, when the fragment is as common as
+ * its trigrams). A short fragment is asked for through its terms (sqliteShortQuery).
  */
-function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] | undefined {
-  let byColumn = sqliteStatements.get(reader);
-  if (!byColumn) sqliteStatements.set(reader, (byColumn = new Map()));
-  let statements = byColumn.get(fragment.column);
-  if (!statements) {
-    const table = SQLITE_TABLE[fragment.column];
-    statements = {
-      find: reader.prepare(`select rowid from ${table} where ${table} match ? limit ?`).pluck(true),
-      count: reader
-        .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit ?)`)
-        .pluck(true),
-    };
-    byColumn.set(fragment.column, statements);
-  }
+function sqliteQuery(
+  reader: SqliteReader,
+  statements: SqliteStatements,
+  fragment: Fragment,
+  shortBound: { entries: number; terms: number },
+): IndexQuery {
   // The digits index keeps positions (migration 20261202T0600): the fragment as a phrase of its
   // consecutive trigrams names exactly the rows that contain it.
-  if (fragment.column === 'phone_digits') return statements.find.all([quote(fragment.text), cap + 1]) as number[];
-  if ([...fragment.text].length < 3) return sqliteFindShort(reader, statements, fragment.text, cap);
+  if (fragment.column === 'phone_digits') return { fts: quote(fragment.text) };
+  if ([...fragment.text].length < 3) return sqliteShortQuery(reader, statements, fragment.text, shortBound);
   // Counted in two passes: first up to FEW (a trigram no customer has ends the search, and a few
   // rare ones drive it, before any long row list is read), then, if every trigram has more, up to
   // RARE_TRIGRAM.
@@ -191,7 +265,7 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
   const counted: Array<{ trigram: string; count: number }> = [];
   for (const trigram of trigramsOf(fragment.text)) {
     const count = countOf(trigram, FEW + 1);
-    if (count === 0) return [];
+    if (count === 0) return 'nobody';
     counted.push({ trigram, count });
   }
   // After the first pass a count of FEW + 1 only says "more than FEW": such a trigram may be in every
@@ -202,7 +276,7 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
   }
   const rare = (few.length > 0 ? few : counted.filter((t) => t.count <= RARE_TRIGRAM)).sort((a, b) => a.count - b.count);
   const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
-  return statements.find.all([asked.map((t) => quote(t.trigram)).join(' AND '), cap + 1]) as number[];
+  return { fts: asked.map((t) => quote(t.trigram)).join(' AND ') };
 }
 
 /** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */
@@ -214,24 +288,69 @@ const LAST_TERM = String.fromCodePoint(0x10ffff).repeat(4);
  * A fragment of one or two characters (migration 20261203T0100): the text index holds a trigram
  * starting at each character of every customer's text, so the customers containing it are exactly
  * those holding one of the index's terms that start with it, listed by the `fts5vocab` table in term
- * order with how many customers hold each. Their row lists are merged up to `cap + 1` rows; when the
- * terms' counts add up to more than SHORT_TERMS_FACTOR × cap, the fragment is common (undefined),
- * and listing stops there (each term's count is a read of its whole row list).
+ * order with how many customers hold each. When the terms name more than `bound.entries` customers
+ * (with repeats), or are more than `bound.terms`, the fragment is common, and listing stops there
+ * (each term's count is a read of its whole row list).
  */
-function sqliteFindShort(reader: SqliteReader, statements: SqliteStatements, text: string, cap: number): number[] | undefined {
+function sqliteShortQuery(
+  reader: SqliteReader,
+  statements: SqliteStatements,
+  text: string,
+  bound: { entries: number; terms: number },
+): IndexQuery {
+  const listed = listTerms(reader, statements, asStored(text), bound.entries);
+  if (listed === 'common' || listed.terms.length > bound.terms || listed.entries > bound.entries) return 'common';
+  if (listed.terms.length === 0) return 'nobody';
+  return { fts: listed.terms.map(quote).join(' OR ') };
+}
+
+interface ListedTerms {
+  readonly terms: readonly string[];
+  /** How many customers they name, with repeats. */
+  readonly entries: number;
+}
+interface TermsCache {
+  /** `pragma data_version` when the listings were made: it changes whenever another connection commits. */
+  version: number;
+  readonly listings: Map<string, { listed: ListedTerms | 'common'; bound: number }>;
+}
+/** Listings of terms remembered per read connection while nothing is written (TERMS_CACHE_SIZE most recent). */
+const termsCaches = new WeakMap<SqliteReader, TermsCache>();
+const TERMS_CACHE_SIZE = 10_000;
+
+/**
+ * The index's terms that start with `stored`, with how many customers they name, or `common` past
+ * `bound` customers. Listing reads each term's whole row list (2 ms for `ee`'s 33,000 customers at
+ * 1,000,000), and reps type the same few letters over and over, so a listing is remembered for as
+ * long as no other connection commits (`pragma data_version`): unlike a count, a listing decides
+ * answers, so it is never used once the index may have changed.
+ */
+function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: string, bound: number): ListedTerms | 'common' {
+  statements.version ??= reader.prepare('pragma data_version').pluck(true);
+  const version = statements.version.get([]) as number;
+  let cache = termsCaches.get(reader);
+  if (!cache || cache.version !== version) termsCaches.set(reader, (cache = { version, listings: new Map() }));
+  const known = cache.listings.get(stored);
+  // A listing stopped at a smaller bound says only "more than that".
+  if (known && (known.listed !== 'common' || known.bound >= bound)) return known.listed;
   statements.terms ??= reader.prepare('select term, doc from customer_search_text_terms where term >= ? and term < ?');
-  const terms = statements.terms;
-  const stored = asStored(text);
-  const found: string[] = [];
-  let named = 0;
-  for (const row of terms.iterate([stored, successor(stored) ?? LAST_TERM]) as IterableIterator<{ term: string; doc: number }>) {
+  const terms: string[] = [];
+  let entries = 0;
+  let listed: ListedTerms | 'common' | undefined;
+  for (const row of statements.terms.iterate([stored, successor(stored) ?? LAST_TERM]) as IterableIterator<{ term: string; doc: number }>) {
     if (!row.term.startsWith(stored)) continue;
-    found.push(row.term);
-    named += row.doc;
-    if (named > SHORT_TERMS_FACTOR * cap) return undefined;
+    terms.push(row.term);
+    entries += row.doc;
+    if (entries > bound) {
+      listed = 'common';
+      break;
+    }
   }
-  if (found.length === 0) return [];
-  return statements.find.all([found.map(quote).join(' OR '), cap + 1]) as number[];
+  listed ??= { terms, entries };
+  cache.listings.delete(stored);
+  cache.listings.set(stored, { listed, bound });
+  if (cache.listings.size > TERMS_CACHE_SIZE) cache.listings.delete(cache.listings.keys().next().value as string);
+  return listed;
 }
 
 /**
@@ -256,11 +375,6 @@ function trigramsOf(text: string): string[] {
   if (trigrams.length <= MAX_TRIGRAMS) return trigrams;
   const step = (trigrams.length - 1) / (MAX_TRIGRAMS - 1);
   return Array.from({ length: MAX_TRIGRAMS }, (_, i) => trigrams[Math.round(i * step)] as string);
-}
-
-/** An FTS5 query for rows holding all of the fragment's trigrams (up to MAX_TRIGRAMS of them). */
-export function trigramQuery(text: string): string {
-  return trigramsOf(text).map(quote).join(' AND ');
 }
 
 /**

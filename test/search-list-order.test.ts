@@ -1,0 +1,157 @@
+/**
+ * SQLite's list-order labels (migration 20261203T1900): every customer has a label, labels order like
+ * (sort_key, customer_id), and the text index holds each customer's text under its label, whichever
+ * writer wrote it: a first import, a re-import with a few or with many new and renamed customers, single
+ * inserts crowded into one gap until it runs out (the window around them relabelled), a store whose
+ * labels leave no room at all (every customer relabelled), renames and deletes. After each, the index
+ * checks against its content and the search equals the scan.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Migrator, sql } from 'kysely';
+import type { Store } from '../src/platform/db/connect.js';
+import { openStore } from '../src/platform/db/connect.js';
+import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
+import { LABEL_TOP } from '../src/platform/db/migrations/20261203T1900-search-list-order.js';
+import { indexedSearchPage, type ListRow, scanSearchPage } from '../src/domains/customers/customer.repository.js';
+import { searchTerms } from '../src/domains/customers/customer.service.js';
+import type { Cursor } from '../src/domains/customers/page-token.js';
+import { fold } from '../src/kernel/text.js';
+import { createTestDatabase, openTestStore, seed, testConfig, type TestDatabase } from './helpers/stores.js';
+
+const person = (i: number, name: string) => ({ customer_id: `p-${String(i).padStart(4, '0')}`, display_name: name, workers: ['rep@example.com'] });
+const NAMES = ['Ann Smith', 'Bob Jones', 'Carla Johnson', 'Dana Smithers', 'Eve Ohnson', 'Zoë Lee'];
+
+function database(store: Store) {
+  const driver = store.driver;
+  if (driver.kind !== 'sqlite') throw new Error('SQLite only');
+  return driver.database;
+}
+
+/** Every customer labelled, labels strictly increasing in list order and inside (0, LABEL_TOP); the index checks. */
+function assertLabelled(store: Store): number {
+  const db = database(store);
+  const labels = db.prepare('select list_pos from customers order by sort_key, customer_id').pluck().safeIntegers(true).all() as Array<bigint | null>;
+  let previous = 0n;
+  labels.forEach((label, i) => {
+    assert.notEqual(label, null, `customer ${i} in list order has no label`);
+    assert.ok((label as bigint) > previous, `label ${i} (${label}) is not above the one before (${previous})`);
+    previous = label as bigint;
+  });
+  assert.ok(previous < BigInt(LABEL_TOP));
+  db.prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+  db.prepare("insert into customer_search_digits(customer_search_digits, rank) values ('integrity-check', 1)").run();
+  return labels.length;
+}
+
+/** Every page of `query`, with every customer visible, by the index and by the scan. */
+async function pages(store: Store, query: string, read: typeof indexedSearchPage): Promise<ListRow[][]> {
+  const terms = searchTerms(query, 'US');
+  const out: ListRow[][] = [];
+  let after: Cursor | undefined;
+  for (;;) {
+    const page = await read(store, { kind: 'all' }, terms, after, 7);
+    if (page.length === 0) break;
+    out.push(page);
+    const last = page[page.length - 1] as ListRow;
+    after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
+  }
+  return out;
+}
+
+async function assertSearchEqualsScan(store: Store): Promise<void> {
+  for (const query of ['smi', 'ohns', 'ohn', 'son', 'lee', 'mmm', 'a b', 'xyz']) {
+    assert.deepEqual(await pages(store, query, indexedSearchPage), await pages(store, query, scanSearchPage), query);
+  }
+}
+
+const insertOne = (store: Store, id: string, name: string) =>
+  sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
+    values (${id}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
+
+describe('SQLite: list-order labels under every writer', () => {
+  let db: TestDatabase;
+  let store: Store;
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    store = await openTestStore(db);
+  });
+  after(async () => {
+    await store.close();
+    await db.drop();
+  });
+
+  test('a first import labels every customer in list order', async () => {
+    await seed(store, Array.from({ length: 300 }, (_, i) => person(i, `${NAMES[i % NAMES.length]} ${i % 17}`)));
+    assert.equal(assertLabelled(store), 300);
+    await assertSearchEqualsScan(store);
+  });
+
+  test('a re-import with a few new and renamed customers places each; with many, every customer is labelled afresh', async () => {
+    const few = Array.from({ length: 300 }, (_, i) => person(i, `${NAMES[i % NAMES.length]} ${i % 17}${i % 50 === 0 ? ' Mmm' : ''}`));
+    await seed(store, [...few, person(900, 'Mmm Smith'), person(901, 'Aaa Ohnson')]);
+    assert.equal(assertLabelled(store), 302);
+    await assertSearchEqualsScan(store);
+    const many = Array.from({ length: 700 }, (_, i) => person(i, `${NAMES[(i + 1) % NAMES.length]} ${i % 13}`));
+    await seed(store, many, { prune: true });
+    assert.equal(assertLabelled(store), 700);
+    await assertSearchEqualsScan(store);
+  });
+
+  test('single inserts crowded into one gap relabel a window around it; at the start and the end too', async () => {
+    // Each name sorts just after the one before and before every other: the gap halves each time.
+    for (let i = 1; i <= 120; i++) await insertOne(store, `crowd-${i}`, `Carla Johnson 0${'0'.repeat(i)}`);
+    for (let i = 1; i <= 70; i++) await insertOne(store, `first-${i}`, `!${String.fromCharCode(0x21 + 70 - i)}`);
+    for (let i = 1; i <= 70; i++) await insertOne(store, `last-${i}`, `\u{10ffff}${'\u{10ffff}'.repeat(i)} smith`);
+    assert.equal(assertLabelled(store), 960);
+    await assertSearchEqualsScan(store);
+  });
+
+  test('when the labels leave no room anywhere, every customer is relabelled', async () => {
+    const db = database(store);
+    db.exec("insert into customer_search_text(customer_search_text) values ('delete-all')");
+    db.exec('update customers set list_pos = r.n from (select pk, row_number() over (order by sort_key, customer_id) as n from customers) r where customers.pk = r.pk');
+    db.exec("insert into customer_search_text(rowid, search_text) select list_pos, search_text || char(10, 10) from customers order by list_pos");
+    assertLabelled(store);
+    await insertOne(store, 'squeezed', 'Carla Johnson 00005');
+    assert.equal(assertLabelled(store), 961);
+    const spread = db.prepare('select max(list_pos) from customers').pluck().safeIntegers(true).get() as bigint;
+    assert.ok(spread > 1_000_000n, `labels spread again (${spread})`);
+    await assertSearchEqualsScan(store);
+  });
+
+  test('renames move a customer in the list; deletes leave the index', async () => {
+    const db = database(store);
+    const rename = db.prepare('update customers set display_name = ?, sort_key = ?, search_text = ? where customer_id = ?');
+    for (let i = 0; i < 60; i++) {
+      const name = `${NAMES[(i * 7) % NAMES.length]} renamed ${i}`;
+      rename.run(name, fold(name), fold(name), `p-${String(i * 3).padStart(4, '0')}`);
+    }
+    db.prepare("update customers set search_text = search_text || char(10) || 'ohns@example.org' where customer_id like 'crowd-%'").run();
+    db.prepare("delete from customers where customer_id like 'first-%'").run();
+    assert.equal(assertLabelled(store), 891);
+    await assertSearchEqualsScan(store);
+  });
+});
+
+describe('upgrading a SQLite store to migration 20261203T1900', () => {
+  test('the customers already stored are labelled in list order and found; and back down', async () => {
+    const db = await createTestDatabase('sqlite');
+    const store = openStore(testConfig(db));
+    try {
+      const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, disableTransactions: true });
+      assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
+      for (let i = 0; i < 50; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${50 - i}`);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order']);
+      assert.equal(assertLabelled(store), 50);
+      await assertSearchEqualsScan(store);
+      assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
+      database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+      await insertOne(store, 'after-down', 'Ann Smith 99');
+      database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+});
