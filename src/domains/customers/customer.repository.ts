@@ -22,7 +22,18 @@
  * - Rank 0 is a range of the list order: names in [query, successor(query)),
  *   read in order through the same index as a list page (LIMIT: one page),
  *   plus the one customer whose id is the query.
- * - Ranks 1 and 2 are "contains" predicates, found one of two ways:
+ * - Ranks 1 and 2 are "contains" predicates. On SQLite, for a text query
+ *   (not a phone number), the text index's rowids are list-order labels
+ *   (migration 20261203T1900), so FTS5 names the customers holding the
+ *   fragment in list order: the rank is read from that answer, from the
+ *   cursor's label on, checking scope, predicate and rank on each row, and
+ *   stops when the page is full (STREAM). Cost: the index rows up to the
+ *   page's last match, at most STREAM_BUDGET (a fragment many customers hold
+ *   but few of them in this book); past that, the ways below continue from
+ *   where it stopped. A one- or two-character fragment is streamed only
+ *   after a first window (below) did not fill the page, and only when its
+ *   terms are few (listing them costs as much as they are common).
+ *   Otherwise (PostgreSQL, phone numbers), found one of two ways:
  *   - rare fragment: the store's substring index (FTS5 trigram on SQLite,
  *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
  *     to CANDIDATE_CAP of them; the exact predicate and the rank are checked
