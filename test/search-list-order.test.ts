@@ -15,6 +15,7 @@ import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { LABEL_TOP } from '../src/platform/db/migrations/20261203T1900-search-list-order.js';
 import { indexedSearchPage, type ListRow, scanSearchPage } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
+import { listOrderQuery } from '../src/platform/db/search-index.js';
 import type { Cursor } from '../src/domains/customers/page-token.js';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, testConfig, type TestDatabase } from './helpers/stores.js';
@@ -118,6 +119,25 @@ describe('SQLite: list-order labels under every writer', () => {
     const spread = db.prepare('select max(list_pos) from customers').pluck().safeIntegers(true).get() as bigint;
     assert.ok(spread > 1_000_000n, `labels spread again (${spread})`);
     await assertSearchEqualsScan(store);
+  });
+
+  test('a short fragment\'s remembered terms are listed again once anything is written', async () => {
+    const ids = async (query: string) => (await pages(store, query, indexedSearchPage)).flat().map((row) => row.customer_id);
+    const asked = () => {
+      const query = listOrderQuery(store, { column: 'search_text', text: 'qz' });
+      return typeof query === 'string' ? query : query.fts;
+    };
+    assert.equal(asked(), 'nobody');
+    assert.equal(asked(), 'nobody');
+    await insertOne(store, 'new-qz', 'Ann Aqzb');
+    assert.equal(asked(), '"qzb"');
+    assert.deepEqual(await ids('qz'), ['new-qz']);
+    await insertOne(store, 'new-qzx', 'Ann Qzx');
+    assert.equal(asked(), '"qzb" OR "qzx"');
+    assert.deepEqual(await ids('qz'), ['new-qzx', 'new-qz']);
+    await sql`delete from customers where customer_id in ('new-qz', 'new-qzx')`.execute(store.db);
+    assert.equal(asked(), 'nobody');
+    assert.deepEqual(await ids('qz'), []);
   });
 
   test('renames move a customer in the list; deletes leave the index', async () => {

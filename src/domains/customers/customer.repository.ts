@@ -378,22 +378,26 @@ const STREAM = byScopeAfter((scope, after) =>
   readStatement((kit, v: StreamValues & AfterValues) => {
     const named = sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`;
     const rank = rankOf(v);
-    let query = kit.db
-      .selectFrom(named.as('f'))
-      .innerJoin('customers as s', (join) => join.on(sql<SqlBool>`s.list_pos = f.label`))
+    // A rep's rows are read from their book (customer_owners holds every column used here), reached
+    // from the label through the index customers_list_pos alone: a customer of another book costs two
+    // index probes, never a read of its row.
+    // CROSS JOIN: SQLite keeps this order (left to right), which its planner, without statistics, did not
+    // choose for the worker's join.
+    const rows =
+      scope === 'worker'
+        ? kit.db
+            .selectFrom(named.as('f'))
+            .crossJoin('customers as c')
+            .crossJoin('customer_owners as s')
+            .where(sql<SqlBool>`c.list_pos = f.label`)
+            .whereRef('s.customer_pk', '=', 'c.pk')
+            // `|| ''`, as in source(): found through (customer_pk, worker), not the book's primary key.
+            .where(sql<string>`s.worker || ''`, '=', v.worker as string)
+        : kit.db.selectFrom(named.as('f')).crossJoin('customers as s').where(sql<SqlBool>`s.list_pos = f.label`);
+    let query = (rows as unknown as ReturnType<typeof ownersOf>)
       .select([...LIST_COLUMNS, rank.as('rank')])
       .where(matches(v, false))
       .where(sql<SqlBool>`${rank} = ${v.rank}`);
-    if (scope === 'worker') {
-      query = query.where(({ exists, selectFrom }) =>
-        exists(
-          selectFrom('customer_owners as o')
-            .select(sql`1`.as('one'))
-            .whereRef('o.customer_pk', '=', 's.pk')
-            .where('o.worker', '=', v.worker as string),
-        ),
-      );
-    }
     if (after) query = query.where(afterPosition(v));
     return query.orderBy(sql`f.label`).limit(v.limit);
   }),
@@ -636,10 +640,7 @@ async function rankContains(
         ];
   const useIndex = fragments.every((f) => indexable(store, f));
   const askFirst = useIndex && fragments.every((f) => cheapToAsk(store, f));
-  const among = (pks: number[], after: Position | undefined) =>
-    pks.length === 0
-      ? Promise.resolve([])
-      : RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), pks });
+  const among = (pks: number[], after: Position | undefined) => rankAmong(store, scope, values, pks, after, limit);
   const rows: ListRow[] = [];
   let position = from;
   // SQLite, a text fragment: its matches in list order, from the index. A fragment of three characters or
@@ -701,6 +702,20 @@ async function rankContains(
   return rows;
 }
 
+/** The rows of one rank among `pks` (customers the index named), in list order after `after`. */
+async function rankAmong(
+  store: Store,
+  scope: Scope,
+  values: RankValues,
+  pks: number[],
+  after: Position | undefined,
+  limit: number,
+): Promise<ListRow[]> {
+  if (pks.length === 0) return [];
+  const match: Match = values.digits === undefined ? 'text' : 'digits';
+  return RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), limit, pks });
+}
+
 /** Customers of the index a stream reads at most before the search goes on in list-order windows. */
 const STREAM_BUDGET = 2048;
 
@@ -720,6 +735,13 @@ async function streamRank(
   const query = listOrderQuery(store, fragment);
   if (query === 'common') return query;
   if (query === 'nobody') return { rows: [] };
+  if (query.fewerThan <= CANDIDATE_CAP_MEDIUM) {
+    // A rare trigram drives it (by the remembered counts): its customers are likely few, and all of them,
+    // ranked, cost one read of the index, where a stream that does not fill its page reads it twice (the
+    // second time to learn whether the budget ended it). When they are more than the cap, the stream.
+    const pks = await customersContaining(store, [fragment], CANDIDATE_CAP);
+    if (pks !== undefined) return { rows: await rankAmong(store, scope, values, pks, from, limit) };
+  }
   let fromLabel = 0;
   if (from) {
     const next = await LABEL_AFTER.first(store, afterValues(from));

@@ -68,7 +68,7 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
   if (unlabelled > 0 && unlabelled * 2 >= all) {
     if (unlabelled < all) await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
     for (const statement of LABEL_ALL) await sql.raw(statement).execute(trx);
-    await sql.raw(INDEX_ALL).execute(trx);
+    for (const statement of INDEX_ALL) await sql.raw(statement).execute(trx);
   }
   await sql`delete from search_index_deferred`.execute(trx);
   // The few left: the update trigger places each (customer_id is only named, so that it fires).
@@ -176,7 +176,11 @@ function countCache(reader: SqliteReader): Map<string, KnownCount> {
 }
 
 /** What a store's index is asked for a fragment: an FTS5 query, nobody (no customer holds it), or too common to ask. */
-type IndexQuery = { readonly fts: string } | 'nobody' | 'common';
+type IndexQuery = {
+  readonly fts: string;
+  /** At most about this many customers answer it (the rarest asked trigram's remembered count): it chooses plans, never answers. */
+  readonly fewerThan: number;
+} | 'nobody' | 'common';
 
 function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteStatements {
   let byColumn = sqliteStatements.get(reader);
@@ -244,7 +248,7 @@ function sqliteQuery(
 ): IndexQuery {
   // The digits index keeps positions (migration 20261202T0600): the fragment as a phrase of its
   // consecutive trigrams names exactly the rows that contain it.
-  if (fragment.column === 'phone_digits') return { fts: quote(fragment.text) };
+  if (fragment.column === 'phone_digits') return { fts: quote(fragment.text), fewerThan: Infinity };
   if ([...fragment.text].length < 3) return sqliteShortQuery(reader, statements, fragment.text, shortBound);
   // Counted in two passes: first up to FEW (a trigram no customer has ends the search, and a few
   // rare ones drive it, before any long row list is read), then, if every trigram has more, up to
@@ -279,7 +283,10 @@ function sqliteQuery(
   }
   const rare = (few.length > 0 ? few : counted.filter((t) => t.count <= RARE_TRIGRAM)).sort((a, b) => a.count - b.count);
   const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
-  return { fts: asked.map((t) => quote(t.trigram)).join(' AND ') };
+  // A count at its limit says only "at least that many".
+  const rarest = asked[0] as { count: number };
+  const fewerThan = rare.length > 0 && rarest.count <= (few.length > 0 ? FEW : RARE_TRIGRAM) ? rarest.count + 1 : Infinity;
+  return { fts: asked.map((t) => quote(t.trigram)).join(' AND '), fewerThan };
 }
 
 /** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */
@@ -304,7 +311,7 @@ function sqliteShortQuery(
   const listed = listTerms(reader, statements, asStored(text), bound.entries);
   if (listed === 'common' || listed.terms.length > bound.terms || listed.entries > bound.entries) return 'common';
   if (listed.terms.length === 0) return 'nobody';
-  return { fts: listed.terms.map(quote).join(' OR ') };
+  return { fts: listed.terms.map(quote).join(' OR '), fewerThan: listed.entries + 1 };
 }
 
 interface ListedTerms {
