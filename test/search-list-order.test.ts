@@ -154,6 +154,46 @@ describe('SQLite: list-order labels under every writer', () => {
   });
 });
 
+describe('SQLite: a fragment more customers hold than a stream reads, few of them in the book', () => {
+  test('the stream stops at its budget and the search goes on in list order from there, as the scan', async () => {
+    const db = await createTestDatabase('sqlite');
+    const store = await openTestStore(db);
+    try {
+      // 4,600 Zebras, three of them rep A's (the rest rep B's), and 600 of rep A's others: the first stream for A
+      // reads its budget of 4,096 and finds two.
+      const zebras = Array.from({ length: 4600 }, (_, i) => ({
+        customer_id: `z-${String(i).padStart(5, '0')}`,
+        display_name: `${i % 2 === 0 ? 'Ann' : 'Bob'} Zebra ${i}`,
+        workers: [i % 1500 === 1499 ? 'a@example.com' : 'b@example.com'],
+      }));
+      const others = Array.from({ length: 600 }, (_, i) => ({ customer_id: `o-${i}`, display_name: `Carla Smith ${i}`, workers: ['a@example.com'] }));
+      await seed(store, [...zebras, ...others]);
+      const scopes = [{ kind: 'worker', worker: 'a@example.com' }, { kind: 'all' }] as const;
+      for (const scope of scopes) {
+        for (const query of ['zebr', 'ebra', 'eb', 'bra 2']) {
+          const walk = async (read: typeof indexedSearchPage) => {
+            const out: string[] = [];
+            let after: Cursor | undefined;
+            for (;;) {
+              const page = await read(store, scope, searchTerms(query, 'US'), after, 5);
+              if (page.length === 0) return out;
+              for (const row of page) out.push(`${row.rank} ${row.customer_id}`);
+              const last = page[page.length - 1] as ListRow;
+              after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
+            }
+          };
+          const expected = await walk(scanSearchPage);
+          assert.ok(expected.length > 0, `${query}: some match`);
+          assert.deepEqual(await walk(indexedSearchPage), expected, `${scope.kind} ${query}`);
+        }
+      }
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+});
+
 describe('upgrading a SQLite store to migration 20261203T1900', () => {
   test('the customers already stored are labelled in list order and found; and back down', async () => {
     const db = await createTestDatabase('sqlite');

@@ -716,11 +716,8 @@ async function rankAmong(
   return RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), limit, pks });
 }
 
-/** A fragment in fewer customers than this is ranked whole rather than streamed (see streamRank). */
-const RANK_ALL_UNDER = 128;
-
 /** Customers of the index a stream reads at most before the search goes on in list-order windows. */
-const STREAM_BUDGET = 2048;
+const STREAM_BUDGET = 4096;
 
 /**
  * One rank's matches in list order from SQLite's text index (STREAM), from the position `from` on. `end`
@@ -738,23 +735,20 @@ async function streamRank(
   const query = listOrderQuery(store, fragment);
   if (query === 'common') return query;
   if (query === 'nobody') return { rows: [] };
-  if (query.fewerThan <= RANK_ALL_UNDER) {
-    // A trigram in fewer than RANK_ALL_UNDER customers drives it (by the remembered counts): all of them,
-    // ranked, cost one read of the index, where a stream that does not fill its page reads it twice (the
-    // second time to learn whether the budget ended it). With more, a stream fills its page sooner than
-    // all of them are ranked (at 10,000 customers, ranking every match of a name's trigrams was 3x slower).
-    const pks = await customersContaining(store, [fragment], CANDIDATE_CAP);
-    if (pks !== undefined) return { rows: await rankAmong(store, scope, values, pks, from, limit) };
-  }
   let fromLabel = 0;
   if (from) {
     const next = await LABEL_AFTER.first(store, afterValues(from));
     if (!next) return { rows: [] };
     fromLabel = next.label;
   }
-  const streamValues = { ...values, ...afterValues(from), limit, fts: query.fts, fromLabel, budget: STREAM_BUDGET };
+  // When the remembered counts say fewer customers hold it than the budget, it is read without one: its
+  // end is then the index's, known without reading it twice (a second read to learn whether the budget
+  // ended a stream doubled the cost of a rare fragment's search). A stale count costs time, never rows.
+  const bounded = query.fewerThan > STREAM_BUDGET;
+  const budget = bounded ? STREAM_BUDGET : Number.MAX_SAFE_INTEGER;
+  const streamValues = { ...values, ...afterValues(from), limit, fts: query.fts, fromLabel, budget };
   const rows = await STREAM[scope.kind][from ? 'after' : 'first'].all(store, streamValues);
-  if (rows.length >= limit) return { rows };
+  if (rows.length >= limit || !bounded) return { rows };
   const end = await STREAM_END.first(store, streamValues);
   if (!end || end.read < STREAM_BUDGET) return { rows };
   const at = await AT_LABEL.first(store, { label: end.last });
