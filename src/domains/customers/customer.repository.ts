@@ -30,7 +30,8 @@
  *   stops when the page is full (STREAM). Cost: the index rows up to the
  *   page's last match, at most STREAM_BUDGET (a fragment many customers hold
  *   but few of them in this book); past that, the ways below continue from
- *   where it stopped. A one- or two-character fragment is streamed only
+ *   where it stopped. A fragment the remembered trigram counts put under the
+ *   budget is read to its end without one (a stale count costs time only). A one- or two-character fragment is streamed only
  *   after a first window (below) did not fill the page, and only when its
  *   terms are few (listing them costs as much as they are common).
  *   Otherwise (PostgreSQL, phone numbers), found one of two ways:
