@@ -13,7 +13,7 @@ import type { Store } from '../src/platform/db/connect.js';
 import { openStore } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { LABEL_TOP } from '../src/platform/db/migrations/20261203T1900-search-list-order.js';
-import { indexedSearchPage, type ListRow, scanSearchPage } from '../src/domains/customers/customer.repository.js';
+import { indexedSearchPage, type ListRow, scanSearchPage, type Scope } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
 import { listOrderQuery } from '../src/platform/db/search-index.js';
 import type { Cursor } from '../src/domains/customers/page-token.js';
@@ -45,13 +45,13 @@ function assertLabelled(store: Store): number {
   return labels.length;
 }
 
-/** Every page of `query`, with every customer visible, by the index and by the scan. */
-async function pages(store: Store, query: string, read: typeof indexedSearchPage): Promise<ListRow[][]> {
+/** Every page of `query` (every customer visible unless a scope is given), by the index or by the scan. */
+async function pages(store: Store, query: string, read: typeof indexedSearchPage, scope: Scope = { kind: 'all' }, size = 7): Promise<ListRow[][]> {
   const terms = searchTerms(query, 'US');
   const out: ListRow[][] = [];
   let after: Cursor | undefined;
   for (;;) {
-    const page = await read(store, { kind: 'all' }, terms, after, 7);
+    const page = await read(store, scope, terms, after, size);
     if (page.length === 0) break;
     out.push(page);
     const last = page[page.length - 1] as ListRow;
@@ -171,20 +171,9 @@ describe('SQLite: a fragment more customers hold than a stream reads, few of the
       const scopes = [{ kind: 'worker', worker: 'a@example.com' }, { kind: 'all' }] as const;
       for (const scope of scopes) {
         for (const query of ['zebr', 'ebra', 'eb', 'bra 2']) {
-          const walk = async (read: typeof indexedSearchPage) => {
-            const out: string[] = [];
-            let after: Cursor | undefined;
-            for (;;) {
-              const page = await read(store, scope, searchTerms(query, 'US'), after, 5);
-              if (page.length === 0) return out;
-              for (const row of page) out.push(`${row.rank} ${row.customer_id}`);
-              const last = page[page.length - 1] as ListRow;
-              after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
-            }
-          };
-          const expected = await walk(scanSearchPage);
+          const expected = await pages(store, query, scanSearchPage, scope, 5);
           assert.ok(expected.length > 0, `${query}: some match`);
-          assert.deepEqual(await walk(indexedSearchPage), expected, `${scope.kind} ${query}`);
+          assert.deepEqual(await pages(store, query, indexedSearchPage, scope, 5), expected, `${scope.kind} ${query}`);
         }
       }
     } finally {

@@ -31,9 +31,10 @@
  *   page's last match, at most STREAM_BUDGET (a fragment many customers hold
  *   but few of them in this book); past that, the ways below continue from
  *   where it stopped. A fragment the remembered trigram counts put under the
- *   budget is read to its end without one (a stale count costs time only). A one- or two-character fragment is streamed only
- *   after a first window (below) did not fill the page, and only when its
- *   terms are few (listing them costs as much as they are common).
+ *   budget is read to its end without one (a stale count costs time only).
+ *   A one- or two-character fragment is streamed only after a first window
+ *   (below) did not fill the page, and only when its terms are few (listing
+ *   them costs as much as they are common).
  *   Otherwise (PostgreSQL, phone numbers), found one of two ways:
  *   - rare fragment: the store's substring index (FTS5 trigram on SQLite,
  *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
@@ -377,13 +378,12 @@ interface StreamValues extends RankValues {
  */
 const STREAM = byScopeAfter((scope, after) =>
   readStatement((kit, v: StreamValues & AfterValues) => {
-    const named = sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`;
+    const named = streamedLabels(v);
     const rank = rankOf(v);
     // A rep's rows are read from their book (customer_owners holds every column used here), reached
     // from the label through the index customers_list_pos alone: a customer of another book costs two
-    // index probes, never a read of its row.
-    // CROSS JOIN: SQLite keeps this order (left to right), which its planner, without statistics, did not
-    // choose for the worker's join.
+    // index probes, never a read of its row. CROSS JOIN keeps this order (SQLite joins left to right),
+    // which its planner, without statistics, did not choose for the worker's join.
     const rows =
       scope === 'worker'
         ? kit.db
@@ -404,13 +404,13 @@ const STREAM = byScopeAfter((scope, after) =>
   }),
 );
 
+/** The labels a stream reads: the index's customers from `fromLabel` on, in label order, at most `budget`. */
+const streamedLabels = (v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
+  sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`;
+
 /** The last label of STREAM's read and how many it read: whether the budget ended it before the index did. */
 const STREAM_END = readStatement((kit, v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
-  kit.db
-    .selectFrom(
-      sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`.as('f'),
-    )
-    .select([sql<number>`max(f.label)`.as('last'), sql<number>`count(*)`.as('read')]),
+  kit.db.selectFrom(streamedLabels(v).as('f')).select([sql<number>`max(f.label)`.as('last'), sql<number>`count(*)`.as('read')]),
 );
 
 /** SQLite: the label of the first customer after a position in list order (none: the list ends there). */

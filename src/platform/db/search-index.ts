@@ -65,14 +65,15 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
     .execute(trx);
   const counts = await sql<{ unlabelled: number; all: number }>`select (select count(*) from customers where list_pos is null) as unlabelled, (select count(*) from customers) as "all"`.execute(trx);
   const { unlabelled, all } = counts.rows[0] as { unlabelled: number; all: number };
-  if (unlabelled > 0 && unlabelled * 2 >= all) {
+  const afresh = unlabelled > 0 && unlabelled * 2 >= all;
+  if (afresh) {
     if (unlabelled < all) await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
     for (const statement of LABEL_ALL) await sql.raw(statement).execute(trx);
     for (const statement of INDEX_ALL) await sql.raw(statement).execute(trx);
   }
   await sql`delete from search_index_deferred`.execute(trx);
   // The few left: the update trigger places each (customer_id is only named, so that it fires).
-  if (unlabelled > 0 && unlabelled * 2 < all) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
+  if (unlabelled > 0 && !afresh) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
 }
 
 /** At most this many of a fragment's trigrams are asked for (the rest are checked on the rows). */
@@ -283,9 +284,9 @@ function sqliteQuery(
   }
   const rare = (few.length > 0 ? few : counted.filter((t) => t.count <= RARE_TRIGRAM)).sort((a, b) => a.count - b.count);
   const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
-  // A count at its limit says only "at least that many".
-  const rarest = asked[0] as { count: number };
-  const fewerThan = rare.length > 0 && rarest.count <= (few.length > 0 ? FEW : RARE_TRIGRAM) ? rarest.count + 1 : Infinity;
+  // Asked trigrams that are rare were counted below their limit: the rarest bounds the answer. When every
+  // one is common, its count says only "at least that many".
+  const fewerThan = rare.length > 0 ? (asked[0] as { count: number }).count + 1 : Infinity;
   return { fts: asked.map((t) => quote(t.trigram)).join(' AND '), fewerThan };
 }
 
