@@ -32,7 +32,7 @@ function section(r: BenchResults): string {
     ...r.scenarios.map(
       (s) =>
         `| ${s.name} | ${num(s.ceiling.requestsPerSecond)} | ${num(s.requestsPerSecond)} | ${num(s.p50Ms)} | ${num(s.p99Ms)} | ` +
-        `${num(s.ratio * 100)}% | ${s.meetsTarget ? 'met' : '**missed**'} (≥${s.target.ratio * 100}%, p99 < ${s.target.p99Ms} ms) | ${num(s.serviceRssMb)} |`,
+        `${num(s.ratio * 100)}% | ${s.meetsTarget ? 'met' : '**missed**'} (≥${s.target.ratio * 100}%, p99 < ${s.target.p99Ms} ms) | ${num(s.serviceRssMb)}${s.serviceRssPartsMb ? ` (anon ${num(s.serviceRssPartsMb.anon)}, file ${num(s.serviceRssPartsMb.file)})` : ''} |`,
     ),
     '',
     `- Import: ${num(i.customers)} customers in ${num(i.seconds, 1)} s = **${num(i.perSecond)} customers/s** (one transaction, ` +

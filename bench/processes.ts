@@ -5,7 +5,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Resident memory of a process in MB (Linux /proc), or undefined when it is gone. */
-export function residentMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
+export function residentMb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile' = 'VmRSS'): number | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
@@ -48,6 +48,12 @@ export class RssSampler {
   private readonly started = performance.now();
   /** Highest VmHWM (peak resident) seen: catches peaks between samples. */
   peakMb = 0;
+  /**
+   * Highest anonymous (heaps, SQLite's page caches) and file-backed (mapped store and code) parts seen,
+   * each on its own (one process only): the kernel can take file pages back under pressure, not anonymous ones.
+   */
+  peakAnonMb = 0;
+  peakFileMb = 0;
 
   /** `tree`: the process and its descendants together (their peaks do not add up: samples only). */
   constructor(
@@ -64,6 +70,9 @@ export class RssSampler {
     if (mb === undefined) return;
     this.samples.push({ atMs: performance.now() - this.started, mb });
     this.peakMb = Math.max(this.peakMb, mb, this.tree ? 0 : (residentMb(this.pid, 'VmHWM') ?? 0));
+    if (this.tree) return;
+    this.peakAnonMb = Math.max(this.peakAnonMb, residentMb(this.pid, 'RssAnon') ?? 0);
+    this.peakFileMb = Math.max(this.peakFileMb, residentMb(this.pid, 'RssFile') ?? 0);
   }
 
   stop(): void {

@@ -11,6 +11,8 @@ export interface ScenarioResult extends LoadResult {
   target: { ratio: number; p99Ms: number };
   meetsTarget: boolean;
   serviceRssMb: number;
+  /** The peaks of RSS's anonymous and file-backed parts, each on its own (one service process only). */
+  serviceRssPartsMb?: { anon: number; file: number };
   /** One request at a time (--sequential): latency percentiles. */
   sequential?: { requests: number; p50Ms: number; p95Ms: number; maxMs: number };
   /** `GET /healthz` asked one at a time during the load: the longest any other request waited. */

@@ -1,10 +1,10 @@
 /**
- * SQLite's list-order labels (migration 20261203T1900): every customer has a label, labels order like
- * (sort_key, customer_id), and the text index holds each customer's text under its label, whichever
- * writer wrote it: a first import, a re-import with a few or with many new and renamed customers, single
- * inserts crowded into one gap until it runs out (the window around them relabelled), a store whose
- * labels leave no room at all (every customer relabelled), renames and deletes. After each, the index
- * checks against its content and the search equals the scan.
+ * SQLite's list-order labels (migrations 20261203T1900, 20261204T1600): every customer has a label, labels
+ * order like (sort_key, customer_id), and the text and digits indexes hold each customer's text and number
+ * under its label, whichever writer wrote it: a first import, a re-import with a few or with many new and
+ * renamed customers, single inserts crowded into one gap until it runs out (the window around them
+ * relabelled), a store whose labels leave no room at all (every customer relabelled), renames, new
+ * numbers and deletes. After each, both indexes check against their content and the search equals the scan.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -20,7 +20,13 @@ import type { Cursor } from '../src/domains/customers/page-token.js';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, testConfig, type TestDatabase } from './helpers/stores.js';
 
-const person = (i: number, name: string) => ({ customer_id: `p-${String(i).padStart(4, '0')}`, display_name: name, workers: ['rep@example.com'] });
+/** Two of three have a number; the numbers share their endings (`555 01xx`), so a phone query names many. */
+const person = (i: number, name: string) => ({
+  customer_id: `p-${String(i).padStart(4, '0')}`,
+  display_name: name,
+  workers: ['rep@example.com'],
+  ...(i % 3 === 2 ? {} : { channels: [{ type: 'sms' as const, value: `+1212${String(5550100 + (i % 37)).padStart(7, '0')}` }] }),
+});
 const NAMES = ['Ann Smith', 'Bob Jones', 'Carla Johnson', 'Dana Smithers', 'Eve Ohnson', 'Zoë Lee'];
 
 function database(store: Store) {
@@ -29,7 +35,7 @@ function database(store: Store) {
   return driver.database;
 }
 
-/** Every customer labelled, labels strictly increasing in list order and inside (0, LABEL_TOP); the index checks. */
+/** Every customer labelled, labels strictly increasing in list order and inside (0, LABEL_TOP); both indexes check. */
 function assertLabelled(store: Store): number {
   const db = database(store);
   const labels = db.prepare('select list_pos from customers order by sort_key, customer_id').pluck().safeIntegers(true).all() as Array<bigint | null>;
@@ -61,14 +67,14 @@ async function pages(store: Store, query: string, read: typeof indexedSearchPage
 }
 
 async function assertSearchEqualsScan(store: Store): Promise<void> {
-  for (const query of ['smi', 'ohns', 'ohn', 'son', 'lee', 'mmm', 'a b', 'xyz']) {
+  for (const query of ['smi', 'ohns', 'ohn', 'son', 'lee', 'mmm', 'a b', 'xyz', '555 0107', '5550111', '(212) 555-01', '0103', '99999']) {
     assert.deepEqual(await pages(store, query, indexedSearchPage), await pages(store, query, scanSearchPage), query);
   }
 }
 
-const insertOne = (store: Store, id: string, name: string) =>
+const insertOne = (store: Store, id: string, name: string, digits = '') =>
   sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
-    values (${id}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
+    values (${id}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, ${digits})`.execute(store.db);
 
 describe('SQLite: list-order labels under every writer', () => {
   let db: TestDatabase;
@@ -101,7 +107,7 @@ describe('SQLite: list-order labels under every writer', () => {
 
   test('single inserts crowded into one gap relabel a window around it; at the start and the end too', async () => {
     // Each name sorts just after the one before and before every other: the gap halves each time.
-    for (let i = 1; i <= 120; i++) await insertOne(store, `crowd-${i}`, `Carla Johnson 0${'0'.repeat(i)}`);
+    for (let i = 1; i <= 120; i++) await insertOne(store, `crowd-${i}`, `Carla Johnson 0${'0'.repeat(i)}`, i % 2 ? `1212555010${i % 10}` : '');
     for (let i = 1; i <= 70; i++) await insertOne(store, `first-${i}`, `!${String.fromCharCode(0x21 + 70 - i)}`);
     for (let i = 1; i <= 70; i++) await insertOne(store, `last-${i}`, `\u{10ffff}${'\u{10ffff}'.repeat(i)} smith`);
     assert.equal(assertLabelled(store), 960);
@@ -111,8 +117,10 @@ describe('SQLite: list-order labels under every writer', () => {
   test('when the labels leave no room anywhere, every customer is relabelled', async () => {
     const db = database(store);
     db.exec("insert into customer_search_text(customer_search_text) values ('delete-all')");
+    db.exec("insert into customer_search_digits(customer_search_digits) values ('delete-all')");
     db.exec('update customers set list_pos = r.n from (select pk, row_number() over (order by sort_key, customer_id) as n from customers) r where customers.pk = r.pk');
     db.exec("insert into customer_search_text(rowid, search_text) select list_pos, search_text || char(10, 10) from customers order by list_pos");
+    db.exec("insert into customer_search_digits(rowid, phone_digits) select list_pos, phone_digits from customers order by list_pos");
     assertLabelled(store);
     await insertOne(store, 'squeezed', 'Carla Johnson 00005');
     assert.equal(assertLabelled(store), 961);
@@ -140,13 +148,17 @@ describe('SQLite: list-order labels under every writer', () => {
     assert.deepEqual(await ids('qz'), []);
   });
 
-  test('renames move a customer in the list; deletes leave the index', async () => {
+  test('renames move a customer in the list; new numbers are indexed under its label; deletes leave the indexes', async () => {
     const db = database(store);
     const rename = db.prepare('update customers set display_name = ?, sort_key = ?, search_text = ? where customer_id = ?');
     for (let i = 0; i < 60; i++) {
       const name = `${NAMES[(i * 7) % NAMES.length]} renamed ${i}`;
       rename.run(name, fold(name), fold(name), `p-${String(i * 3).padStart(4, '0')}`);
     }
+    // A number changed, added, removed; and a number changed with the name in the same update.
+    db.prepare("update customers set phone_digits = '12125550107' where customer_id in ('p-0001', 'p-0002')").run();
+    db.prepare("update customers set phone_digits = '' where customer_id = 'p-0004'").run();
+    db.prepare("update customers set phone_digits = '12125550111', display_name = 'Zed', sort_key = 'zed', search_text = 'zed' where customer_id = 'p-0007'").run();
     db.prepare("update customers set search_text = search_text || char(10) || 'ohns@example.org' where customer_id like 'crowd-%'").run();
     db.prepare("delete from customers where customer_id like 'first-%'").run();
     assert.equal(assertLabelled(store), 891);
@@ -183,21 +195,37 @@ describe('SQLite: a fragment more customers hold than a stream reads, few of the
   });
 });
 
-describe('upgrading a SQLite store to migration 20261203T1900', () => {
-  test('the customers already stored are labelled in list order and found; and back down', async () => {
+describe('upgrading a SQLite store to migrations 20261203T1900 and 20261204T1600', () => {
+  test('the customers already stored are labelled in list order and found, numbers too; and back down', async () => {
     const db = await createTestDatabase('sqlite');
     const store = openStore(testConfig(db));
+    const checkBoth = () => {
+      for (const table of ['customer_search_text', 'customer_search_digits']) {
+        database(store).prepare(`insert into ${table}(${table}, rank) values ('integrity-check', 1)`).run();
+      }
+    };
+    const digits = (i: number) => (i % 4 === 0 ? '' : `1212555010${i % 10}`);
     try {
       const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, disableTransactions: true });
       assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
-      for (let i = 0; i < 50; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${50 - i}`);
-      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order']);
-      assert.equal(assertLabelled(store), 50);
+      for (let i = 0; i < 50; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${50 - i}`, digits(i));
+      assert.equal((await migrator.migrateTo('20261203T1900-search-list-order')).error, undefined);
+      checkBoth();
+      // Written under 20261203T1900 (labels, digits by pk), then upgraded: labels no longer LABEL_GAP apart.
+      for (let i = 50; i < 80; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${i}`, digits(i));
+      await sql`delete from customers where customer_id in ('u-3', 'u-5')`.execute(store.db);
+      assert.deepEqual(await migrateToLatest(store), ['20261204T1600-search-digits-list-order']);
+      assert.equal(assertLabelled(store), 78);
       await assertSearchEqualsScan(store);
+      assert.equal((await migrator.migrateTo('20261203T1900-search-list-order')).error, undefined);
+      checkBoth();
+      // Down, the indexes check against their content as each migration left it (the search is the latest's).
+      await insertOne(store, 'after-down', 'Ann Smith 98', '12125550107');
+      checkBoth();
       assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
-      database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
-      await insertOne(store, 'after-down', 'Ann Smith 99');
-      database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+      checkBoth();
+      await insertOne(store, 'after-down-2', 'Ann Smith 99', '12125550108');
+      checkBoth();
     } finally {
       await store.close();
       await db.drop();

@@ -5,15 +5,17 @@
  * every trigram of the fragment; for one or two characters, rows holding the
  * fragment as the index stores text: see asStored) and exact on PostgreSQL
  * (it re-checks); callers always apply the exact predicate to the rows
- * themselves, so only speed depends on it. SQLite's text index is keyed by
- * list-order labels (migration 20261203T1900), so it also answers in list
- * order (`listOrderQuery`, read by customer.repository.ts a page at a time).
+ * themselves, so only speed depends on it. SQLite's indexes are keyed by
+ * list-order labels (migrations 20261203T1900 and 20261204T1600), so they also
+ * answer in list order (`listOrderQuery`, read by customer.repository.ts a page
+ * at a time).
  */
 import { type Kysely, sql } from 'kysely';
 import type { Store } from './connect.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
-import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
+import { indexAll, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
+import { LABELLED } from './migrations/20261204T1600-search-digits-list-order.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 
 /**
@@ -49,27 +51,24 @@ export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect):
 }
 
 /**
- * Indexes the customers inserted since `deferSearchIndex`, labels (migration 20261203T1900) the ones
- * inserted or renamed since, and lets the triggers index again. When at least half the customers need
- * a label (a first import), every customer is labelled afresh and the text index rebuilt in label
- * order (about 7 s at 1,000,000 customers); otherwise the update trigger places each between its
- * neighbours (0.1 ms each at 1,000,000, a relabelled window around a crowded gap 1–2 ms).
+ * Labels (migration 20261203T1900) the customers inserted or renamed since `deferSearchIndex`, indexes
+ * them under their labels (both indexes are keyed by label: migration 20261204T1600), and lets the
+ * triggers index again. When at least half the customers need a label (a first import), every customer
+ * is labelled afresh and both indexes rebuilt in label order (about 9 s at 1,000,000 customers);
+ * otherwise the update trigger places each between its neighbours (0.1 ms each at 1,000,000, a
+ * relabelled window around a crowded gap 1–2 ms).
  */
 export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect !== 'sqlite') return;
-  await sql
-    .raw(
-      'insert into customer_search_digits(rowid, phone_digits) select pk, phone_digits from customers ' +
-        "where pk > (select max(since_pk) from search_index_deferred) and phone_digits <> ''",
-    )
-    .execute(trx);
   const counts = await sql<{ unlabelled: number; all: number }>`select (select count(*) from customers where list_pos is null) as unlabelled, (select count(*) from customers) as "all"`.execute(trx);
   const { unlabelled, all } = counts.rows[0] as { unlabelled: number; all: number };
   const afresh = unlabelled > 0 && unlabelled * 2 >= all;
   if (afresh) {
-    if (unlabelled < all) await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
+    if (unlabelled < all) {
+      for (const { table } of LABELLED) await sql.raw(`insert into ${table}(${table}) values ('delete-all')`).execute(trx);
+    }
     for (const statement of LABEL_ALL) await sql.raw(statement).execute(trx);
-    for (const statement of INDEX_ALL) await sql.raw(statement).execute(trx);
+    for (const statement of indexAll(LABELLED)) await sql.raw(statement).execute(trx);
   }
   await sql`delete from search_index_deferred`.execute(trx);
   // The few left: the update trigger places each (customer_id is only named, so that it fires).
@@ -88,19 +87,13 @@ export function indexable(store: Store, fragment: Fragment): boolean {
 }
 
 /**
- * Whether the store's index names the customers holding `fragments` in list order (SQLite's text index,
- * whose rowids are list-order labels: migration 20261203T1900): one text fragment.
- * A digits fragment is found by pk.
+ * Whether the store's indexes name the customers holding `fragments` in list order (SQLite: their rowids
+ * are list-order labels, migrations 20261203T1900 and 20261204T1600): a text fragment, or a text and a
+ * digits fragment (a phone query), whose answers are merged in label order.
  */
 export function streamsInListOrder(store: Store, fragments: readonly Fragment[]): boolean {
-  const [fragment] = fragments;
-  return (
-    store.dialect === 'sqlite' &&
-    fragments.length === 1 &&
-    fragment !== undefined &&
-    fragment.column !== 'phone_digits' &&
-    fragment.text.length > 0
-  );
+  const tables = new Set(fragments.map((fragment) => SQLITE_TABLE[fragment.column]));
+  return store.dialect === 'sqlite' && fragments.length > 0 && tables.size === fragments.length && fragments.every((fragment) => fragment.text.length > 0);
 }
 
 /**
@@ -190,13 +183,9 @@ function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteState
   if (!statements) {
     const table = SQLITE_TABLE[column];
     statements = {
-      // The text index's rowids are list-order labels (migration 20261203T1900), the digits index's pks.
+      // The indexes' rowids are list-order labels (migrations 20261203T1900 and 20261204T1600).
       find: reader
-        .prepare(
-          table === 'customer_search_text'
-            ? `select c.pk from (select rowid as label from ${table} where ${table} match ? limit ?) f join customers c on c.list_pos = f.label`
-            : `select rowid from ${table} where ${table} match ? limit ?`,
-        )
+        .prepare(`select c.pk from (select rowid as label from ${table} where ${table} match ? limit ?) f join customers c on c.list_pos = f.label`)
         .pluck(true),
       count: reader
         .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit ?)`)
@@ -221,12 +210,12 @@ const SHORT_STREAM_ENTRIES = 100_000;
 const SHORT_STREAM_TERMS = 32;
 
 /**
- * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
- * its rowids are list-order labels, migration 20261203T1900); `nobody` when no customer can hold it;
- * `common` for a one- or two-character fragment whose terms are too many to list cheaply.
+ * The FTS5 query naming, in list order, every customer whose text (or number) holds `fragment` (SQLite's
+ * indexes: their rowids are list-order labels); `nobody` when no customer can hold it; `common` for a
+ * one- or two-character fragment whose terms are too many to list cheaply.
  */
 export function listOrderQuery(store: Store, fragment: Fragment): IndexQuery {
-  if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') throw new Error('only SQLite\'s text index is in list order');
+  if (store.driver.kind !== 'sqlite') throw new Error('only SQLite\'s indexes are in list order');
   const reader = store.driver.reader;
   return sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, { entries: SHORT_STREAM_ENTRIES, terms: SHORT_STREAM_TERMS });
 }
