@@ -12,47 +12,10 @@ import fc from 'fast-check';
 import { type Store, openStore } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { seededRandom } from '../src/application/files/seed.js';
-import { asStored, customersContaining, digitsQuery, forgetTrigramCounts, PHRASE_TRIGRAM_MAX, probes, trigramCounts } from '../src/platform/db/search-index.js';
+import { asStored, customersContaining, forgetTrigramCounts, probes, trigramCounts } from '../src/platform/db/search-index.js';
 import Database from 'better-sqlite3';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
-
-describe('digitsQuery: what SQLite\'s digits index is asked for a phone query', () => {
-  // How many numbers hold each trigram, as the index would count them (up to the limit asked).
-  const counting = (counts: Record<string, number>) => {
-    const asked: Array<[string, number]> = [];
-    const countOf = (trigram: string, limit: number) => {
-      asked.push([trigram, limit]);
-      return Math.min(counts[trigram] ?? 0, limit);
-    };
-    return { countOf, asked };
-  };
-  const common = PHRASE_TRIGRAM_MAX + 1;
-
-  test('rare trigrams only: the whole fragment as one phrase, bounded by its rarest trigram', () => {
-    const { countOf, asked } = counting({ '039': 40, '394': 20, '940': 9 });
-    assert.deepEqual(digitsQuery('03940', countOf), { fts: '"03940"', fewerThan: 10 });
-    // Every trigram counted once: none above the first pass's limit.
-    assert.equal(asked.length, 3);
-  });
-
-  test('common trigrams split it: the rarest runs between them, each a phrase, ANDed', () => {
-    const { countOf } = counting({ '201': 2848, '012': common, '120': common, '200': 1_000_000, '000': 800_000, '001': 3000, '123': 2000, '234': 70 });
-    // 201 | 012 120 200 000 000 | 001 | 012 | 123 234: three runs, the rarest first.
-    assert.deepEqual(digitsQuery('20120001234', countOf), { fts: '"1234" AND "201" AND "001"', fewerThan: 71 });
-  });
-
-  test('more runs than DRIVING_TRIGRAMS: the rarest three', () => {
-    const { countOf } = counting({ '111': 500, '112': common, '122': 400, '222': common, '223': 300, '233': common, '333': 200 });
-    // 111 | 122 | 223 | 3333: the run of 111, the most common, is left out.
-    assert.deepEqual(digitsQuery('1112223333', countOf), { fts: '"3333" AND "223" AND "122"', fewerThan: 201 });
-  });
-
-  test('every trigram common: the whole fragment, unbounded; a trigram nobody holds: nobody', () => {
-    assert.deepEqual(digitsQuery('20000', counting({ '200': common, '000': common }).countOf), { fts: '"20000"', fewerThan: Infinity });
-    assert.equal(digitsQuery('20009', counting({ '200': common, '000': common }).countOf), 'nobody');
-  });
-});
 
 describe('probes: the parts of a fragment pg_trgm turns into known trigrams', () => {
   test('every three ASCII letters or digits in a row, and every word start after a separator', () => {
@@ -317,7 +280,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T1600-search-digits-list-order']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

@@ -22,11 +22,10 @@
  * - Rank 0 is a range of the list order: names in [query, successor(query)),
  *   read in order through the same index as a list page (LIMIT: one page),
  *   plus the one customer whose id is the query.
- * - Ranks 1 and 2 are "contains" predicates. On SQLite the text and digits
- *   indexes' rowids are list-order labels (migrations 20261203T1900 and
- *   20261204T1600), so FTS5 names the customers holding the fragment in list
- *   order (a phone query's text and digits fragments: both answers, merged):
- *   the rank is read from that answer, from the
+ * - Ranks 1 and 2 are "contains" predicates. On SQLite, for a text query
+ *   (not a phone number), the text index's rowids are list-order labels
+ *   (migration 20261203T1900), so FTS5 names the customers holding the
+ *   fragment in list order: the rank is read from that answer, from the
  *   cursor's label on, checking scope, predicate and rank on each row, and
  *   stops when the page is full (STREAM). Cost: the index rows up to the
  *   page's last match, at most STREAM_BUDGET (a fragment many customers hold
@@ -36,7 +35,7 @@
  *   A one- or two-character fragment is streamed only after a first window
  *   (below) did not fill the page, and only when its terms are few (listing
  *   them costs as much as they are common).
- *   Otherwise (PostgreSQL), found one of two ways:
+ *   Otherwise (PostgreSQL, phone numbers), found one of two ways:
  *   - rare fragment: the store's substring index (FTS5 trigram on SQLite,
  *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
  *     to CANDIDATE_CAP of them; the exact predicate and the rank are checked
@@ -223,21 +222,6 @@ function byScopeAfterMatch<S>(
   });
 }
 
-/** Which indexes a stream reads: the text index, the digits index, or both merged in label order (a phone query). */
-type Streamed = 'text' | 'digits' | 'both';
-const STREAMED: readonly Streamed[] = ['text', 'digits', 'both'];
-
-/** One statement per (scope, first page or after a cursor, indexes read). */
-function byScopeAfterStream<S>(
-  make: (scope: ScopeKind, after: boolean, streamed: Streamed) => S,
-): Record<ScopeKind, Record<After, Record<Streamed, S>>> {
-  return byScopeAfter((scope, after) => {
-    const table = {} as Record<Streamed, S>;
-    for (const streamed of STREAMED) table[streamed] = make(scope, after, streamed);
-    return table;
-  });
-}
-
 interface PageValues extends ScopeValues, AfterValues {
   limit: number;
 }
@@ -379,9 +363,8 @@ const WORD_SCAN = byScopeAfter((scope, after) =>
 );
 
 interface StreamValues extends RankValues {
-  /** The FTS5 queries naming every customer whose text holds the text fragment, or whose number the digits (supersets; rows are checked). */
-  fts?: string;
-  digitsFts?: string;
+  /** The FTS5 query naming every customer whose text holds the fragment (a superset; rows are checked). */
+  fts: string;
   /** The label to read from (SQLite's labels order like the list: migration 20261203T1900). */
   fromLabel: number;
   /** At most this many of the index's customers are read. */
@@ -393,9 +376,9 @@ interface StreamValues extends RankValues {
  * labels (migration 20261203T1900): the index's customers from `fromLabel` on, in label order, up to
  * `budget` of them, each checked for scope, the exact predicate and the rank, until the page is full.
  */
-const STREAM = byScopeAfterStream((scope, after, streamed) =>
+const STREAM = byScopeAfter((scope, after) =>
   readStatement((kit, v: StreamValues & AfterValues) => {
-    const named = streamedLabels(v, streamed);
+    const named = streamedLabels(v);
     const rank = rankOf(v);
     // A rep's rows are read from their book (customer_owners holds every column used here), reached
     // from the label through the index customers_list_pos alone: a customer of another book costs two
@@ -414,33 +397,21 @@ const STREAM = byScopeAfterStream((scope, after, streamed) =>
         : kit.db.selectFrom(named.as('f')).crossJoin('customers as s').where(sql<SqlBool>`s.list_pos = f.label`);
     let query = (rows as unknown as ReturnType<typeof ownersOf>)
       .select([...LIST_COLUMNS, rank.as('rank')])
-      .where(matches(v, streamed !== 'text'))
+      .where(matches(v, false))
       .where(sql<SqlBool>`${rank} = ${v.rank}`);
     if (after) query = query.where(afterPosition(v));
     return query.orderBy(sql`f.label`).limit(v.limit);
   }),
 );
 
-type StreamRead = Pick<StreamValues, 'fts' | 'digitsFts' | 'fromLabel' | 'budget'>;
+/** The labels a stream reads: the index's customers from `fromLabel` on, in label order, at most `budget`. */
+const streamedLabels = (v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
+  sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`;
 
-/**
- * The labels a stream reads: the indexes' customers from `fromLabel` on, in label order, at most `budget`.
- * Both indexes answer in rowid order, so their union is a merge of the two (no sort), which stops when
- * the budget, or the page reading it, has what it needs.
- */
-function streamedLabels(v: StreamRead, streamed: Streamed) {
-  const text = sql`select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel}`;
-  const digits = sql`select rowid as label from customer_search_digits where customer_search_digits match ${v.digitsFts} and rowid >= ${v.fromLabel}`;
-  const read = streamed === 'both' ? sql`${text} union ${digits}` : streamed === 'text' ? text : digits;
-  return sql<{ label: number }>`(${read} order by label limit ${v.budget})`;
-}
-
-/** The last label of STREAM's read and how many it read: whether the budget ended it before the indexes did. */
-const streamEnd = (streamed: Streamed) =>
-  readStatement((kit, v: StreamRead) =>
-    kit.db.selectFrom(streamedLabels(v, streamed).as('f')).select([sql<number>`max(f.label)`.as('last'), sql<number>`count(*)`.as('read')]),
-  );
-const STREAM_END = { text: streamEnd('text'), digits: streamEnd('digits'), both: streamEnd('both') };
+/** The last label of STREAM's read and how many it read: whether the budget ended it before the index did. */
+const STREAM_END = readStatement((kit, v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
+  kit.db.selectFrom(streamedLabels(v).as('f')).select([sql<number>`max(f.label)`.as('last'), sql<number>`count(*)`.as('read')]),
+);
 
 /** SQLite: the label of the first customer after a position in list order (none: the list ends there). */
 const LABEL_AFTER = readStatement((kit, v: AfterValues) =>
@@ -673,13 +644,13 @@ async function rankContains(
   const among = (pks: number[], after: Position | undefined) => rankAmong(store, scope, values, pks, after, limit);
   const rows: ListRow[] = [];
   let position = from;
-  // SQLite: the fragments' matches in list order, from the indexes. A fragment of three characters or
+  // SQLite, a text fragment: its matches in list order, from the index. A fragment of three characters or
   // more at once; a shorter one only when a first window did not fill the page (a common one does, and
   // listing its terms costs as much as it is common).
   const streams = streamsInListOrder(store, fragments);
   let streamLater = streams && [...(fragments[0] as Fragment).text].length < 3;
   if (streams && !streamLater) {
-    const stream = await streamRank(store, scope, values, fragments, from, limit);
+    const stream = await streamRank(store, scope, values, fragments[0] as Fragment, from, limit);
     if (stream !== 'common') {
       if (stream.end === undefined) return stream.rows;
       // More than STREAM_BUDGET customers hold it, and too few of them are this scope's: on in list order.
@@ -713,7 +684,7 @@ async function rankContains(
     read += window;
     if (streamLater) {
       streamLater = false;
-      const stream = await streamRank(store, scope, values, fragments, position, limit - rows.length);
+      const stream = await streamRank(store, scope, values, fragments[0] as Fragment, position, limit - rows.length);
       if (stream !== 'common') {
         for (const row of stream.rows) rows.push(row);
         if (stream.end === undefined) return rows;
@@ -750,31 +721,21 @@ async function rankAmong(
 const STREAM_BUDGET = 4096;
 
 /**
- * One rank's matches in list order from SQLite's indexes (STREAM), from the position `from` on: the text
- * fragment's, or a phone query's text and digits fragments' merged. `end` is where the read stopped when
- * the budget ran out before the page was full or the indexes' customers ended: the caller goes on from there.
+ * One rank's matches in list order from SQLite's text index (STREAM), from the position `from` on. `end`
+ * is where the read stopped when the budget ran out before the page was full or the index's customers
+ * ended: the caller goes on from there.
  */
 async function streamRank(
   store: Store,
   scope: Scope,
   values: RankValues,
-  fragments: readonly Fragment[],
+  fragment: Fragment,
   from: Position | undefined,
   limit: number,
 ): Promise<{ rows: ListRow[]; end?: Position } | 'common'> {
-  let fts: string | undefined;
-  let digitsFts: string | undefined;
-  let fewerThan = 0;
-  for (const fragment of fragments) {
-    const query = listOrderQuery(store, fragment);
-    if (query === 'common') return query;
-    if (query === 'nobody') continue;
-    if (fragment.column === 'phone_digits') digitsFts = query.fts;
-    else fts = query.fts;
-    fewerThan += query.fewerThan;
-  }
-  const streamed: Streamed | undefined = fts === undefined ? (digitsFts === undefined ? undefined : 'digits') : digitsFts === undefined ? 'text' : 'both';
-  if (streamed === undefined) return { rows: [] };
+  const query = listOrderQuery(store, fragment);
+  if (query === 'common') return query;
+  if (query === 'nobody') return { rows: [] };
   let fromLabel = 0;
   if (from) {
     const next = await LABEL_AFTER.first(store, afterValues(from));
@@ -784,15 +745,15 @@ async function streamRank(
   // When the remembered counts say fewer customers hold it than the budget, it is read without one: its
   // end is then the index's, known without reading it twice (a second read to learn whether the budget
   // ended a stream doubled the cost of a rare fragment's search). A stale count costs time, never rows.
-  const bounded = fewerThan > STREAM_BUDGET;
+  const bounded = query.fewerThan > STREAM_BUDGET;
   const budget = bounded ? STREAM_BUDGET : Number.MAX_SAFE_INTEGER;
-  const streamValues = { ...values, ...afterValues(from), limit, ...(fts === undefined ? {} : { fts }), ...(digitsFts === undefined ? {} : { digitsFts }), fromLabel, budget };
-  const rows = await STREAM[scope.kind][from ? 'after' : 'first'][streamed].all(store, streamValues);
+  const streamValues = { ...values, ...afterValues(from), limit, fts: query.fts, fromLabel, budget };
+  const rows = await STREAM[scope.kind][from ? 'after' : 'first'].all(store, streamValues);
   if (rows.length >= limit || !bounded) return { rows };
-  const end = await STREAM_END[streamed].first(store, streamValues);
+  const end = await STREAM_END.first(store, streamValues);
   if (!end || end.read < STREAM_BUDGET) return { rows };
   const at = await AT_LABEL.first(store, { label: end.last });
-  if (!at) throw new Error(`no customer holds the label ${end.last} the index named`);
+  if (!at) throw new Error(`no customer holds the label ${end.last} the text index named`);
   return { rows, end: { sortKey: at.sort_key, customerId: at.customer_id } };
 }
 

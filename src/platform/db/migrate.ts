@@ -19,7 +19,6 @@ import { searchDigitsPositions } from './migrations/20261202T0600-search-digits-
 import { searchCoveringIndexes } from './migrations/20261202T1700-search-covering-indexes.js';
 import { searchTextEnds } from './migrations/20261203T0100-search-text-ends.js';
 import { searchListOrder } from './migrations/20261203T1900-search-list-order.js';
-import { searchDigitsListOrder } from './migrations/20261204T1600-search-digits-list-order.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -37,7 +36,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261202T1700-search-covering-indexes': searchCoveringIndexes(dialect),
     '20261203T0100-search-text-ends': searchTextEnds(dialect),
     '20261203T1900-search-list-order': searchListOrder(dialect),
-    '20261204T1600-search-digits-list-order': searchDigitsListOrder(dialect),
   };
 }
 

@@ -5,17 +5,15 @@
  * every trigram of the fragment; for one or two characters, rows holding the
  * fragment as the index stores text: see asStored) and exact on PostgreSQL
  * (it re-checks); callers always apply the exact predicate to the rows
- * themselves, so only speed depends on it. SQLite's indexes are keyed by
- * list-order labels (migrations 20261203T1900 and 20261204T1600), so they also
- * answer in list order (`listOrderQuery`, read by customer.repository.ts a page
- * at a time).
+ * themselves, so only speed depends on it. SQLite's text index is keyed by
+ * list-order labels (migration 20261203T1900), so it also answers in list
+ * order (`listOrderQuery`, read by customer.repository.ts a page at a time).
  */
 import { type Kysely, sql } from 'kysely';
 import type { Store } from './connect.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
-import { indexAll, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
-import { LABELLED } from './migrations/20261204T1600-search-digits-list-order.js';
+import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 
 /**
@@ -51,24 +49,27 @@ export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect):
 }
 
 /**
- * Labels (migration 20261203T1900) the customers inserted or renamed since `deferSearchIndex`, indexes
- * them under their labels (both indexes are keyed by label: migration 20261204T1600), and lets the
- * triggers index again. When at least half the customers need a label (a first import), every customer
- * is labelled afresh and both indexes rebuilt in label order (about 9 s at 1,000,000 customers);
- * otherwise the update trigger places each between its neighbours (0.1 ms each at 1,000,000, a
- * relabelled window around a crowded gap 1–2 ms).
+ * Indexes the customers inserted since `deferSearchIndex`, labels (migration 20261203T1900) the ones
+ * inserted or renamed since, and lets the triggers index again. When at least half the customers need
+ * a label (a first import), every customer is labelled afresh and the text index rebuilt in label
+ * order (about 7 s at 1,000,000 customers); otherwise the update trigger places each between its
+ * neighbours (0.1 ms each at 1,000,000, a relabelled window around a crowded gap 1–2 ms).
  */
 export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect !== 'sqlite') return;
+  await sql
+    .raw(
+      'insert into customer_search_digits(rowid, phone_digits) select pk, phone_digits from customers ' +
+        "where pk > (select max(since_pk) from search_index_deferred) and phone_digits <> ''",
+    )
+    .execute(trx);
   const counts = await sql<{ unlabelled: number; all: number }>`select (select count(*) from customers where list_pos is null) as unlabelled, (select count(*) from customers) as "all"`.execute(trx);
   const { unlabelled, all } = counts.rows[0] as { unlabelled: number; all: number };
   const afresh = unlabelled > 0 && unlabelled * 2 >= all;
   if (afresh) {
-    if (unlabelled < all) {
-      for (const { table } of LABELLED) await sql.raw(`insert into ${table}(${table}) values ('delete-all')`).execute(trx);
-    }
+    if (unlabelled < all) await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
     for (const statement of LABEL_ALL) await sql.raw(statement).execute(trx);
-    for (const statement of indexAll(LABELLED)) await sql.raw(statement).execute(trx);
+    for (const statement of INDEX_ALL) await sql.raw(statement).execute(trx);
   }
   await sql`delete from search_index_deferred`.execute(trx);
   // The few left: the update trigger places each (customer_id is only named, so that it fires).
@@ -87,13 +88,19 @@ export function indexable(store: Store, fragment: Fragment): boolean {
 }
 
 /**
- * Whether the store's indexes name the customers holding `fragments` in list order (SQLite: their rowids
- * are list-order labels, migrations 20261203T1900 and 20261204T1600): a text fragment, or a text and a
- * digits fragment (a phone query), whose answers are merged in label order.
+ * Whether the store's index names the customers holding `fragments` in list order (SQLite's text index,
+ * whose rowids are list-order labels: migration 20261203T1900): one text fragment.
+ * A digits fragment is found by pk.
  */
 export function streamsInListOrder(store: Store, fragments: readonly Fragment[]): boolean {
-  const tables = new Set(fragments.map((fragment) => SQLITE_TABLE[fragment.column]));
-  return store.dialect === 'sqlite' && fragments.length > 0 && tables.size === fragments.length && fragments.every((fragment) => fragment.text.length > 0);
+  const [fragment] = fragments;
+  return (
+    store.dialect === 'sqlite' &&
+    fragments.length === 1 &&
+    fragment !== undefined &&
+    fragment.column !== 'phone_digits' &&
+    fragment.text.length > 0
+  );
 }
 
 /**
@@ -170,7 +177,7 @@ function countCache(reader: SqliteReader): Map<string, KnownCount> {
 }
 
 /** What a store's index is asked for a fragment: an FTS5 query, nobody (no customer holds it), or too common to ask. */
-export type IndexQuery = {
+type IndexQuery = {
   readonly fts: string;
   /** At most about this many customers answer it (the rarest asked trigram's remembered count): it chooses plans, never answers. */
   readonly fewerThan: number;
@@ -183,9 +190,13 @@ function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteState
   if (!statements) {
     const table = SQLITE_TABLE[column];
     statements = {
-      // The indexes' rowids are list-order labels (migrations 20261203T1900 and 20261204T1600).
+      // The text index's rowids are list-order labels (migration 20261203T1900), the digits index's pks.
       find: reader
-        .prepare(`select c.pk from (select rowid as label from ${table} where ${table} match ? limit ?) f join customers c on c.list_pos = f.label`)
+        .prepare(
+          table === 'customer_search_text'
+            ? `select c.pk from (select rowid as label from ${table} where ${table} match ? limit ?) f join customers c on c.list_pos = f.label`
+            : `select rowid from ${table} where ${table} match ? limit ?`,
+        )
         .pluck(true),
       count: reader
         .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit ?)`)
@@ -210,20 +221,20 @@ const SHORT_STREAM_ENTRIES = 100_000;
 const SHORT_STREAM_TERMS = 32;
 
 /**
- * The FTS5 query naming, in list order, every customer whose text (or number) holds `fragment` (SQLite's
- * indexes: their rowids are list-order labels); `nobody` when no customer can hold it; `common` for a
- * one- or two-character fragment whose terms are too many to list cheaply.
+ * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
+ * its rowids are list-order labels, migration 20261203T1900); `nobody` when no customer can hold it;
+ * `common` for a one- or two-character fragment whose terms are too many to list cheaply.
  */
 export function listOrderQuery(store: Store, fragment: Fragment): IndexQuery {
-  if (store.driver.kind !== 'sqlite') throw new Error('only SQLite\'s indexes are in list order');
+  if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') throw new Error('only SQLite\'s text index is in list order');
   const reader = store.driver.reader;
   return sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, { entries: SHORT_STREAM_ENTRIES, terms: SHORT_STREAM_TERMS });
 }
 
 /**
- * FTS5 answers `"abc" AND "bcd"` by merging the trigrams' row lists, so a
- * fragment's common trigrams (`exa` of `@example`, in every row; `200` of
- * an exchange in every number) would cost a read of the whole list. So each trigram is first
+ * FTS5 with detail=none answers `"abc" AND "bcd"` by merging the trigrams'
+ * whole row lists, so a fragment's common trigrams (`exa` of `@example`, in
+ * every row) would cost a read of the whole list. So each trigram is first
  * counted up to RARE_TRIGRAM (a bounded read), and the search asks only for
  * the rarest few; a trigram no customer has ends it at once. When every
  * trigram is common, the fragment is asked for whole (the read stops when
@@ -236,10 +247,10 @@ function sqliteQuery(
   fragment: Fragment,
   shortBound: { entries: number; terms: number },
 ): IndexQuery {
-  if ([...fragment.text].length < 3) {
-    if (fragment.column === 'phone_digits') throw new Error('a digits fragment needs three digits (see indexable)');
-    return sqliteShortQuery(reader, statements, fragment.text, shortBound);
-  }
+  // The digits index keeps positions (migration 20261202T0600): the fragment as a phrase of its
+  // consecutive trigrams names exactly the rows that contain it.
+  if (fragment.column === 'phone_digits') return { fts: quote(fragment.text), fewerThan: Infinity };
+  if ([...fragment.text].length < 3) return sqliteShortQuery(reader, statements, fragment.text, shortBound);
   // Counted in two passes: first up to FEW (a trigram no customer has ends the search, and a few
   // rare ones drive it, before any long row list is read), then, if every trigram has more, up to
   // RARE_TRIGRAM.
@@ -259,7 +270,6 @@ function sqliteQuery(
     }
     return count;
   };
-  if (fragment.column === 'phone_digits') return digitsQuery(fragment.text, countOf);
   const counted: Array<{ trigram: string; count: number }> = [];
   for (const trigram of trigramsOf(fragment.text)) {
     const count = countOf(trigram, FEW + 1);
@@ -278,44 +288,6 @@ function sqliteQuery(
   // one is common, its count says only "at least that many".
   const fewerThan = rare.length > 0 ? (asked[0] as { count: number }).count + 1 : Infinity;
   return { fts: asked.map((t) => quote(t.trigram)).join(' AND '), fewerThan };
-}
-
-/** A digits fragment's trigrams in more numbers than this are left out of the phrase it is asked for. */
-export const PHRASE_TRIGRAM_MAX = 50_000;
-
-/**
- * A digits fragment, asked for as phrases (the digits index keeps positions: migration 20261202T0600):
- * its runs of consecutive trigrams that are each in at most PHRASE_TRIGRAM_MAX numbers, the rarest
- * DRIVING_TRIGRAMS runs ANDed, so the numbers holding those parts of it (a superset; rows are checked
- * for the whole). A phrase is matched where its rarest trigram leads, each other trigram's row list
- * searched at each of those rows, which for a row list of a million numbers in list order (where
- * numbers fall at random) is a page read at each: measured at 1,000,000 customers, the phrase `2000394`
- * (`200` in every number, `000` in 800,000) took 7.6 ms, its part `0394` 0.5 ms, for the same 798
- * numbers; `2012000123` 8.8 ms, `"2012" AND "0123"` 1.3 ms. Counts up to that many are cheap and
- * remembered (the digits index has at most 1,000 trigrams). When every trigram is more common, the
- * whole fragment is asked for (the read stops when the page is full).
- */
-export function digitsQuery(text: string, countOf: (trigram: string, limit: number) => number): IndexQuery {
-  const counts: number[] = [];
-  for (let i = 0; i + 3 <= text.length; i++) {
-    const count = countOf(text.slice(i, i + 3), FEW + 1);
-    if (count === 0) return 'nobody';
-    counts.push(count);
-  }
-  for (let i = 0; i < counts.length; i++) {
-    if ((counts[i] as number) > FEW) counts[i] = countOf(text.slice(i, i + 3), PHRASE_TRIGRAM_MAX + 1);
-  }
-  const runs: Array<{ phrase: string; rarest: number }> = [];
-  for (let start = 0; start < counts.length; start++) {
-    if ((counts[start] as number) > PHRASE_TRIGRAM_MAX) continue;
-    let end = start;
-    while (end + 1 < counts.length && (counts[end + 1] as number) <= PHRASE_TRIGRAM_MAX) end++;
-    runs.push({ phrase: text.slice(start, end + 3), rarest: Math.min(...counts.slice(start, end + 1)) });
-    start = end;
-  }
-  if (runs.length === 0) return { fts: quote(text), fewerThan: Infinity };
-  const asked = runs.sort((a, b) => a.rarest - b.rarest).slice(0, DRIVING_TRIGRAMS);
-  return { fts: asked.map((run) => quote(run.phrase)).join(' AND '), fewerThan: (asked[0] as { rarest: number }).rarest + 1 };
 }
 
 /** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */

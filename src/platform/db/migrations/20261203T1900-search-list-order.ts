@@ -1,6 +1,5 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { Dialect } from '../dialect.js';
-import { SQLITE_SEARCH_INDEXES, type SqliteSearchIndex } from './20261203T0100-search-text-ends.js';
 
 /**
  * SQLite: the text index in list order.
@@ -26,21 +25,19 @@ import { SQLITE_SEARCH_INDEXES, type SqliteSearchIndex } from './20261203T0100-s
  *   labels between the labels just outside them, and their index entries
  *   moved; this costs about the window (1–2 ms for 32 a side at 1,000,000).
  * A bulk import defers both (search_index_deferred) and labels what it wrote
- * at its end (search-index.ts, catchUpSearchIndex). The digits index kept the
- * pk as its rowid here (labelled by migration 20261204T1600).
+ * at its end (search-index.ts, catchUpSearchIndex). The digits index keeps the
+ * pk as its rowid (a digits fragment is rare: its few customers are ranked).
  *
  * The upgrade labels every customer and rebuilds the text index: 8.9 s at
  * 1,000,000 customers here. PostgreSQL: nothing (GIN answers are not ordered).
  */
-/** The indexes (migration 20261203T0100): the text index keyed by label since this migration, the digits index since 20261204T1600. */
-export const [TEXT_INDEX, DIGITS_INDEX] = SQLITE_SEARCH_INDEXES as [SqliteSearchIndex, SqliteSearchIndex];
-/** What the text index holds for a row (`new`, `old`, or a table alias): its text and two newlines. */
-const indexed = TEXT_INDEX.value;
+/** What the text index holds for a row (`new`, `old`, or a table alias): its text and two newlines (migration 20261203T0100). */
+const indexed = (row: string) => `${row}.search_text || char(10, 10)`;
 
 export const searchListOrder = (dialect: Dialect): Migration => ({
   async up(db: Kysely<any>) {
     if (dialect !== 'sqlite') return;
-    await dropTriggers(db, [...OLD_TRIGGERS, ...LIST_ORDER_TRIGGERS]);
+    await dropTriggers(db, [...OLD_TRIGGERS, ...TRIGGERS]);
     await sql`drop table customer_search_text_terms`.execute(db);
     await sql`drop table customer_search_text`.execute(db);
     await sql`drop view customer_search_text_content`.execute(db);
@@ -61,13 +58,13 @@ export const searchListOrder = (dialect: Dialect): Migration => ({
           "tokenize='trigram', detail='none', columnsize=0)",
       )
       .execute(db);
-    for (const statement of indexAll([TEXT_INDEX])) await sql.raw(statement).execute(db);
+    for (const statement of INDEX_ALL) await sql.raw(statement).execute(db);
     await sql.raw("create virtual table customer_search_text_terms using fts5vocab(customer_search_text, 'row')").execute(db);
-    for (const statement of listOrderTriggers([TEXT_INDEX], { digitsByPk: true })) await sql.raw(statement).execute(db);
+    for (const statement of createTriggers()) await sql.raw(statement).execute(db);
   },
   async down(db: Kysely<any>) {
     if (dialect !== 'sqlite') return;
-    await dropTriggers(db, LIST_ORDER_TRIGGERS);
+    await dropTriggers(db, TRIGGERS);
     await sql`drop table customer_search_text_terms`.execute(db);
     await sql`drop table customer_search_text`.execute(db);
     await sql`drop view customer_search_text_content`.execute(db);
@@ -126,27 +123,23 @@ export const LABEL_ALL: readonly string[] = [
 ];
 
 /**
- * Every customer into the (empty) labelled indexes, labelled as LABEL_ALL labels them, in label order:
- * FTS5 flushes its buffer whenever a rowid is not above the one before, and reading the text in list
- * order comes from an index (customers_search_scan) without a fetch of each row. An empty text adds no term.
+ * Every customer into the (empty) text index, labelled as LABEL_ALL labels them, in label order: FTS5
+ * flushes its buffer whenever a rowid is not above the one before, and reading the text in list order
+ * comes from an index (customers_search_scan) without a fetch of each row. An empty text adds no term.
  */
-export function indexAll(indexes: readonly SqliteSearchIndex[]): string[] {
-  return indexes.flatMap(({ table, column, value }) => [
-    `insert into ${table}(rowid, ${column}) select row_number() over (order by sort_key, customer_id) * ${LABEL_GAP}, ` +
-      `${value('customers')} from customers order by sort_key, customer_id`,
-    // One segment instead of the several a large insert leaves: each query looks a term up once per
-    // segment (searches 10–20% faster at 1,000,000 customers, for 1.9 s here).
-    `insert into ${table}(${table}) values ('optimize')`,
-  ]);
-}
-
+export const INDEX_ALL: readonly string[] = [
+  `insert into customer_search_text(rowid, search_text) select row_number() over (order by sort_key, customer_id) * ${LABEL_GAP}, ` +
+    `${indexed('customers')} from customers order by sort_key, customer_id`,
+  // One segment instead of the several a large insert leaves: each query looks a term up once per
+  // segment (searches 10–20% faster at 1,000,000 customers, for 1.9 s here).
+  "insert into customer_search_text(customer_search_text) values ('optimize')",
+];
 
 const NOT_DEFERRED = 'not exists (select 1 from search_index_deferred)';
 const OLD_TRIGGERS = ['customers_search_insert', 'customers_search_delete', 'customers_search_update'];
-/** Every trigger this migration (and 20261204T1600) may have created. */
-export const LIST_ORDER_TRIGGERS = ['customers_search_insert', 'customers_search_delete', 'customers_search_update', 'customers_search_digits_update'];
+const TRIGGERS = ['customers_search_insert', 'customers_search_delete', 'customers_search_update', 'customers_search_digits_update'];
 
-export async function dropTriggers(db: Kysely<any>, names: readonly string[]): Promise<void> {
+async function dropTriggers(db: Kysely<any>, names: readonly string[]): Promise<void> {
   for (const name of new Set(names)) await sql.raw(`drop trigger if exists ${name}`).execute(db);
 }
 
@@ -172,22 +165,13 @@ const above = (offset: number) => `coalesce(${neighbour('>', offset)}, ${LABEL_T
 /** Customers on each side of a new row relabelled when its neighbours leave no room: the first level that leaves room wins. */
 const RELABEL_LEVELS = [32, 256, 2048, 16384];
 
-/** Deletes from an index the entries of `row` (`old`, or the alias `c` of `from`) under `label`. */
-const unindex = ({ table, column, value }: SqliteSearchIndex, row: string, label: string, from = '') =>
-  `insert into ${table}(${table}, rowid, ${column}) select 'delete', ${label}, ${value(row)} ${from} ` +
-  `${from ? 'and' : 'where'} ${label} is not null and ${row}.${column} <> '';`;
-/** Adds to an index the entries of `row` under `label`, where `also` holds. */
-const reindex = ({ table, column, value }: SqliteSearchIndex, row: string, label: string, from: string, also: string) =>
-  `insert into ${table}(rowid, ${column}) select ${label}, ${value(row)} ${from} ` +
-  `${from ? 'and' : 'where'} ${label} is not null and ${row}.${column} <> '' and (${also});`;
-
 /**
  * The statements that label the row `new` when it has no label and `guard` holds, in a trigger: room is
- * made first when its neighbours have no integer between them (a window around it relabelled, the
- * `indexes`' entries moved), then it takes the midpoint, and it is indexed under its label when `fresh`
- * (the row had no label when the trigger began; otherwise the trigger indexes it itself).
+ * made first when its neighbours have no integer between them (a window around it relabelled, index
+ * entries moved), then it takes the midpoint, and its text is indexed under its label when `fresh` (the
+ * row had no label when the trigger began; otherwise the trigger indexes it itself).
  */
-function place(guard: string, fresh: string, indexes: readonly SqliteSearchIndex[]): string[] {
+function place(guard: string, fresh: string): string[] {
   // Whether room must be made, as nested CASEs, which SQLite evaluates lazily: as plain ANDed terms the
   // walk to a level's outer neighbours could run on every update of every row (a re-import of 1,000,000
   // customers did not finish in 10 minutes). Here a row that has its label costs one lookup.
@@ -203,55 +187,51 @@ function place(guard: string, fresh: string, indexes: readonly SqliteSearchIndex
       `insert into search_list_window (lo, hi) select ${lo}, ${hi} where ` +
       `case when exists (select 1 from search_list_window) then 0 else ${needsRoom(fits)} end;`,
   );
-  const inWindow = 'from customers c, search_list_window w where c.list_pos > w.lo and c.list_pos < w.hi';
+  const inWindow = (c: string) => `${c}.list_pos > w.lo and ${c}.list_pos < w.hi`;
   return [
     // Room: the window (lo, hi) (labels just outside it), relabelled evenly, the new row included.
     ...window,
-    ...indexes.map((index) => unindex(index, 'c', 'c.list_pos', inWindow)),
+    `insert into customer_search_text(customer_search_text, rowid, search_text) select 'delete', c.list_pos, ${indexed('c')} ` +
+      `from customers c, search_list_window w where ${inWindow('c')} and c.search_text <> '';`,
     // The new labels are worked out first, then written by pk (an UPDATE … FROM read every customer).
     'insert into search_relabel (pk, label) select r.pk, w.lo + r.n * ((w.hi - w.lo) / (r.total + 1)) from search_list_window w, ' +
       '(select pk, row_number() over (order by sort_key, customer_id) as n, count(*) over () as total from ' +
-      `(select c.pk, c.sort_key, c.customer_id ${inWindow} ` +
+      `(select c.pk, c.sort_key, c.customer_id from customers c, search_list_window w where ${inWindow('c')} ` +
       'union all select new.pk, new.sort_key, new.customer_id from search_list_window)) as r;',
     'update customers set list_pos = (select r.label from search_relabel r where r.pk = customers.pk) where pk in (select pk from search_relabel);',
     'delete from search_relabel;',
-    ...indexes.map((index) => reindex(index, 'c', 'c.list_pos', inWindow, 'c.pk <> new.pk')),
+    `insert into customer_search_text(rowid, search_text) select c.list_pos, ${indexed('c')} from customers c, search_list_window w ` +
+      `where ${inWindow('c')} and c.pk <> new.pk and c.search_text <> '';`,
     'delete from search_list_window;',
     // The label: at the end of the list, the last plus LABEL_GAP while there is room; else the midpoint.
     'update customers set list_pos = case ' +
       `when ${neighbour('>', 0)} is null and ${below(0)} < ${LABEL_TOP - 2 * LABEL_GAP} then ${below(0)} + ${LABEL_GAP} ` +
       `else ${below(0)} + (${above(0)} - ${below(0)}) / 2 end where pk = new.pk and list_pos is null and ${guard};`,
-    ...indexes.map((index) => reindex(index, 'customers', 'customers.list_pos', 'from customers where customers.pk = new.pk', fresh)),
+    `insert into customer_search_text(rowid, search_text) select list_pos, ${indexed('customers')} from customers ` +
+      `where pk = new.pk and list_pos is not null and search_text <> '' and (${fresh});`,
   ];
 }
 
-/**
- * The triggers keeping labels and the indexes: `labelled` keyed by label, and, with `digitsByPk`, the
- * digits index keyed by pk (as this migration left it; migration 20261204T1600 labels it too).
- */
-export function listOrderTriggers(labelled: readonly SqliteSearchIndex[], { digitsByPk }: { digitsByPk: boolean }): string[] {
-  const unindexOld = labelled.map((index) => unindex(index, 'old', 'old.list_pos')).join(' ');
+/** The triggers keeping labels and both indexes (the digits index by pk, the text index by label). */
+function createTriggers(): string[] {
+  const untext =
+    `insert into customer_search_text(customer_search_text, rowid, search_text) select 'delete', old.list_pos, ${indexed('old')} ` +
+    "where old.list_pos is not null and old.search_text <> '';";
   // A renamed customer moves in the list: it is labelled again (now, or at a deferred import's end).
   const renamed = 'new.sort_key <> old.sort_key or new.customer_id <> old.customer_id';
-  const columns = labelled.map((index) => index.column);
-  const changed = columns.map((column) => `new.${column} <> old.${column}`).join(' or ');
   return [
-    `create trigger customers_search_insert after insert on customers when ${NOT_DEFERRED} begin ` +
-      `${digitsByPk ? addDigits : ''} ${place('1', '1', labelled).join(' ')} end`,
-    `create trigger customers_search_delete after delete on customers begin ${unindexOld} ${digitsByPk ? removeDigits : ''} end`,
+    `create trigger customers_search_insert after insert on customers when ${NOT_DEFERRED} begin ${addDigits} ${place('1', '1').join(' ')} end`,
+    `create trigger customers_search_delete after delete on customers begin ${untext} ${removeDigits} end`,
     // A re-import rewrites every row it names, most of them as they were: those are left alone.
-    ...(digitsByPk
-      ? [
-          'create trigger customers_search_digits_update after update of phone_digits on customers when new.phone_digits <> old.phone_digits ' +
-            `begin ${removeDigits} ${addDigits} end`,
-        ]
-      : []),
-    `create trigger customers_search_update after update of ${[...columns, 'sort_key', 'customer_id'].join(', ')} on customers ` +
-      `when ${changed} or ${renamed} or new.list_pos is null begin ` +
-      `${unindexOld} ` +
+    'create trigger customers_search_digits_update after update of phone_digits on customers when new.phone_digits <> old.phone_digits ' +
+      `begin ${removeDigits} ${addDigits} end`,
+    'create trigger customers_search_update after update of search_text, sort_key, customer_id on customers ' +
+      `when new.search_text <> old.search_text or ${renamed} or new.list_pos is null begin ` +
+      `${untext} ` +
       `update customers set list_pos = null where pk = new.pk and (${renamed}); ` +
       // Not moved: indexed again under its label. Moved, or never labelled: placed now, or at the import's end.
-      `${labelled.map((index) => reindex(index, 'new', 'new.list_pos', '', `not (${renamed})`)).join(' ')} ` +
-      `${place(NOT_DEFERRED, `${renamed} or new.list_pos is null`, labelled).join(' ')} end`,
+      `insert into customer_search_text(rowid, search_text) select new.list_pos, ${indexed('new')} ` +
+      `where not (${renamed}) and new.list_pos is not null and new.search_text <> ''; ` +
+      `${place(NOT_DEFERRED, `${renamed} or new.list_pos is null`).join(' ')} end`,
   ];
 }
