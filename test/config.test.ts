@@ -5,6 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/platform/config.js';
 import { openStore } from '../src/platform/db/connect.js';
+import { forBulkImport, IMPORT_CACHE_MB } from '../src/platform/db/store-options.js';
 
 const base = { TWILIO_AUTH_TOKEN: 'token', PUBLIC_URL: 'https://fis.example.com' };
 
@@ -59,8 +60,8 @@ describe('configuration', () => {
     }
   });
 
-  test("SQLITE_CACHE_MB, SQLITE_MMAP_MB, SQLITE_READ_THREADS: 64, 256 and 1 by default; reach the store", async () => {
-    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 16, mmapMb: 256, readThreads: 1 });
+  test("SQLITE_CACHE_MB, SQLITE_MMAP_MB, SQLITE_READ_THREADS: 8, 256 and 1 by default; reach the store; an import's store takes 64 MB at least", async () => {
+    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 8, mmapMb: 256, readThreads: 1 });
     const dir = mkdtempSync(path.join(tmpdir(), 'fis-config-'));
     try {
       const config = loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: '8', SQLITE_MMAP_MB: '0', SQLITE_READ_THREADS: '0' });
@@ -75,6 +76,16 @@ describe('configuration', () => {
         assert.equal(store.readerThreads, undefined);
       } finally {
         await store.close();
+      }
+      // A bulk import's own connection: a page cache of at least IMPORT_CACHE_MB, a larger one kept.
+      for (const [configured, expected] of [['8', IMPORT_CACHE_MB], ['128', 128]] as const) {
+        const importing = openStore(forBulkImport(loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: configured, SQLITE_READ_THREADS: '0' })));
+        try {
+          if (importing.driver.kind !== 'sqlite') assert.fail('a SQLite store');
+          assert.equal(importing.driver.database.pragma('cache_size', { simple: true }), -expected * 1024, configured);
+        } finally {
+          await importing.close();
+        }
       }
       const threaded = openStore(loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_READ_THREADS: '2' }));
       assert.ok(threaded.readerThreads);

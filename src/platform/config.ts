@@ -162,10 +162,11 @@ const proxyList = (): VarSpec<readonly string[]> => ({
 /**
  * SQLite's page cache per connection and the read connection's memory map, in MB, and the threads that
  * run searches off the event loop (platform/db/reader-threads.ts), unless configured. A page cache of
- * 16 MB rather than 64 keeps a process serving 1,000,000 customers about 110 MB smaller under search
- * load, for the same throughput (the pages are in the OS's cache anyway; BENCHMARKS.md, issue 11).
+ * 8 MB rather than 64 keeps a process serving 1,000,000 customers about 130 MB smaller under search
+ * load, for the same throughput (the pages are in the OS's cache anyway; BENCHMARKS.md, issue 11); a
+ * bulk import takes more for its own connection (store-options.ts, forBulkImport).
  */
-export const SQLITE_DEFAULTS = { cacheMb: 16, mmapMb: 256, readThreads: 1 } as const;
+export const SQLITE_DEFAULTS = { cacheMb: 8, mmapMb: 256, readThreads: 1 } as const;
 
 /** The variables, their types and defaults. The `Config` type is derived from this table. */
 const SPEC = {

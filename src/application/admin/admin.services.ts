@@ -1,6 +1,7 @@
 /** The admin API's use cases, built once from configuration and the store. */
 import type { Config } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
+import { forBulkImport } from '../../platform/db/store-options.js';
 import { TokenService } from '../../domains/access/token.service.js';
 import type { Services } from '../services.js';
 import { AdminAudit } from './audit.service.js';
@@ -29,7 +30,7 @@ export function createAdminServices(config: Config, store: Store, services: Serv
     tokens: new TokenService(store.db),
     customers: new AdminCustomers(store, services.customers, {
       defaultCountry: config.defaultCountry,
-      openImportStore: sideStore ? () => openStore(config) : undefined,
+      openImportStore: sideStore ? () => openStore(forBulkImport(config)) : undefined,
     }),
     workers: new AdminWorkers(store, {
       defaultCountry: config.defaultCountry,
