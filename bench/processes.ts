@@ -4,15 +4,23 @@ import { readdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** Resident memory of a process in MB (Linux /proc), or undefined when it is gone. */
-export function residentMb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile' = 'VmRSS'): number | undefined {
+type MemoryField = 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile';
+
+/** Fields of a process's memory in MB, from one read of /proc/<pid>/status (Linux), or undefined when it is gone. */
+function memoryMb(pid: number): Partial<Record<MemoryField, number>> | undefined {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
+    const fields: Partial<Record<MemoryField, number>> = {};
+    for (const [, name, kb] of status.matchAll(/^(VmRSS|VmHWM|RssAnon|RssFile):\s+(\d+) kB/gm)) fields[name as MemoryField] = Number(kb) / 1024;
+    return fields;
   } catch {
     return undefined;
   }
+}
+
+/** Resident memory of a process in MB (Linux /proc), or undefined when it is gone. */
+export function residentMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number | undefined {
+  return memoryMb(pid)?.[field];
 }
 
 /** A process and its descendants (Linux /proc): a service with SERVE_PROCESSES > 1 is a primary and its workers. */
@@ -50,10 +58,10 @@ export class RssSampler {
   peakMb = 0;
   /**
    * Highest anonymous (heaps, SQLite's page caches) and file-backed (mapped store and code) parts seen,
-   * each on its own (one process only): the kernel can take file pages back under pressure, not anonymous ones.
+   * each on its own; undefined for a process tree. The kernel can take file pages back under pressure,
+   * not anonymous ones.
    */
-  peakAnonMb = 0;
-  peakFileMb = 0;
+  readonly peakParts: { anon: number; file: number } | undefined;
 
   /** `tree`: the process and its descendants together (their peaks do not add up: samples only). */
   constructor(
@@ -61,18 +69,29 @@ export class RssSampler {
     everyMs = 100,
     private readonly tree = false,
   ) {
+    this.peakParts = tree ? undefined : { anon: 0, file: 0 };
     this.timer = setInterval(() => this.sample(), everyMs);
     this.sample();
   }
 
   private sample(): void {
-    const mb = this.tree ? treeResidentMb(this.pid) : residentMb(this.pid);
-    if (mb === undefined) return;
+    if (this.tree) {
+      const mb = treeResidentMb(this.pid);
+      if (mb !== undefined) this.record(mb, 0);
+      return;
+    }
+    const memory = memoryMb(this.pid);
+    if (memory?.VmRSS === undefined) return;
+    this.record(memory.VmRSS, memory.VmHWM ?? 0);
+    if (this.peakParts) {
+      this.peakParts.anon = Math.max(this.peakParts.anon, memory.RssAnon ?? 0);
+      this.peakParts.file = Math.max(this.peakParts.file, memory.RssFile ?? 0);
+    }
+  }
+
+  private record(mb: number, highWaterMb: number): void {
     this.samples.push({ atMs: performance.now() - this.started, mb });
-    this.peakMb = Math.max(this.peakMb, mb, this.tree ? 0 : (residentMb(this.pid, 'VmHWM') ?? 0));
-    if (this.tree) return;
-    this.peakAnonMb = Math.max(this.peakAnonMb, residentMb(this.pid, 'RssAnon') ?? 0);
-    this.peakFileMb = Math.max(this.peakFileMb, residentMb(this.pid, 'RssFile') ?? 0);
+    this.peakMb = Math.max(this.peakMb, mb, highWaterMb);
   }
 
   stop(): void {

@@ -280,7 +280,7 @@ async function main(): Promise<void> {
         target,
         meetsTarget: ratio >= target.ratio && r.p99Ms < target.p99Ms,
         serviceRssMb: rss.max(),
-        ...(options.processes > 1 ? {} : { serviceRssPartsMb: { anon: rss.peakAnonMb, file: rss.peakFileMb } }),
+        ...(rss.peakParts ? { serviceRssPartsMb: { ...rss.peakParts } } : {}),
         ...(sequential ? { sequential } : {}),
         stall,
         eventLoop,
@@ -288,7 +288,7 @@ async function main(): Promise<void> {
       say(
         `  ceiling ${Math.round(top.requestsPerSecond)} req/s; service ${Math.round(r.requestsPerSecond)} req/s ` +
           `(${Math.round(ratio * 100)}%), p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, RSS ${Math.round(rss.max())} MB` +
-          (options.processes > 1 ? '' : ` (peaks: anonymous ${Math.round(rss.peakAnonMb)} MB, file ${Math.round(rss.peakFileMb)} MB)`) +
+          (rss.peakParts ? ` (peaks: anonymous ${Math.round(rss.peakParts.anon)} MB, file ${Math.round(rss.peakParts.file)} MB)` : '') +
           `; /healthz during the load: p99 ${stall.p99Ms.toFixed(1)} ms, max ${stall.maxMs.toFixed(1)} ms` +
           `; the service's event-loop delay: p99 ${eventLoop.p99Ms.toFixed(1)} ms, max ${eventLoop.maxMs.toFixed(1)} ms` +
           (sequential ? `; one at a time p50 ${sequential.p50Ms.toFixed(1)} ms, p95 ${sequential.p95Ms.toFixed(1)} ms, max ${sequential.maxMs.toFixed(1)} ms` : ''),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { CONFIG_VARIABLES } from '../src/platform/config.js';
+import { CONFIG_VARIABLES, SQLITE_DEFAULTS } from '../src/platform/config.js';
 import { ERROR_CODES } from '../src/kernel/errors.js';
 
 test('docs/errors.md documents exactly the error catalogue', () => {
@@ -17,4 +17,12 @@ test('docs/errors.md documents exactly the error catalogue', () => {
 test('.env.example documents exactly the configuration variables', () => {
   const documented = [...readFileSync('.env.example', 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]);
   assert.deepEqual([...documented].sort(), [...CONFIG_VARIABLES].sort());
+});
+
+test('.env.example gives the SQLite settings their defaults (a copied .env must not pin old ones)', () => {
+  const example = Object.fromEntries([...readFileSync('.env.example', 'utf8').matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1], m[2]]));
+  assert.deepEqual(
+    { cacheMb: Number(example.SQLITE_CACHE_MB), mmapMb: Number(example.SQLITE_MMAP_MB), readThreads: Number(example.SQLITE_READ_THREADS) },
+    SQLITE_DEFAULTS,
+  );
 });
