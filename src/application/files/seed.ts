@@ -53,12 +53,26 @@ export function workerIdentity(i: number): string {
   return `${ascii(first)}.${ascii(last)}${round > 0 ? round + 1 : ''}@example.com`;
 }
 
-/** A unique, possible North American number for customer `i`. */
-function phoneOf(i: number): string {
-  const area = 201 + (i % 798);
-  const rest = Math.floor(i / 798);
-  const exchange = 200 + (Math.floor(rest / 10000) % 800);
-  const line = rest % 10000;
+/** Area codes (201–998) × exchanges (200–999) × lines (0000–9999): the numbers `phoneOf` draws from. */
+const AREAS = 798n;
+const EXCHANGES = 800n;
+const NUMBERS = AREAS * EXCHANGES * 10_000n;
+/** A prime that divides nothing in NUMBERS (2, 3, 5, 7, 19), so `i ↦ i × STRIDE mod NUMBERS` is one-to-one. */
+const STRIDE = 2_654_435_761n;
+
+/**
+ * A unique, possible North American number for customer `i`, spread over the
+ * whole number space as real customers' numbers are: consecutive customers
+ * share neither area code nor exchange, and a seven-digit ending is held by
+ * about one customer in a million-customer store. (Numbers counted up from
+ * `+1 201 200 0000` made every number of a million share its exchange, and
+ * each ending 798 customers, which no company's book looks like.)
+ */
+export function phoneOf(i: number): string {
+  const n = (BigInt(i) * STRIDE) % NUMBERS;
+  const area = 201n + (n % AREAS);
+  const exchange = 200n + ((n / AREAS) % EXCHANGES);
+  const line = n / (AREAS * EXCHANGES);
   return `+1${area}${exchange}${String(line).padStart(4, '0')}`;
 }
 
