@@ -201,13 +201,51 @@ describe('upgrading a SQLite store to migration 20261203T1900', () => {
       const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, disableTransactions: true });
       assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
       for (let i = 0; i < 50; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${50 - i}`);
-      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order', '20261204T2000-search-digits-merged']);
       assert.equal(assertLabelled(store), 50);
       await assertSearchEqualsScan(store);
       assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
       database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
       await insertOne(store, 'after-down', 'Ann Smith 99');
       database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+});
+
+/** The digits index's segments (its `_idx` table names each segment's leaf pages). */
+const digitsSegments = (store: Store) =>
+  database(store).prepare('select count(distinct segid) from customer_search_digits_idx').pluck().get() as number;
+
+describe('SQLite: the digits index is merged into one segment (migration 20261204T2000)', () => {
+  test('by a bulk import that writes most of it, and by the upgrade; phone searches still equal the scan', async () => {
+    const db = await createTestDatabase('sqlite');
+    const store = openStore(testConfig(db));
+    try {
+      const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, disableTransactions: true });
+      assert.equal((await migrator.migrateTo('20261203T1900-search-list-order')).error, undefined);
+      // One transaction each: FTS5 writes a segment per transaction (and merges them four at a time).
+      for (let i = 0; i < 3; i++) await insertOne(store, `u-${i}`, `${NAMES[i]} ${i}`, `1212555010${i}`);
+      assert.ok(digitsSegments(store) >= 3, `${digitsSegments(store)} segments`);
+      assert.deepEqual(await migrateToLatest(store), ['20261204T2000-search-digits-merged']);
+      assert.equal(digitsSegments(store), 1);
+      assert.equal(assertLabelled(store), 3);
+      await assertSearchEqualsScan(store);
+
+      for (let i = 3; i < 6; i++) await insertOne(store, `u-${i}`, `${NAMES[i]} ${i}`, `1212555010${i}`);
+      assert.equal(digitsSegments(store), 4);
+      // A few customers more than the store holds: most of the index is new, and merged at the end.
+      await seed(store, Array.from({ length: 40 }, (_, i) => person(100 + i, `${NAMES[i % NAMES.length]} ${i}`)));
+      assert.equal(digitsSegments(store), 1);
+      assert.equal(assertLabelled(store), 46);
+      await assertSearchEqualsScan(store);
+      // A few against many: left to FTS5's automerge.
+      await seed(store, [person(200, 'Fay Few'), person(201, 'Gus Few')]);
+      assert.equal(digitsSegments(store), 2);
+      assert.equal(assertLabelled(store), 48);
+      await assertSearchEqualsScan(store);
     } finally {
       await store.close();
       await db.drop();

@@ -19,6 +19,7 @@ import { searchDigitsPositions } from './migrations/20261202T0600-search-digits-
 import { searchCoveringIndexes } from './migrations/20261202T1700-search-covering-indexes.js';
 import { searchTextEnds } from './migrations/20261203T0100-search-text-ends.js';
 import { searchListOrder } from './migrations/20261203T1900-search-list-order.js';
+import { searchDigitsMerged } from './migrations/20261204T2000-search-digits-merged.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -36,6 +37,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261202T1700-search-covering-indexes': searchCoveringIndexes(dialect),
     '20261203T0100-search-text-ends': searchTextEnds(dialect),
     '20261203T1900-search-list-order': searchListOrder(dialect),
+    '20261204T2000-search-digits-merged': searchDigitsMerged(dialect),
   };
 }
 

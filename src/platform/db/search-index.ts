@@ -14,6 +14,7 @@ import type { Store } from './connect.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
+import { OPTIMIZE_DIGITS } from './migrations/20261204T2000-search-digits-merged.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 
 /**
@@ -57,7 +58,7 @@ export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect):
  */
 export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
   if (dialect !== 'sqlite') return;
-  await sql
+  const digits = await sql
     .raw(
       'insert into customer_search_digits(rowid, phone_digits) select pk, phone_digits from customers ' +
         "where pk > (select max(since_pk) from search_index_deferred) and phone_digits <> ''",
@@ -65,6 +66,8 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
     .execute(trx);
   const counts = await sql<{ unlabelled: number; all: number }>`select (select count(*) from customers where list_pos is null) as unlabelled, (select count(*) from customers) as "all"`.execute(trx);
   const { unlabelled, all } = counts.rows[0] as { unlabelled: number; all: number };
+  // Most of the digits index just written: merged into one segment (migration 20261204T2000), as the text index is below.
+  if (Number(digits.numAffectedRows ?? 0) * 2 >= all && all > 0) await sql.raw(OPTIMIZE_DIGITS).execute(trx);
   const afresh = unlabelled > 0 && unlabelled * 2 >= all;
   if (afresh) {
     if (unlabelled < all) await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
