@@ -15,7 +15,7 @@ import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { LABEL_TOP } from '../src/platform/db/migrations/20261203T1900-search-list-order.js';
 import { indexedSearchPage, type ListRow, scanSearchPage, type Scope } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
-import { listOrderQuery } from '../src/platform/db/search-index.js';
+import { listOrderQuery, shortListingKnown } from '../src/platform/db/search-index.js';
 import type { Cursor } from '../src/domains/customers/page-token.js';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, testConfig, type TestDatabase } from './helpers/stores.js';
@@ -144,6 +144,32 @@ describe('SQLite: list-order labels under every writer', () => {
     await sql`delete from customers where customer_id in ('new-qz', 'new-qzx')`.execute(store.db);
     assert.equal(asked(), 'nobody');
     assert.deepEqual(await ids('qz'), []);
+  });
+
+  test('a short fragment whose terms are listed already is streamed at once, and gives the scan\'s pages', async () => {
+    // `qy` is inside the names of a few customers at the end of the list, the rep's and others'.
+    await seed(store, Array.from({ length: 40 }, (_, i) => ({ ...person(i, `Zz Aqy ${String(i).padStart(2, '0')}`), customer_id: `late-qy-${i}`, workers: [i % 2 ? 'rep@example.com' : 'other@example.com'] })));
+    try {
+      const fragment = { column: 'search_text' as const, text: 'qy' };
+      for (const scope of [{ kind: 'all' }, { kind: 'worker', worker: 'rep@example.com' }] as const) {
+        const scanned = await pages(store, 'qy', scanSearchPage, scope, 7);
+        assert.equal(scanned.flat().length, scope.kind === 'all' ? 40 : 20);
+        // Not listed: a first window (here: the whole small store) comes first.
+        assert.equal(shortListingKnown(store, fragment), false);
+        assert.deepEqual(await pages(store, 'qy', indexedSearchPage, scope, 7), scanned);
+        // Listed (as a search whose first window fell short lists it): streamed at once, the same pages.
+        assert.equal(typeof listOrderQuery(store, fragment), 'object');
+        assert.equal(shortListingKnown(store, fragment), true);
+        assert.deepEqual(await pages(store, 'qy', indexedSearchPage, scope, 7), scanned);
+        // A write from another connection: the listing no longer counts.
+        await insertOne(store, 'late-qy-more', 'Zz Aqy more');
+        assert.equal(shortListingKnown(store, fragment), false);
+        await sql`delete from customers where customer_id = 'late-qy-more'`.execute(store.db);
+      }
+    } finally {
+      await sql`delete from customer_owners where customer_id like 'late-qy-%'`.execute(store.db);
+      await sql`delete from customers where customer_id like 'late-qy-%'`.execute(store.db);
+    }
   });
 
   test('renames move a customer in the list; deletes leave the index', async () => {

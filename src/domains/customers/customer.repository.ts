@@ -34,7 +34,8 @@
  *   budget is read to its end without one (a stale count costs time only).
  *   A one- or two-character fragment is streamed only after a first window
  *   (below) did not fill the page, and only when its terms are few (listing
- *   them costs as much as they are common).
+ *   them costs as much as they are common); at once when its terms are
+ *   listed already (remembered until the index changes).
  *   Otherwise (PostgreSQL, phone numbers), found one of two ways:
  *   - rare fragment: the store's substring index (FTS5 trigram on SQLite,
  *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
@@ -71,7 +72,15 @@ import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
 import type { ReaderTask } from '../../platform/db/reader-threads.js';
 import { type IntegerList, type StatementKit, readStatement } from '../../platform/db/precompiled.js';
-import { type Fragment, cheapToAsk, customersContaining, indexable, listOrderQuery, streamsInListOrder } from '../../platform/db/search-index.js';
+import {
+  type Fragment,
+  cheapToAsk,
+  customersContaining,
+  indexable,
+  listOrderQuery,
+  shortListingKnown,
+  streamsInListOrder,
+} from '../../platform/db/search-index.js';
 import type { StoredCustomer } from './customer.row.js';
 import type { Cursor } from './page-token.js';
 import { escapeLike, successor } from '../../kernel/text.js';
@@ -646,9 +655,10 @@ async function rankContains(
   let position = from;
   // SQLite, a text fragment: its matches in list order, from the index. A fragment of three characters or
   // more at once; a shorter one only when a first window did not fill the page (a common one does, and
-  // listing its terms costs as much as it is common).
+  // listing its terms costs as much as it is common), unless its terms are listed already.
   const streams = streamsInListOrder(store, fragments);
-  let streamLater = streams && [...(fragments[0] as Fragment).text].length < 3;
+  const short = [...(fragments[0] as Fragment).text].length < 3;
+  let streamLater = streams && short && !shortListingKnown(store, fragments[0] as Fragment);
   if (streams && !streamLater) {
     const stream = await streamRank(store, scope, values, fragments[0] as Fragment, from, limit);
     if (stream !== 'common') {

@@ -224,6 +224,25 @@ const SHORT_STREAM_ENTRIES = 100_000;
 const SHORT_STREAM_TERMS = 32;
 
 /**
+ * Whether a one- or two-character fragment's terms are already listed on this connection (since the
+ * index last changed) and few enough to stream: then streaming it costs no listing, and the first
+ * list-order window that would otherwise come first (to spare that listing when the window fills the
+ * page) is skipped. Reps type the same few letters over and over. Only chooses the plan: a listing
+ * that is gone by the time the stream asks for it is listed again, a common one goes by windows.
+ */
+export function shortListingKnown(store: Store, fragment: Fragment): boolean {
+  if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') return false;
+  const reader = store.driver.reader;
+  const cache = termsCaches.get(reader);
+  if (!cache) return false;
+  const known = cache.listings.get(asStored(fragment.text));
+  if (!known || known.listed === 'common') return false;
+  if (known.listed.terms.length > SHORT_STREAM_TERMS || known.listed.entries > SHORT_STREAM_ENTRIES) return false;
+  const version = statementsFor(reader, fragment.column).version;
+  return version !== undefined && version.get([]) === cache.version;
+}
+
+/**
  * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
  * its rowids are list-order labels, migration 20261203T1900); `nobody` when no customer can hold it;
  * `common` for a one- or two-character fragment whose terms are too many to list cheaply.
