@@ -8,6 +8,7 @@
  *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
  *     bmain=dist/src/transports/cli/main.js bdb=<new store>   (store paths absolute: the services run in the temporary directory) [aname=before bname=after] [prof=DIR] [headers=1]
+ *     [aflags=--flag,--other bflags=…]   (Node flags for either service: the same build with and without a flag)
  *
  * Only 127.0.0.1 is contacted. Linux only (CPU time from /proc/<pid>/stat).
  */
@@ -19,12 +20,13 @@ const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
 const twilio = require('twilio');
 const Database = require('better-sqlite3');
-const args = Object.fromEntries(process.argv.slice(2).map(a => a.split('=')));
+// name=value, split at the first `=` (a value may hold more: bflags=--max-semi-space-size=4).
+const args = Object.fromEntries(process.argv.slice(2).map(a => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]));
 const scenario = args.scenario ?? 'list';
 const rounds = +(args.rounds ?? 4), dur = +(args.dur ?? 5);
 const trees = {
-  A: { name: args.aname ?? 'before', main: args.amain, db: args.adb, port: 7101 },
-  B: { name: args.bname ?? 'after', main: args.bmain ?? new URL('../dist/src/transports/cli/main.js', import.meta.url).pathname, db: args.bdb, port: 7102 },
+  A: { name: args.aname ?? 'before', main: args.amain, db: args.adb, port: 7101, flags: args.aflags ? args.aflags.split(',') : [] },
+  B: { name: args.bname ?? 'after', main: args.bmain ?? new URL('../dist/src/transports/cli/main.js', import.meta.url).pathname, db: args.bdb, port: 7102, flags: args.bflags ? args.bflags.split(',') : [] },
 };
 if (!trees.A.main || !trees.A.db || !trees.B.db) throw new Error('amain=, adb= and bdb= are required (see the top of this file)');
 const token = 'abcdefabcdefabcdefabcdefabcdef12';
@@ -52,7 +54,7 @@ function requestsFor(port) {
 const procs = [];
 for (const t of Object.values(trees)) {
   const extra = args.prof ? ['--cpu-prof', `--cpu-prof-dir=${args.prof}/${t.name}`] : [];
-  const p = spawn(process.execPath, [...extra, t.main, 'serve'], { cwd: os.tmpdir(), env: { ...process.env, DATABASE_URL: `sqlite:${t.db}`, TWILIO_AUTH_TOKEN: token, PORT: String(t.port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${t.port}`, LOG_LEVEL: 'warn', SERVE_PROCESSES: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const p = spawn(process.execPath, [...extra, ...t.flags, t.main, 'serve'], { cwd: os.tmpdir(), env: { ...process.env, DATABASE_URL: `sqlite:${t.db}`, TWILIO_AUTH_TOKEN: token, PORT: String(t.port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${t.port}`, LOG_LEVEL: 'warn', SERVE_PROCESSES: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
   procs.push(p);
 }
 async function up(port) { for (;;) { try { await fetch(`http://127.0.0.1:${port}/healthz`); return; } catch { await new Promise(r => setTimeout(r, 200)); } } }

@@ -7,7 +7,7 @@
  * Only 127.0.0.1 is ever contacted.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,6 +22,13 @@ import { type DeepPoints, type Params, buildScenarios, buildSearchScenarios, CRM
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const say = (message: string) => process.stderr.write(`${message}\n`);
+
+/** The Node flags `npm start` gives the service (package.json): the bench measures the service as it is started. */
+const START_NODE_FLAGS: readonly string[] = (
+  JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }
+).scripts.start
+  .split(/\s+/)
+  .filter((word) => word.startsWith('--'));
 
 function cliFor(options: BenchOptions): Cli {
   return options.cli === 'dist'
@@ -193,7 +200,7 @@ async function main(): Promise<void> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const profile = options.profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.profile)}`] : [];
-  const service = start(cli.command, [...profile, ...cli.args, 'serve'], {
+  const service = start(cli.command, [...profile, ...START_NODE_FLAGS, ...cli.args, 'serve'], {
     cwd: workDir,
     env: {
       ...storeEnv,
