@@ -219,13 +219,23 @@ describe('SQLite: a fragment more customers hold than a stream reads, few of the
   });
 });
 
+/** A fresh SQLite store migrated up to `migration` (and a migrator to move it on or back), dropped after `fn`. */
+async function atMigration(migration: string, fn: (store: Store, migrator: Migrator) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase('sqlite');
+  const store = openStore(testConfig(db));
+  try {
+    const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, disableTransactions: true });
+    assert.equal((await migrator.migrateTo(migration)).error, undefined);
+    await fn(store, migrator);
+  } finally {
+    await store.close();
+    await db.drop();
+  }
+}
+
 describe('upgrading a SQLite store to migration 20261203T1900', () => {
   test('the customers already stored are labelled in list order and found; and back down', async () => {
-    const db = await createTestDatabase('sqlite');
-    const store = openStore(testConfig(db));
-    try {
-      const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, disableTransactions: true });
-      assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
+    await atMigration('20261203T0100-search-text-ends', async (store, migrator) => {
       for (let i = 0; i < 50; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${50 - i}`);
       assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order', '20261204T2000-search-digits-merged']);
       assert.equal(assertLabelled(store), 50);
@@ -234,10 +244,7 @@ describe('upgrading a SQLite store to migration 20261203T1900', () => {
       database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
       await insertOne(store, 'after-down', 'Ann Smith 99');
       database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
-    } finally {
-      await store.close();
-      await db.drop();
-    }
+    });
   });
 });
 
@@ -247,11 +254,7 @@ const digitsSegments = (store: Store) =>
 
 describe('SQLite: the digits index is merged into one segment (migration 20261204T2000)', () => {
   test('by a bulk import that writes most of it, and by the upgrade; phone searches still equal the scan', async () => {
-    const db = await createTestDatabase('sqlite');
-    const store = openStore(testConfig(db));
-    try {
-      const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations(store.dialect) }, disableTransactions: true });
-      assert.equal((await migrator.migrateTo('20261203T1900-search-list-order')).error, undefined);
+    await atMigration('20261203T1900-search-list-order', async (store) => {
       // One transaction each: FTS5 writes a segment per transaction (and merges them four at a time).
       for (let i = 0; i < 3; i++) await insertOne(store, `u-${i}`, `${NAMES[i]} ${i}`, `1212555010${i}`);
       assert.ok(digitsSegments(store) >= 3, `${digitsSegments(store)} segments`);
@@ -272,9 +275,6 @@ describe('SQLite: the digits index is merged into one segment (migration 2026120
       assert.equal(digitsSegments(store), 2);
       assert.equal(assertLabelled(store), 48);
       await assertSearchEqualsScan(store);
-    } finally {
-      await store.close();
-      await db.drop();
-    }
+    });
   });
 });

@@ -218,10 +218,11 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
   return statements.find.all([query.fts, cap + 1]) as number[];
 }
 
-/** A one- or two-character fragment is streamed when its terms name at most this many customers (with repeats)… */
-const SHORT_STREAM_ENTRIES = 100_000;
-/** …and are at most this many (FTS5 merges an OR of terms one row list each). */
-const SHORT_STREAM_TERMS = 32;
+/**
+ * A one- or two-character fragment is streamed when its terms name at most `entries` customers (with
+ * repeats) and are at most `terms` (FTS5 merges an OR of terms one row list each).
+ */
+const STREAM_BOUND: ShortBound = { entries: 100_000, terms: 32 };
 
 /**
  * Whether a one- or two-character fragment's terms are already listed on this connection (since the
@@ -233,13 +234,8 @@ const SHORT_STREAM_TERMS = 32;
 export function shortListingKnown(store: Store, fragment: Fragment): boolean {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') return false;
   const reader = store.driver.reader;
-  const cache = termsCaches.get(reader);
-  if (!cache) return false;
-  const known = cache.listings.get(asStored(fragment.text));
-  if (!known || known.listed === 'common') return false;
-  if (known.listed.terms.length > SHORT_STREAM_TERMS || known.listed.entries > SHORT_STREAM_ENTRIES) return false;
-  const version = statementsFor(reader, fragment.column).version;
-  return version !== undefined && version.get([]) === cache.version;
+  const known = currentListings(reader, statementsFor(reader, fragment.column)).get(asStored(fragment.text));
+  return known !== undefined && known.listed !== 'common' && !beyond(known.listed, STREAM_BOUND);
 }
 
 /**
@@ -250,7 +246,7 @@ export function shortListingKnown(store: Store, fragment: Fragment): boolean {
 export function listOrderQuery(store: Store, fragment: Fragment): IndexQuery {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') throw new Error('only SQLite\'s text index is in list order');
   const reader = store.driver.reader;
-  return sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, { entries: SHORT_STREAM_ENTRIES, terms: SHORT_STREAM_TERMS });
+  return sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAM_BOUND);
 }
 
 /**
@@ -267,7 +263,7 @@ function sqliteQuery(
   reader: SqliteReader,
   statements: SqliteStatements,
   fragment: Fragment,
-  shortBound: { entries: number; terms: number },
+  shortBound: ShortBound,
 ): IndexQuery {
   // The digits index keeps positions (migration 20261202T0600): the fragment as a phrase of its
   // consecutive trigrams names exactly the rows that contain it.
@@ -329,13 +325,22 @@ function sqliteShortQuery(
   reader: SqliteReader,
   statements: SqliteStatements,
   text: string,
-  bound: { entries: number; terms: number },
+  bound: ShortBound,
 ): IndexQuery {
   const listed = listTerms(reader, statements, asStored(text), bound.entries);
-  if (listed === 'common' || listed.terms.length > bound.terms || listed.entries > bound.entries) return 'common';
+  if (listed === 'common' || beyond(listed, bound)) return 'common';
   if (listed.terms.length === 0) return 'nobody';
   return { fts: listed.terms.map(quote).join(' OR '), fewerThan: listed.entries + 1 };
 }
+
+/** How many customers (with repeats) and terms a short fragment's listing may name to be asked for. */
+interface ShortBound {
+  readonly entries: number;
+  readonly terms: number;
+}
+
+/** Whether a listing names more customers or terms than `bound` allows. */
+const beyond = (listed: ListedTerms, bound: ShortBound): boolean => listed.terms.length > bound.terms || listed.entries > bound.entries;
 
 interface ListedTerms {
   readonly terms: readonly string[];
@@ -359,11 +364,8 @@ const TERMS_CACHE_SIZE = 10_000;
  * answers, so it is never used once the index may have changed.
  */
 function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: string, bound: number): ListedTerms | 'common' {
-  statements.version ??= reader.prepare('pragma data_version').pluck(true);
-  const version = statements.version.get([]) as number;
-  let cache = termsCaches.get(reader);
-  if (!cache || cache.version !== version) termsCaches.set(reader, (cache = { version, listings: new Map() }));
-  const known = cache.listings.get(stored);
+  const listings = currentListings(reader, statements);
+  const known = listings.get(stored);
   // A listing stopped at a smaller bound says only "more than that".
   if (known && (known.listed !== 'common' || known.bound >= bound)) return known.listed;
   statements.terms ??= reader.prepare('select term, doc from customer_search_text_terms where term >= ? and term < ?');
@@ -380,10 +382,19 @@ function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: s
     }
   }
   listed ??= { terms, entries };
-  cache.listings.delete(stored);
-  cache.listings.set(stored, { listed, bound });
-  if (cache.listings.size > TERMS_CACHE_SIZE) cache.listings.delete(cache.listings.keys().next().value as string);
+  listings.delete(stored);
+  listings.set(stored, { listed, bound });
+  if (listings.size > TERMS_CACHE_SIZE) listings.delete(listings.keys().next().value as string);
   return listed;
+}
+
+/** The listings remembered on this read connection, forgotten first if another connection committed since they were made. */
+function currentListings(reader: SqliteReader, statements: SqliteStatements): TermsCache['listings'] {
+  statements.version ??= reader.prepare('pragma data_version').pluck(true);
+  const version = statements.version.get([]) as number;
+  let cache = termsCaches.get(reader);
+  if (!cache || cache.version !== version) termsCaches.set(reader, (cache = { version, listings: new Map() }));
+  return cache.listings;
 }
 
 /**
