@@ -12,7 +12,7 @@ import fc from 'fast-check';
 import { type Store, openStore } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { seededRandom } from '../src/application/files/seed.js';
-import { asStored, customersContaining, forgetTrigramCounts, probes, trigramCounts } from '../src/platform/db/search-index.js';
+import { asStored, customersContaining, forgetTrigramCounts, linesContaining, probes, trigramCounts } from '../src/platform/db/search-index.js';
 import Database from 'better-sqlite3';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
@@ -71,6 +71,31 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.equal(counts.estimate('search_text', 'zqx'), 0);
       assert.equal(counts.estimate('sort_key', 'exa'), 0);
       assert.equal(counts.estimate('sort_key', ' sm'), 300);
+      // Whole fragments, counted in the sampled rows (here every row), up to the count asked for.
+      assert.equal(counts.containing('search_text', 's121212x', 1000), 300);
+      assert.equal(counts.containing('search_text', 'smith', 100), 101);
+      assert.equal(counts.containing('search_text', '@example.org', 5000), 3000);
+      assert.equal(counts.containing('sort_key', '@example', 5000), 0);
+      assert.equal(counts.containing('search_text', 'zqx', 5000), 0);
+    });
+
+    test('a fragment the sampled rows show common is not fetched: its parts only looked rare together', async () => {
+      // `smi`, `mit` and `ith` are each in 300 rows, more than a cap of 50 may fetch (201); as independent
+      // parts they would be in 3 rows together, so they used to be fetched to find out. All 300 Smiths hold `smith`.
+      await trigramCounts(store);
+      const asked: string[] = [];
+      const pool = (store.driver as Extract<Store['driver'], { kind: 'postgres' }>).pool;
+      const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+      (pool as { query: unknown }).query = (...args: unknown[]) => {
+        asked.push(JSON.stringify(args[0]));
+        return query(...args);
+      };
+      try {
+        assert.equal(await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 50), undefined);
+      } finally {
+        (pool as { query: unknown }).query = query;
+      }
+      assert.deepEqual(asked, []);
     });
 
     test('every row containing a fragment matches each of its probes’ patterns (on the server’s LIKE)', async () => {
@@ -116,6 +141,17 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     });
   });
 }
+
+describe('sampled rows containing a fragment', () => {
+  test('counts lines, each once, up to the count asked for', () => {
+    const lines = '\nann smith\nbob smith smith\nsmithers\n';
+    assert.equal(linesContaining(lines, 'smith', 10), 3);
+    assert.equal(linesContaining(lines, 'smith', 2), 2);
+    assert.equal(linesContaining(lines, 'h\nb', 10), 0);
+    assert.equal(linesContaining(lines, 'zed', 10), 0);
+    assert.equal(linesContaining(lines, '', 10), 0);
+  });
+});
 
 describe('trigram counts remembered on SQLite', () => {
   let db: TestDatabase;

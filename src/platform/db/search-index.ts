@@ -489,6 +489,9 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
     // none starts with `chmi`. If they were independent the rows would be few: a smaller fetch finds
     // out, where showing that no word starts with it in list order reads the whole book.
     if (expectedRows(chosen, rows, false) > cap) return undefined;
+    // Often they are dependent (`ohn` and `hns` are in the same 33,000 Johnsons): the sampled rows
+    // holding the whole fragment say so without the fetch (which cost 19 ms of a 27 ms search for `ohns`).
+    if (counts.containing(column, fragment.text, cap * COMMON_MARGIN) > cap * COMMON_MARGIN) return undefined;
     fetch = cap + 1;
   }
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
@@ -546,6 +549,13 @@ const READ_MAX = 1_500_000;
 const PROBE_SHARE_MAX = 0.5;
 /** At most this many parts are asked for. */
 const MAX_PROBES = 4;
+/**
+ * A fragment the sampled rows put above this many times the cap is not asked for. A sample of 10,000
+ * rows counts in steps of rows / 10,000 (100 customers at 1,000,000): twice the cap is 30 sampled rows
+ * where 15 are expected, which chance alone gives about once in 5,000 fragments (then the search reads
+ * in list order: slower, never wrong).
+ */
+const COMMON_MARGIN = 2;
 
 export interface Probe {
   /** Where the part starts in the fragment (its three characters). */
@@ -595,6 +605,11 @@ export interface TrigramCounts {
   readonly rows: number;
   /** About how many customers hold `trigram` in `column` (0 when the sample has none). */
   estimate(column: IndexedColumn, trigram: string): number;
+  /**
+   * About how many customers hold the whole `fragment` in `column`, counted in the sampled rows (exact
+   * when the sample is the whole table), or more than `atLeast` once that is certain: the count stops there.
+   */
+  containing(column: IndexedColumn, fragment: string, atLeast: number): number;
 }
 
 interface CountsState {
@@ -674,7 +689,42 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   for (const [column, trigram, count] of result.rows) {
     if (column === 'search_text' || column === 'phone_digits' || column === 'sort_key') maps[column].set(trigram, count);
   }
-  return { rows: total, estimate: (column, trigram) => (maps[column].get(trigram) ?? 0) * scale };
+  // The rows themselves, for whole fragments: another sample of the same size (`system` draws pages anew).
+  const texts = await pool.query<[string, string, string]>({
+    text: 'select search_text, phone_digits, sort_key from customers tablesample system ($1) limit $2',
+    values: [percent, SAMPLE_ROWS * 4],
+    rowMode: 'array',
+  });
+  const textScale = texts.rows.length === 0 ? 0 : percent < 100 ? total / texts.rows.length : 1;
+  const lines: Record<IndexedColumn, string> = {
+    search_text: sampledLines(texts.rows.map((row) => row[0])),
+    phone_digits: sampledLines(texts.rows.map((row) => row[1])),
+    sort_key: sampledLines(texts.rows.map((row) => row[2])),
+  };
+  return {
+    rows: total,
+    estimate: (column, trigram) => (maps[column].get(trigram) ?? 0) * scale,
+    containing: (column, fragment, atLeast) =>
+      textScale === 0 ? 0 : linesContaining(lines[column], fragment, Math.floor(atLeast / textScale) + 1) * textScale,
+  };
+}
+
+/** Sampled texts, one per line (stored text holds no line break: fold() makes every white space a space). */
+const sampledLines = (texts: readonly string[]): string => `\n${texts.map((text) => text.replace(/\n/g, ' ')).join('\n')}\n`;
+
+/** How many lines of `lines` contain `fragment`, counted up to `atMost`. */
+export function linesContaining(lines: string, fragment: string, atMost: number): number {
+  if (fragment === '' || fragment.includes('\n')) return 0;
+  let count = 0;
+  let from = 0;
+  while (count < atMost) {
+    const at = lines.indexOf(fragment, from);
+    if (at < 0) break;
+    count++;
+    from = lines.indexOf('\n', at + fragment.length) + 1;
+    if (from === 0) break;
+  }
+  return count;
 }
 
 const ALNUM = /[a-z0-9]/;
