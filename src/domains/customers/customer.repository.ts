@@ -248,44 +248,47 @@ interface PrefixValues extends PageValues {
   low: string;
   high?: string;
   prefix: string;
+  raw: string;
 }
 
 /**
- * Rank 0 by name: the names in [low, high) (every name starting with the
- * folded query, byte-wise, which is how both stores compare sort keys), in
- * list order, through the list's own index. `high` is left out only when the
- * query has no successor (it ends with U+10FFFF, or is empty).
+ * Rank 0 in one statement (one round trip to the store):
+ * - by name: the names in [low, high) (every name starting with the folded query, byte-wise, which is
+ *   how both stores compare sort keys), in list order, through the list's own index; `high` is left
+ *   out only when the query has no successor (it ends with U+10FFFF, or is empty);
+ * - by id: the customer whose customer_id is the query, when the scope sees it (`by_id` = 1).
+ * Both in list order; rankZero drops the id's row when it is also a name's or before the cursor.
  */
-const PREFIX = byScopeAfter((scope, after) => ({
-  bounded: prefixStatement(scope, after, true),
-  open: prefixStatement(scope, after, false),
+const RANK_ZERO = byScopeAfter((scope, after) => ({
+  bounded: rankZeroStatement(scope, after, true),
+  open: rankZeroStatement(scope, after, false),
 }));
 
-function prefixStatement(scope: ScopeKind, after: boolean, bounded: boolean) {
+function rankZeroStatement(scope: ScopeKind, after: boolean, bounded: boolean) {
   return readStatement((kit, v: PrefixValues) => {
-    let query = source(kit, scope, v)
-      .select([...LIST_COLUMNS, sql<number>`0`.as('rank')])
+    let byName = source(kit, scope, v)
+      .select([...LIST_COLUMNS, sql<number>`0`.as('rank'), sql<number>`0`.as('by_id')])
       .where('s.sort_key', '>=', v.low)
       // `|| ''`: the range is what finds the rows (in list order, through the list's index); the LIKE only
       // checks them. Without it PostgreSQL's generic plan for this statement (used after five runs) read
       // the names' trigram index and sorted every match: 160 ms instead of 2 ms with every customer visible.
       .where(sql<SqlBool>`(s.sort_key || '') like ${v.prefix} escape '\\'`);
-    if (bounded) query = query.where('s.sort_key', '<', v.high as string);
-    if (after) query = query.where(afterPosition(v));
-    return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+    if (bounded) byName = byName.where('s.sort_key', '<', v.high as string);
+    if (after) byName = byName.where(afterPosition(v));
+    byName = byName.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+    let byId = source(kit, scope, v, 'customer')
+      .select([...LIST_COLUMNS, sql<number>`0`.as('rank'), sql<number>`1`.as('by_id')])
+      .where('s.customer_id', '=', v.raw);
+    if (scope === 'worker') byId = byId.where(pkOf(scope), '=', customerPkOf(kit, v.raw));
+    // Each part a subquery of its own: SQLite takes no ORDER BY or LIMIT on a member of a compound select.
+    return kit.db
+      .selectFrom(byName.as('n'))
+      .selectAll()
+      .unionAll(kit.db.selectFrom(byId.as('i')).selectAll())
+      .orderBy('sort_key')
+      .orderBy('customer_id');
   });
 }
-
-/** Rank 0 by id: the customer whose customer_id is the query, when the scope sees it. */
-const BY_ID = byScope((scope) =>
-  readStatement((kit, v: ScopeValues & { raw: string }) => {
-    let query = source(kit, scope, v, 'customer')
-      .select([...LIST_COLUMNS, sql<number>`0`.as('rank')])
-      .where('s.customer_id', '=', v.raw);
-    if (scope === 'worker') query = query.where(pkOf(scope), '=', customerPkOf(kit, v.raw));
-    return query;
-  }),
-);
 
 /**
  * Through customers' unique customer_id and the (customer_pk, worker) index: one row.
@@ -614,14 +617,19 @@ async function rankZero(store: Store, scope: Scope, search: SearchTerms, from: P
     limit,
     low: search.folded,
     prefix: `${escapeLike(search.folded)}%`,
+    raw: search.raw,
     ...(high === undefined ? {} : { high }),
   };
-  const byName = await PREFIX[scope.kind][from ? 'after' : 'first'][high === undefined ? 'open' : 'bounded'].all(store, values);
-  const byId = await BY_ID[scope.kind].first(store, { ...scopeValues(scope), raw: search.raw });
-  if (!byId || byName.some((row) => row.customer_id === byId.customer_id)) return byName;
-  if (from && compareListOrder(byId.sort_key, byId.customer_id, from.sortKey, from.customerId) <= 0) return byName;
-  const rows = [...byName, { ...byId, rank: 0 }];
-  rows.sort((a, b) => compareListOrder(a.sort_key, a.customer_id, b.sort_key, b.customer_id));
+  const found = await RANK_ZERO[scope.kind][from ? 'after' : 'first'][high === undefined ? 'open' : 'bounded'].all(store, values);
+  const rows: ListRow[] = [];
+  for (const { by_id: byId, ...row } of found) {
+    if (Number(byId) === 1) {
+      // The id's customer: once (a name may have found it too), and only after the cursor.
+      if (found.some((other) => Number(other.by_id) === 0 && other.customer_id === row.customer_id)) continue;
+      if (from && compareListOrder(row.sort_key, row.customer_id, from.sortKey, from.customerId) <= 0) continue;
+    }
+    rows.push(row);
+  }
   return rows.slice(0, limit);
 }
 
