@@ -74,6 +74,7 @@ import type { ReaderTask } from '../../platform/db/reader-threads.js';
 import { type IntegerList, type StatementKit, readStatement } from '../../platform/db/precompiled.js';
 import {
   type Fragment,
+  answersUpTo,
   cheapToAsk,
   customersContaining,
   indexable,
@@ -117,6 +118,8 @@ export const CANDIDATE_CAP_LARGE = 25_000;
 /** The first window of a read in list order; each next window is four times larger, up to SCAN_WINDOW_MAX. */
 const SCAN_WINDOW = 1024;
 const SCAN_WINDOW_MAX = 65_536;
+/** The window of a read that has nothing to do between windows: it reads until the page is full. */
+const TO_THE_END = 2 ** 31 - 1;
 
 // ---- values the statements take ---------------------------------------------------------------
 
@@ -686,16 +689,20 @@ async function rankContains(
   // index can find is asked for again, with larger caps, once the windows have cost about as much
   // as reading that many candidates would (see SECOND_CHANCES): a read of the book in list order
   // wins when matches are dense, the index when they are few, and neither is paid much for long.
+  // Once no second chance is left (PostgreSQL declines them all) and no stream is to start, nothing
+  // happens between windows: the last read goes on until the page is full, in one statement, instead of
+  // window after window, each a round trip and a second read of its last row (WINDOW_END).
   let read = 0;
-  const chances = useIndex ? [...SECOND_CHANCES] : [];
+  const chances = useIndex ? SECOND_CHANCES.filter((chance) => answersUpTo(store, chance.cap)) : [];
   for (let window = SCAN_WINDOW; rows.length < limit; window = Math.min(window * 4, SCAN_WINDOW_MAX)) {
-    const windowValues = { ...values, ...afterValues(position), window, limit: limit - rows.length };
+    const last = chances.length === 0 && !streamLater;
+    const windowValues = { ...values, ...afterValues(position), window: last ? TO_THE_END : window, limit: limit - rows.length };
     const scan =
       rank === 1
         ? WORD_SCAN[scope.kind][position ? 'after' : 'first']
         : RANK_SCAN[scope.kind][position ? 'after' : 'first'][match];
     for (const row of await scan.all(store, windowValues)) rows.push(row);
-    if (rows.length >= limit) break;
+    if (rows.length >= limit || last) break;
     const end = await WINDOW_END[scope.kind][position ? 'after' : 'first'].first(store, windowValues);
     if (!end) break;
     position = { sortKey: end.sort_key, customerId: end.customer_id };

@@ -118,6 +118,14 @@ export function cheapToAsk(store: Store, fragment: Fragment): boolean {
 }
 
 /**
+ * Whether customersContaining may answer for a cap this large: PostgreSQL declines caps above PG_BUDGET
+ * (each candidate is a table fetch, dearer than a row read in list order: see pgFind).
+ */
+export function answersUpTo(store: Store, cap: number): boolean {
+  return store.dialect === 'sqlite' || cap <= PG_BUDGET;
+}
+
+/**
  * The pks of the customers whose column contains one of `fragments`, when
  * there are at most `cap` of them; undefined when there are more (the index
  * read stops there, so this costs at most `cap` index entries per fragment),
@@ -452,7 +460,7 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
   // A larger cap is a search's second chance (customer.repository.ts): here it would fetch the same rows
   // within the same budget, which the first asking already found too many.
-  if (cap > PG_BUDGET) return undefined;
+  if (!answersUpTo(store, cap)) return undefined;
   // Rows GIN names hold every part but not always the whole fragment (`005` and `051`: 8,778 rows,
   // 798 with `2000051`), so more are fetched than the cap of answers.
   const budget = FETCH_FACTOR * cap + 1;
