@@ -53,6 +53,9 @@
  *     fragment can come in runs far apart in list order (the Smiths of a book
  *     sorted by first name), so after the first window an indexable fragment
  *     gets a second chance: up to CANDIDATE_CAP_LARGE rows from the index.
+ *   When rank 2's fragment is rare (first way), ranks 1 and 2 are both taken
+ *   from its candidates in one statement (ranksOneAndTwo): a name with a word
+ *   starting with the query holds the query, so no rank-1 row is missed.
  *   Which way is chosen by asking the index for CANDIDATE_CAP + 1 rows: the
  *   estimate is exact below the cap and costs at most the cap. A one- or
  *   two-character fragment on SQLite is found through the index's terms that
@@ -305,17 +308,28 @@ interface RankValues extends PageValues, SearchValues {
   rank: number;
 }
 
-/** Rows of one rank among the customers the index named (`pks`), in list order. */
+interface AmongValues extends RankValues {
+  /** The customers the index named. */
+  pks: IntegerList;
+  /** Rows of ranks `rank` to `lastRank`… */
+  lastRank: number;
+  /** …after this rank's row at the position (when there is a cursor). */
+  afterRank?: number;
+}
+
+/** Rows of ranks `rank` to `lastRank` among the customers the index named (`pks`), by rank, then in list order. */
 const RANK_AMONG = byScopeAfterMatch((scope, after, withDigits) =>
-  readStatement((kit, v: RankValues & { pks: IntegerList }) => {
+  readStatement((kit, v: AmongValues) => {
     const rank = rankOf(v);
     let query = source(kit, scope, v, 'customer')
       .select([...LIST_COLUMNS, rank.as('rank')])
       .where(kit.inIntegers(pkOf(scope), v.pks))
       .where(matches(v, withDigits))
-      .where(sql<SqlBool>`${rank} = ${v.rank}`);
-    if (after) query = query.where(afterPosition(v));
-    return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+      .where(sql<SqlBool>`${rank} between ${v.rank} and ${v.lastRank}`);
+    if (after) {
+      query = query.where(sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`);
+    }
+    return query.orderBy('rank').orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
   }),
 );
 
@@ -601,14 +615,57 @@ export async function indexedSearchPage(
   limit: number,
 ): Promise<ListRow[]> {
   const rows: ListRow[] = [];
+  let commonText = false;
   for (let rank = Math.max(after?.rank ?? 0, 0); rank <= 2 && rows.length < limit; rank++) {
     const from = after && after.rank === rank ? after : undefined;
     const need = limit - rows.length;
+    if (rank === 1) {
+      const both = await ranksOneAndTwo(store, scope, search, from, need);
+      if (both !== 'common' && both !== 'not here') {
+        for (const row of both) rows.push(row);
+        break;
+      }
+      commonText = both === 'common';
+    }
     const found =
-      rank === 0 ? await rankZero(store, scope, search, from, need) : await rankContains(store, scope, search, rank, from, need);
+      rank === 0
+        ? await rankZero(store, scope, search, from, need)
+        : await rankContains(store, scope, search, rank, from, need, commonText);
     for (const row of found) rows.push(row);
   }
   return rows;
+}
+
+/** The fragments rank 2 looks for: the folded query in names and e-mails, and its digits in numbers. */
+function containsFragments(search: SearchTerms): Fragment[] {
+  return [
+    { column: 'search_text', text: search.folded },
+    ...(search.digits === undefined ? [] : [{ column: 'phone_digits' as const, text: search.digits }]),
+  ];
+}
+
+/**
+ * Ranks 1 and 2 at once, from rank 2's candidates, when the index names few customers holding the
+ * query: a name with a word starting with it holds it too (sort_key is the start of search_text), so
+ * those candidates hold both ranks' rows, and one statement ranks them. 'common' when the index found
+ * too many; 'not here' when rank 2 is read another way (a stream in list order, or a fragment the index
+ * cannot find): the ranks are then read one after the other.
+ */
+async function ranksOneAndTwo(
+  store: Store,
+  scope: Scope,
+  search: SearchTerms,
+  from: Position | undefined,
+  limit: number,
+): Promise<ListRow[] | 'common' | 'not here'> {
+  if (search.folded === '') return [];
+  const fragments = containsFragments(search);
+  if (streamsInListOrder(store, fragments)) return 'not here';
+  if (!fragments.every((f) => indexable(store, f) && cheapToAsk(store, f))) return 'not here';
+  const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
+  if (pks === undefined) return 'common';
+  const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
+  return rankAmong(store, scope, values, pks, from, limit, 2);
 }
 
 /** Rank 0: names in the query's prefix range, in list order, and the customer whose id is the query. */
@@ -644,6 +701,8 @@ async function rankContains(
   rank: number,
   from: Position | undefined,
   limit: number,
+  /** Rank 2's fragments were asked for already and found common (ranksOneAndTwo). */
+  knownCommon = false,
 ): Promise<ListRow[]> {
   // An empty folded query is a prefix of every name: every match is rank 0.
   if (search.folded === '') return [];
@@ -655,12 +714,9 @@ async function rankContains(
     rank === 1
       ? // A word of the name starts with the query: the name holds " query".
         [{ column: 'sort_key', text: ` ${search.folded}` }]
-      : [
-          { column: 'search_text', text: search.folded },
-          ...(search.digits === undefined ? [] : [{ column: 'phone_digits' as const, text: search.digits }]),
-        ];
+      : containsFragments(search);
   const useIndex = fragments.every((f) => indexable(store, f));
-  const askFirst = useIndex && fragments.every((f) => cheapToAsk(store, f));
+  const askFirst = useIndex && fragments.every((f) => cheapToAsk(store, f)) && !(rank === 2 && knownCommon);
   const among = (pks: number[], after: Position | undefined) => rankAmong(store, scope, values, pks, after, limit);
   const rows: ListRow[] = [];
   let position = from;
@@ -736,10 +792,12 @@ async function rankAmong(
   pks: number[],
   after: Position | undefined,
   limit: number,
+  lastRank = values.rank,
 ): Promise<ListRow[]> {
   if (pks.length === 0) return [];
   const match: Match = values.digits === undefined ? 'text' : 'digits';
-  return RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, { ...values, ...afterValues(after), limit, pks });
+  const amongValues: AmongValues = { ...values, ...afterValues(after), limit, pks, lastRank, afterRank: values.rank };
+  return RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, amongValues);
 }
 
 /** Customers of the index a stream reads at most before the search goes on in list-order windows. */
