@@ -2,10 +2,12 @@
  * Two builds of the service, side by side, in alternating rounds (A B, then B A, …) of the same signed CRM
  * load: the ratio of two adjacent runs holds on a shared, noisy machine where two separate
  * `npm run bench` runs minutes apart do not. Each service runs on its own SQLite store (made by a
- * bench run, e.g. bench/.work/bench-1000000.sqlite); the requests are drawn from store B.
+ * bench run, e.g. bench/.work/bench-1000000.sqlite), or both on one PostgreSQL schema
+ * (`adb=postgres://postgres@127.0.0.1:5432/test#bench_1000000`, the same for bdb: they only read); the
+ * requests are drawn from store B.
  * Also reports the service's CPU time per request (from /proc), which is steadier than req/s.
  *
- *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch rounds=5 dur=5 \
+ *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|id|miss rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
  *     bmain=dist/src/transports/cli/main.js bdb=<new store>   (store paths absolute: the services run in the temporary directory) [aname=before bname=after] [prof=DIR] [headers=1]
  *     [aflags=--flag,--other bflags=…]   (Node flags for either service: the same build with and without a flag)
@@ -30,21 +32,51 @@ const trees = {
 };
 if (!trees.A.main || !trees.A.db || !trees.B.db) throw new Error('amain=, adb= and bdb= are required (see the top of this file)');
 const token = 'abcdefabcdefabcdefabcdefabcdef12';
-const db = new Database(trees.B.db, { readonly: true });
-const workers = db.prepare('select distinct worker from customer_owners order by worker limit 1000').all().map(r => r.worker);
-const heavy = db.prepare('select worker from customer_owners group by worker order by count(*) desc limit 3').all().map(r => r.worker);
-const names = db.prepare('select display_name, customer_id, phone_digits from customers order by pk limit 2000').all();
-const owned = db.prepare('select worker, customer_id from customer_owners where customer_pk % 50 = 0 limit 2000').all();
+// A store: a SQLite file, or `postgres://…#schema`.
+const storeEnv = (db) => {
+  if (!db.startsWith('postgres://')) return { DATABASE_URL: `sqlite:${db}` };
+  const [url, schema] = db.split('#');
+  return { DATABASE_URL: url, ...(schema ? { DATABASE_SCHEMA: schema } : {}) };
+};
+async function reader(db) {
+  if (!db.startsWith('postgres://')) {
+    const sqlite = new Database(db, { readonly: true });
+    return { all: async (text, ...values) => sqlite.prepare(text).all(...values), close: async () => sqlite.close() };
+  }
+  const pg = require('pg');
+  const [url, schema] = db.split('#');
+  const client = new pg.Client({ connectionString: url, options: schema ? `-c search_path=${schema},public` : undefined });
+  await client.connect();
+  const numbered = (text) => { let n = 0; return text.replace(/\?/g, () => `$${++n}`); };
+  return { all: async (text, ...values) => (await client.query(numbered(text), values)).rows, close: () => client.end() };
+}
+const db = await reader(trees.B.db);
+const workers = (await db.all('select distinct worker from customer_owners order by worker limit 1000')).map(r => r.worker);
+const heavy = (await db.all('select worker from customer_owners group by worker order by count(*) desc limit 3')).map(r => r.worker);
+const names = await db.all('select display_name, customer_id, phone_digits from customers order by pk limit 2000');
+const owned = await db.all('select worker, customer_id from customer_owners where customer_pk % 50 = 0 limit 2000');
 // Anchors 40,000 deep into the heavy workers' books, as the bench's deep-page scenario (list order: sort_key, customer_id).
-const anchors = scenario === 'anchor' ? heavy.flatMap((worker) => db.prepare(
-  'select o.worker, c.customer_id from customer_owners o join customers c on c.pk = o.customer_pk where o.worker = ? order by c.sort_key, c.customer_id limit 334 offset 40000').all(worker)) : [];
-db.close();
+const anchors = [];
+if (scenario === 'anchor') for (const worker of heavy) anchors.push(...await db.all(
+  'select o.worker, c.customer_id from customer_owners o join customers c on c.pk = o.customer_pk where o.worker = ? order by c.sort_key, c.customer_id limit 334 offset 40000', worker));
+await db.close();
+// The forms of the bench's search mix (bench/scenarios.ts), asked by the heavy workers.
+const lastName = (name) => name.split(' ').at(-1);
+const MIX = {
+  inside: (n) => lastName(n.display_name).slice(1, 5).toLowerCase(),
+  two: (n, i) => n.display_name.slice(i % 4, (i % 4) + 2).trim() || 'jo',
+  one: (n, i) => (n.display_name[i % n.display_name.length] ?? 'a').toLowerCase(),
+  erare: (n) => `${Number(n.customer_id.slice(1))}@example`,
+  id: (n) => n.customer_id,
+  miss: (_n, i) => `zqx${i % 97}`,
+};
 function params(i) {
   if (scenario === 'list') return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30' };
   if (scenario === 'anchor') { const a = anchors[i % anchors.length]; return { Location: 'GetCustomersList', Worker: a.worker, PageSize: '30', Anchor: a.customer_id }; }
   if (scenario === 'details') { const o = owned[i % owned.length]; return { Location: 'GetCustomerDetailsByCustomerId', Worker: o.worker, CustomerId: o.customer_id }; }
   if (scenario === 'search') { const w = names[i % names.length].display_name.split(' '); return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: w[i%2? w.length-1:0].slice(0, 3 + i % 3) }; }
   if (scenario === 'phone') { const d = names[i % names.length].phone_digits; return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: `${d.slice(-7, -4)} ${d.slice(-4)}` }; }
+  if (MIX[scenario]) return { Location: 'GetCustomersList', Worker: heavy[i % 3], PageSize: '30', Query: MIX[scenario](names[i % names.length], i) };
   if (scenario === 'hsearch') { const w = names[i % names.length].display_name.split(' '); return { Location: 'GetCustomersList', Worker: heavy[i % 3], PageSize: '30', Query: w[i%2? w.length-1:0].slice(0, 3 + i % 3) }; }
 }
 function requestsFor(port) {
@@ -54,7 +86,7 @@ function requestsFor(port) {
 const procs = [];
 for (const t of Object.values(trees)) {
   const extra = args.prof ? ['--cpu-prof', `--cpu-prof-dir=${args.prof}/${t.name}`] : [];
-  const p = spawn(process.execPath, [...extra, ...t.flags, t.main, 'serve'], { cwd: os.tmpdir(), env: { ...process.env, DATABASE_URL: `sqlite:${t.db}`, TWILIO_AUTH_TOKEN: token, PORT: String(t.port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${t.port}`, LOG_LEVEL: 'warn', SERVE_PROCESSES: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const p = spawn(process.execPath, [...extra, ...t.flags, t.main, 'serve'], { cwd: os.tmpdir(), env: { ...process.env, ...storeEnv(t.db), TWILIO_AUTH_TOKEN: token, PORT: String(t.port), HOST: '127.0.0.1', PUBLIC_URL: `http://127.0.0.1:${t.port}`, LOG_LEVEL: 'warn', SERVE_PROCESSES: '1' }, stdio: ['ignore', 'inherit', 'inherit'] });
   procs.push(p);
 }
 async function up(port) { for (;;) { try { await fetch(`http://127.0.0.1:${port}/healthz`); return; } catch { await new Promise(r => setTimeout(r, 200)); } } }
