@@ -74,7 +74,7 @@
 import { type Expression, type RawBuilder, type SqlBool, sql } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
 import type { ReaderTask } from '../../platform/db/reader-threads.js';
-import { type IntegerList, type StatementKit, readStatement } from '../../platform/db/precompiled.js';
+import { type IntegerList, type StatementKit, readStatement, statementsAreRoundTrips } from '../../platform/db/precompiled.js';
 import {
   type Fragment,
   answersUpTo,
@@ -258,42 +258,57 @@ interface PrefixValues extends PageValues {
 }
 
 /**
- * Rank 0 in one statement (one round trip to the store):
+ * Rank 0:
  * - by name: the names in [low, high) (every name starting with the folded query, byte-wise, which is
  *   how both stores compare sort keys), in list order, through the list's own index; `high` is left
  *   out only when the query has no successor (it ends with U+10FFFF, or is empty);
  * - by id: the customer whose customer_id is the query, when the scope sees it (`by_id` = 1).
- * Both in list order; rankZero drops the id's row when it is also a name's or before the cursor.
+ * Read as two statements (PREFIX, BY_ID), or as one where each is a round trip (RANK_ZERO: both, in
+ * list order). rankZero drops the id's row when it is also a name's or before the cursor.
  */
+const PREFIX = byScopeAfter((scope, after) => ({
+  bounded: readStatement((kit, v: PrefixValues) => prefixQuery(kit, scope, after, true, v)),
+  open: readStatement((kit, v: PrefixValues) => prefixQuery(kit, scope, after, false, v)),
+}));
+
+const BY_ID = byScope((scope) => readStatement((kit, v: ScopeValues & { raw: string }) => byIdQuery(kit, scope, v)));
+
 const RANK_ZERO = byScopeAfter((scope, after) => ({
   bounded: rankZeroStatement(scope, after, true),
   open: rankZeroStatement(scope, after, false),
 }));
 
+function prefixQuery(kit: StatementKit, scope: ScopeKind, after: boolean, bounded: boolean, v: PrefixValues) {
+  let query = source(kit, scope, v)
+    .select([...LIST_COLUMNS, sql<number>`0`.as('rank'), sql<number>`0`.as('by_id')])
+    .where('s.sort_key', '>=', v.low)
+    // `|| ''`: the range is what finds the rows (in list order, through the list's index); the LIKE only
+    // checks them. Without it PostgreSQL's generic plan for this statement (used after five runs) read
+    // the names' trigram index and sorted every match: 160 ms instead of 2 ms with every customer visible.
+    .where(sql<SqlBool>`(s.sort_key || '') like ${v.prefix} escape '\\'`);
+  if (bounded) query = query.where('s.sort_key', '<', v.high as string);
+  if (after) query = query.where(afterPosition(v));
+  return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+}
+
+function byIdQuery(kit: StatementKit, scope: ScopeKind, v: ScopeValues & { raw: string }) {
+  let query = source(kit, scope, v, 'customer')
+    .select([...LIST_COLUMNS, sql<number>`0`.as('rank'), sql<number>`1`.as('by_id')])
+    .where('s.customer_id', '=', v.raw);
+  if (scope === 'worker') query = query.where(pkOf(scope), '=', customerPkOf(kit, v.raw));
+  return query;
+}
+
 function rankZeroStatement(scope: ScopeKind, after: boolean, bounded: boolean) {
-  return readStatement((kit, v: PrefixValues) => {
-    let byName = source(kit, scope, v)
-      .select([...LIST_COLUMNS, sql<number>`0`.as('rank'), sql<number>`0`.as('by_id')])
-      .where('s.sort_key', '>=', v.low)
-      // `|| ''`: the range is what finds the rows (in list order, through the list's index); the LIKE only
-      // checks them. Without it PostgreSQL's generic plan for this statement (used after five runs) read
-      // the names' trigram index and sorted every match: 160 ms instead of 2 ms with every customer visible.
-      .where(sql<SqlBool>`(s.sort_key || '') like ${v.prefix} escape '\\'`);
-    if (bounded) byName = byName.where('s.sort_key', '<', v.high as string);
-    if (after) byName = byName.where(afterPosition(v));
-    byName = byName.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
-    let byId = source(kit, scope, v, 'customer')
-      .select([...LIST_COLUMNS, sql<number>`0`.as('rank'), sql<number>`1`.as('by_id')])
-      .where('s.customer_id', '=', v.raw);
-    if (scope === 'worker') byId = byId.where(pkOf(scope), '=', customerPkOf(kit, v.raw));
+  return readStatement((kit, v: PrefixValues) =>
     // Each part a subquery of its own: SQLite takes no ORDER BY or LIMIT on a member of a compound select.
-    return kit.db
-      .selectFrom(byName.as('n'))
+    kit.db
+      .selectFrom(prefixQuery(kit, scope, after, bounded, v).as('n'))
       .selectAll()
-      .unionAll(kit.db.selectFrom(byId.as('i')).selectAll())
+      .unionAll(kit.db.selectFrom(byIdQuery(kit, scope, v).as('i')).selectAll())
       .orderBy('sort_key')
-      .orderBy('customer_id');
-  });
+      .orderBy('customer_id'),
+  );
 }
 
 /**
@@ -680,16 +695,24 @@ async function rankZero(store: Store, scope: Scope, search: SearchTerms, from: P
     raw: search.raw,
     ...(high === undefined ? {} : { high }),
   };
-  const found = await RANK_ZERO[scope.kind][from ? 'after' : 'first'][high === undefined ? 'open' : 'bounded'].all(store, values);
+  const after = from ? 'after' : 'first';
+  const bounds = high === undefined ? 'open' : 'bounded';
+  // In list order when read as one statement; as two, the id's row (if kept) is put in its place below.
+  const found = statementsAreRoundTrips(store)
+    ? await RANK_ZERO[scope.kind][after][bounds].all(store, values)
+    : [...(await PREFIX[scope.kind][after][bounds].all(store, values)), ...(await BY_ID[scope.kind].all(store, values))];
   const rows: ListRow[] = [];
+  let byIdKept = false;
   for (const { by_id: byId, ...row } of found) {
     if (Number(byId) === 1) {
       // The id's customer: once (a name may have found it too), and only after the cursor.
       if (found.some((other) => Number(other.by_id) === 0 && other.customer_id === row.customer_id)) continue;
       if (from && compareListOrder(row.sort_key, row.customer_id, from.sortKey, from.customerId) <= 0) continue;
+      byIdKept = true;
     }
     rows.push(row);
   }
+  if (byIdKept) rows.sort((a, b) => compareListOrder(a.sort_key, a.customer_id, b.sort_key, b.customer_id));
   return rows.slice(0, limit);
 }
 

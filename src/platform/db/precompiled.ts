@@ -34,6 +34,15 @@ export interface StatementKit {
   inIntegers(column: Expression<number>, list: IntegerList): Expression<SqlBool>;
 }
 
+/**
+ * Whether each statement is a round trip to a server (PostgreSQL), so that two reads are cheaper as one
+ * statement; on SQLite a statement is a call into the library, and two simple ones cost less than a
+ * compound one (measured: rank 0 of a search, 174 µs as two against 267 µs as a UNION ALL).
+ */
+export function statementsAreRoundTrips(store: Store): boolean {
+  return store.driver.kind === 'postgres';
+}
+
 /** A list of integers bound as one value (see StatementKit.inIntegers). */
 export type IntegerList = readonly number[] & { readonly __integerList?: never };
 
