@@ -678,6 +678,15 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   // scaled to a wrong size would call every fragment rare).
   if (estimated < 0) estimated = (await pool.query<{ rows: number }>('select count(*)::float8 as rows from customers')).rows[0]?.rows ?? 0;
   const percent = estimated > SAMPLE_ROWS ? Math.min(100, (100 * SAMPLE_ROWS) / estimated) : 100;
+  // The rows themselves, for whole fragments: another sample of the same size (`system` draws pages
+  // anew), read at the same time as the counts.
+  const rowTexts = pool.query<[string, string, string]>({
+    text: 'select search_text, phone_digits, sort_key from customers tablesample system ($1) limit $2',
+    values: [percent, SAMPLE_ROWS * 4],
+    rowMode: 'array',
+  });
+  // Handled below; until then a failure must not go unhandled.
+  rowTexts.catch(() => undefined);
   const result = await pool.query<[string, string, number, number]>({
     text:
       `with sample as (select search_text, phone_digits, sort_key from customers tablesample system ($1) limit $2), ` +
@@ -697,12 +706,7 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   for (const [column, trigram, count] of result.rows) {
     if (column === 'search_text' || column === 'phone_digits' || column === 'sort_key') maps[column].set(trigram, count);
   }
-  // The rows themselves, for whole fragments: another sample of the same size (`system` draws pages anew).
-  const texts = await pool.query<[string, string, string]>({
-    text: 'select search_text, phone_digits, sort_key from customers tablesample system ($1) limit $2',
-    values: [percent, SAMPLE_ROWS * 4],
-    rowMode: 'array',
-  });
+  const texts = await rowTexts;
   const textScale = texts.rows.length === 0 ? 0 : percent < 100 ? total / texts.rows.length : 1;
   const lines: Record<IndexedColumn, string> = {
     search_text: sampledLines(texts.rows.map((row) => row[0])),
