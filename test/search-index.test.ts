@@ -12,7 +12,15 @@ import fc from 'fast-check';
 import { type Store, openStore } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { seededRandom } from '../src/application/files/seed.js';
-import { asStored, customersContaining, forgetTrigramCounts, linesContaining, probes, trigramCounts } from '../src/platform/db/search-index.js';
+import {
+  SAMPLE_SEPARATOR,
+  asStored,
+  customersContaining,
+  forgetTrigramCounts,
+  linesContaining,
+  probes,
+  trigramCounts,
+} from '../src/platform/db/search-index.js';
 import Database from 'better-sqlite3';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
@@ -143,11 +151,14 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
 }
 
 describe('sampled rows containing a fragment', () => {
-  test('counts lines, each once, up to the count asked for', () => {
-    const lines = '\nann smith\nbob smith smith\nsmithers\n';
+  test('counts texts, each once, up to the count asked for', () => {
+    const lines = ['', 'ann smith\nann@smith.example', 'bob smith smith', 'smithers', ''].join(SAMPLE_SEPARATOR);
     assert.equal(linesContaining(lines, 'smith', 10), 3);
     assert.equal(linesContaining(lines, 'smith', 2), 2);
-    assert.equal(linesContaining(lines, 'h\nb', 10), 0);
+    // A line break is inside one text (between its name and an address): a fragment never holds one, but
+    // the text's two parts count once.
+    assert.equal(linesContaining(lines, 'ann', 10), 1);
+    assert.equal(linesContaining(lines, `h${SAMPLE_SEPARATOR}b`, 10), 0);
     assert.equal(linesContaining(lines, 'zed', 10), 0);
     assert.equal(linesContaining(lines, '', 10), 0);
   });

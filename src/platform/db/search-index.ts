@@ -721,19 +721,25 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   };
 }
 
-/** Sampled texts, one per line (stored text holds no line break: fold() makes every white space a space). */
-const sampledLines = (texts: readonly string[]): string => `\n${texts.map((text) => text.replace(/\n/g, ' ')).join('\n')}\n`;
+/**
+ * Between two sampled texts: PostgreSQL's text never holds NUL, so no fragment spans two of them (a line
+ * break would not do: search_text puts one between the name and each address).
+ */
+export const SAMPLE_SEPARATOR = '\u0000';
 
-/** How many lines of `lines` contain `fragment`, counted up to `atMost`. */
+/** Sampled texts, each after a separator and the last one followed by one. */
+const sampledLines = (texts: readonly string[]): string => `${SAMPLE_SEPARATOR}${texts.join(SAMPLE_SEPARATOR)}${SAMPLE_SEPARATOR}`;
+
+/** How many of the texts in `lines` (see sampledLines) contain `fragment`, counted up to `atMost`. */
 export function linesContaining(lines: string, fragment: string, atMost: number): number {
-  if (fragment === '' || fragment.includes('\n')) return 0;
+  if (fragment === '' || fragment.includes(SAMPLE_SEPARATOR)) return 0;
   let count = 0;
   let from = 0;
   while (count < atMost) {
     const at = lines.indexOf(fragment, from);
     if (at < 0) break;
     count++;
-    from = lines.indexOf('\n', at + fragment.length) + 1;
+    from = lines.indexOf(SAMPLE_SEPARATOR, at + fragment.length) + 1;
     if (from === 0) break;
   }
   return count;
