@@ -651,6 +651,11 @@ export async function indexedSearchPage(
   return rows;
 }
 
+/** Whether the index is asked for `fragments` before any read in list order (it can find them, cheaply). */
+function askedFirst(store: Store, fragments: readonly Fragment[]): boolean {
+  return fragments.every((f) => indexable(store, f) && cheapToAsk(store, f));
+}
+
 /** The fragments rank 2 looks for: the folded query in names and e-mails, and its digits in numbers. */
 function containsFragments(search: SearchTerms): Fragment[] {
   return [
@@ -676,7 +681,7 @@ async function ranksOneAndTwo(
   if (search.folded === '') return [];
   const fragments = containsFragments(search);
   if (streamsInListOrder(store, fragments)) return 'not here';
-  if (!fragments.every((f) => indexable(store, f) && cheapToAsk(store, f))) return 'not here';
+  if (!askedFirst(store, fragments)) return 'not here';
   const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
   if (pks === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
@@ -739,7 +744,7 @@ async function rankContains(
         [{ column: 'sort_key', text: ` ${search.folded}` }]
       : containsFragments(search);
   const useIndex = fragments.every((f) => indexable(store, f));
-  const askFirst = useIndex && fragments.every((f) => cheapToAsk(store, f)) && !(rank === 2 && knownCommon);
+  const askFirst = askedFirst(store, fragments) && !(rank === 2 && knownCommon);
   const among = (pks: number[], after: Position | undefined) => rankAmong(store, scope, values, pks, after, limit);
   const rows: ListRow[] = [];
   let position = from;
