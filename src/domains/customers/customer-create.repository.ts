@@ -4,6 +4,7 @@
  * so the CRM callback and the next routing find it like any imported one.
  */
 import type { Transaction } from 'kysely';
+import type { BulkStatements } from '../../platform/db/bulk.js';
 import type { CustomerOwnerRow, CustomerRow, Database } from '../../platform/db/database.js';
 import { CUSTOMER_COLUMNS, type CustomerColumn, customerRows, OWNER_COPIED_COLUMNS } from './customer-rows.js';
 import type { NormalizedCustomer } from './customer.validate.js';
@@ -16,7 +17,11 @@ export const NOT_IMPORTED_SEQ = 0;
  * as it is). Runs in the caller's write transaction: the row, its owners and
  * its addresses appear together.
  */
-export async function createCustomerIfAbsent(trx: Transaction<Database>, customer: NormalizedCustomer): Promise<'created' | 'exists'> {
+export async function createCustomerIfAbsent(
+  trx: Transaction<Database>,
+  bulk: BulkStatements,
+  customer: NormalizedCustomer,
+): Promise<'created' | 'exists'> {
   const rows = customerRows([customer]);
   // The values are built for CUSTOMER_COLUMNS, in their order (customer-rows.ts).
   const row = Object.fromEntries(CUSTOMER_COLUMNS.map((column, i) => [column, rows.values[i]])) as unknown as Pick<
@@ -31,6 +36,9 @@ export async function createCustomerIfAbsent(trx: Transaction<Database>, custome
     .executeTakeFirst();
   if (!inserted) return 'exists';
   const pk = inserted.pk;
+  const blocks = bulk.searchBlocks();
+  blocks.note(row.sort_key, row.search_text);
+  await blocks.save(trx);
 
   if (rows.workers.length > 0) {
     const copied = Object.fromEntries(OWNER_COPIED_COLUMNS.map((column) => [column, row[column]])) as Pick<

@@ -9,7 +9,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { BulkStatements, Column, Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
-import { CUSTOMER_COLUMNS, customerRows, type CustomerRows, OWNER_COPIED_COLUMNS, pushOwnerRow, WIDTH } from './customer-rows.js';
+import { COLUMN, CUSTOMER_COLUMNS, customerRows, type CustomerRows, OWNER_COPIED_COLUMNS, pushOwnerRow, WIDTH } from './customer-rows.js';
 import type { NormalizedCustomer } from './customer.validate.js';
 
 type Trx = Transaction<Database>;
@@ -104,6 +104,7 @@ class Writer implements CustomerWriter {
   private readonly deleteAddresses;
   private readonly owners;
   private readonly addresses;
+  private readonly blocks;
 
   constructor(
     private readonly trx: Trx,
@@ -119,11 +120,13 @@ class Writer implements CustomerWriter {
     // In the order of each table's primary key.
     this.owners = bulk.appender(trx, { table: 'customer_owners', columns: OWNERS, orderBy: ['worker', 'sort_key', 'customer_id'] });
     this.addresses = bulk.appender(trx, { table: 'customer_addresses', columns: ADDRESSES, orderBy: ['address', 'customer_pk'] });
+    this.blocks = bulk.searchBlocks();
   }
 
   async finish(): Promise<void> {
     await this.owners.finish();
     await this.addresses.finish();
+    await this.blocks.save(this.trx);
   }
 
   async write(rows: CustomerRows): Promise<Map<number, number | undefined>> {
@@ -150,6 +153,9 @@ class Writer implements CustomerWriter {
       }
       first.set(id, i);
       const row = stored.get(id);
+      if (row === undefined || Number(row.import_seq) !== this.seq) {
+        this.blocks.note(values[i * WIDTH + COLUMN.sort_key] as string, values[i * WIDTH + COLUMN.search_text] as string);
+      }
       if (row === undefined) {
         for (let c = i * WIDTH; c < (i + 1) * WIDTH; c++) fresh.push(values[c] as string | null);
       } else if (Number(row.import_seq) === this.seq) repeats.set(i, undefined);

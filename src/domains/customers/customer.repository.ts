@@ -78,13 +78,18 @@ import { type IntegerList, type StatementKit, readStatement, statementsAreRoundT
 import {
   type Fragment,
   answersUpTo,
+  blocksHolding,
+  blocksWorthAsking,
   cheapToAsk,
   customersContaining,
   indexable,
+  keepsSearchBlocks,
+  type KeyRange,
   listOrderQuery,
   shortListingKnown,
   streamsInListOrder,
 } from '../../platform/db/search-index.js';
+import { hasPairs } from '../../platform/db/search-blocks.js';
 import type { StoredCustomer } from './customer.row.js';
 import type { Cursor } from './page-token.js';
 import { escapeLike, successor } from '../../kernel/text.js';
@@ -351,14 +356,18 @@ const RANK_AMONG = byScopeAfterMatch((scope, after, withDigits) =>
 interface WindowValues extends ScopeValues, AfterValues {
   window: number;
 }
+interface UntilValues {
+  /** Only sort keys below this one (the end of a range of search blocks). */
+  until?: string;
+}
 
 /**
  * Rows of one rank among the next `window` rows of the book in list order: a
  * read of the book bounded by the window, for fragments too common (or too
  * short) for the index to be the cheaper way.
  */
-const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) =>
-  readStatement((kit, v: RankValues & WindowValues) => {
+function rankScan(scope: ScopeKind, after: boolean, withDigits: boolean, until: boolean) {
+  return readStatement((kit, v: RankValues & WindowValues & UntilValues) => {
     // Only what the predicates need, so that with every customer visible the window is read from
     // the index customers_search_scan alone (migration 20261202T0100), not row by row from the table.
     let window = source(kit, scope, v).select([
@@ -369,6 +378,7 @@ const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) =>
       pkOf(scope).as('pk'),
     ]);
     if (after) window = window.where(afterPosition(v));
+    if (until) window = window.where('s.sort_key', '<', v.until as string);
     const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
     const rank = rankOf(v);
     return kit.db
@@ -380,8 +390,11 @@ const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) =>
       .orderBy('s.sort_key')
       .orderBy('s.customer_id')
       .limit(v.limit);
-  }),
-);
+  });
+}
+const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) => rankScan(scope, after, withDigits, false));
+/** RANK_SCAN after a position and before the sort key `until` (a range of search blocks: search-blocks.ts). */
+const RANK_SCAN_UNTIL = byScope((scope) => rankScan(scope, true, false, true));
 
 /**
  * Rank 1 among the next `window` rows of the book: the rank depends only on
@@ -389,10 +402,11 @@ const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) =>
  * alone (covering: no customer row is read but the page's), which makes a
  * long read in list order several times cheaper than RANK_SCAN's.
  */
-const WORD_SCAN = byScopeAfter((scope, after) =>
-  readStatement((kit, v: RankValues & WindowValues) => {
+function wordScan(scope: ScopeKind, after: boolean, until: boolean) {
+  return readStatement((kit, v: RankValues & WindowValues & UntilValues) => {
     let window = source(kit, scope, v).select(['s.customer_id', 's.sort_key', pkOf(scope).as('pk')]);
     if (after) window = window.where(afterPosition(v));
+    if (until) window = window.where('s.sort_key', '<', v.until as string);
     const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
     return kit.db
       .selectFrom(rows.as('w'))
@@ -403,8 +417,11 @@ const WORD_SCAN = byScopeAfter((scope, after) =>
       .orderBy('w.sort_key')
       .orderBy('w.customer_id')
       .limit(v.limit);
-  }),
-);
+  });
+}
+const WORD_SCAN = byScopeAfter((scope, after) => wordScan(scope, after, false));
+/** WORD_SCAN after a position and before the sort key `until`. */
+const WORD_SCAN_UNTIL = byScope((scope) => wordScan(scope, true, true));
 
 interface StreamValues extends RankValues {
   /** The FTS5 query naming every customer whose text holds the fragment (a superset; rows are checked). */
@@ -776,6 +793,25 @@ async function rankContains(
   // Once no second chance is left (PostgreSQL declines them all) and no stream is to start, nothing
   // happens between windows: the last read goes on until the page is full, in one statement, instead of
   // window after window, each a round trip and a second read of its last row (WINDOW_END).
+  // PostgreSQL, a text fragment of two characters or more: only the parts of the list whose search blocks
+  // can hold it are read (search-blocks.ts), each to its end or until the page is full.
+  const narrowing = (fragments[0] as Fragment).text;
+  if (keepsSearchBlocks(store) && !withDigits && hasPairs(narrowing) && (await blocksWorthAsking(store, narrowing))) {
+    const ranges = coarsened(await blocksHolding(store, narrowing), MAX_RANGES);
+    for (const range of ranges) {
+      if (position && range.until !== undefined && byteOrder(range.until, position.sortKey) <= 0) continue;
+      const start = position && byteOrder(position.sortKey, range.from) >= 0 ? position : { sortKey: range.from, customerId: '' };
+      const rangeValues = { ...values, ...afterValues(start), window: TO_THE_END, limit: limit - rows.length };
+      const found =
+        range.until === undefined
+          ? await (rank === 1 ? WORD_SCAN[scope.kind].after : RANK_SCAN[scope.kind].after.text).all(store, rangeValues)
+          : await (rank === 1 ? WORD_SCAN_UNTIL : RANK_SCAN_UNTIL)[scope.kind].all(store, { ...rangeValues, until: range.until });
+      for (const row of found) rows.push(row);
+      if (rows.length >= limit) break;
+    }
+    return rows;
+  }
+
   let read = 0;
   const chances = useIndex ? SECOND_CHANCES.filter((chance) => answersUpTo(store, chance.cap)) : [];
   for (let window = SCAN_WINDOW; rows.length < limit; window = Math.min(window * 4, SCAN_WINDOW_MAX)) {
@@ -811,6 +847,27 @@ async function rankContains(
   }
   return rows;
 }
+
+/** At most this many reads of search blocks' ranges per rank (more are merged with their neighbours). */
+const MAX_RANGES = 32;
+
+/**
+ * `ranges` as at most `most` ranges: consecutive ones merged, each merged range covering what lies
+ * between them too (a superset: more rows read, never fewer).
+ */
+function coarsened(ranges: readonly KeyRange[], most: number): KeyRange[] {
+  if (ranges.length <= most) return [...ranges];
+  const each = Math.ceil(ranges.length / most);
+  const merged: KeyRange[] = [];
+  for (let i = 0; i < ranges.length; i += each) {
+    const last = ranges[Math.min(i + each, ranges.length) - 1] as KeyRange;
+    merged.push({ from: (ranges[i] as KeyRange).from, until: last.until });
+  }
+  return merged;
+}
+
+/** Sort keys compared as both stores compare them (byte-wise). */
+const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
 /** The rows of one rank among `pks` (customers the index named), in list order after `after`. */
 async function rankAmong(
@@ -892,7 +949,7 @@ const SECOND_CHANCES: readonly SecondChance[] = [
 
 /** List order: sort keys byte-wise (as both stores compare them), then customer ids byte-wise. */
 export function compareListOrder(sortKeyA: string, idA: string, sortKeyB: string, idB: string): number {
-  return Buffer.compare(Buffer.from(sortKeyA), Buffer.from(sortKeyB)) || Buffer.compare(Buffer.from(idA), Buffer.from(idB));
+  return byteOrder(sortKeyA, sortKeyB) || byteOrder(idA, idB);
 }
 
 /**

@@ -98,7 +98,7 @@ export class RoutingService {
   private readonly db: Kysely<Database>;
 
   constructor(
-    private readonly store: Pick<Store, 'db' | 'write'>,
+    private readonly store: Pick<Store, 'db' | 'write' | 'bulk'>,
     private readonly client: ConversationsClient,
     private readonly metrics: Metrics,
     private readonly options: RoutingConfig & { defaultCountry: string; budgetMs: number },
@@ -308,7 +308,7 @@ export class RoutingService {
       log.warn({ problems: validated.problems }, 'routing: could not build a customer record for the unknown sender');
       return undefined;
     }
-    const outcome = await this.store.write((trx) => createCustomerIfAbsent(trx, validated.value));
+    const outcome = await this.store.write((trx) => createCustomerIfAbsent(trx, this.store.bulk, validated.value));
     const customerId = validated.value.record.customer_id;
     log.info({ customerId, worker, outcome }, 'routing: customer record for unknown sender');
     return { customerId, outcome };

@@ -25,6 +25,7 @@
  */
 import { CompiledQuery, type Selectable, type Transaction } from 'kysely';
 import type { Database } from './database.js';
+import { NO_SEARCH_BLOCKS, postgresSearchBlocks, type SearchBlockWriter } from './search-blocks.js';
 
 type Trx = Transaction<Database>;
 
@@ -84,6 +85,8 @@ export interface BulkStatements {
   }): UpdateStatement;
   deleteIn<T extends Table>(spec: { table: T; key: Column<T> }): DeleteInStatement;
   appender<T extends Table>(trx: Trx, spec: { table: T; columns: ReadonlyArray<Column<T>>; orderBy: ReadonlyArray<ColumnOf<T>> }): Appender;
+  /** What a writer of customers gathers for the search blocks (PostgreSQL; nothing on SQLite): search-blocks.ts. */
+  searchBlocks(): SearchBlockWriter;
 }
 
 async function run<R>(trx: Trx, text: string, parameters: readonly unknown[]): Promise<R[]> {
@@ -144,6 +147,8 @@ function withConstants(values: readonly unknown[], width: number, constants: rea
 }
 
 export const sqliteBulk: BulkStatements = {
+  searchBlocks: () => NO_SEARCH_BLOCKS,
+
   selectIn({ table, columns, key }) {
     const text = `select ${columns.join(', ')} from ${table} where ${key[0]} in ${placeholders(SQLITE_LOOKUP)}`;
     return {
@@ -236,6 +241,8 @@ const scalars = (columns: ReadonlyArray<Column<Table>>, from: number) =>
   columns.map(([name, type], i) => `$${from + i}::${type} as ${name}`).join(', ');
 
 export const postgresBulk: BulkStatements = {
+  searchBlocks: postgresSearchBlocks,
+
   selectIn({ table, columns, key }) {
     const text = `select ${columns.join(', ')} from ${table} where ${key[0]} = any($1::${key[1]}[])`;
     return { run: (trx, keys) => run(trx, text, [keys]) };

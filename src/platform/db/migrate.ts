@@ -20,6 +20,7 @@ import { searchCoveringIndexes } from './migrations/20261202T1700-search-coverin
 import { searchTextEnds } from './migrations/20261203T0100-search-text-ends.js';
 import { searchListOrder } from './migrations/20261203T1900-search-list-order.js';
 import { searchDigitsMerged } from './migrations/20261204T2000-search-digits-merged.js';
+import { searchBlocks } from './migrations/20261205T0100-search-blocks.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -38,6 +39,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261203T0100-search-text-ends': searchTextEnds(dialect),
     '20261203T1900-search-list-order': searchListOrder(dialect),
     '20261204T2000-search-digits-merged': searchDigitsMerged(dialect),
+    '20261205T0100-search-blocks': searchBlocks(dialect),
   };
 }
 

@@ -16,6 +16,7 @@ import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
 import { OPTIMIZE_DIGITS } from './migrations/20261204T2000-search-digits-merged.js';
 import { escapeLike, successor } from '../../kernel/text.js';
+import { blockOf, pairBits } from './search-blocks.js';
 
 /**
  * The stored columns the indexes cover. `sort_key` (the folded name, which
@@ -618,6 +619,12 @@ export interface TrigramCounts {
    * when the sample is the whole table), or more than `atLeast` once that is certain: the count stops there.
    */
   containing(column: IndexedColumn, fragment: string, atLeast: number): number;
+  /**
+   * About what share of the customers (0–1) sit in search blocks (search-blocks.ts) where a sampled
+   * customer's text holds `fragment`: near 1 when it is everywhere, small when its holders sit together.
+   * The count stops once it passes `atMost`.
+   */
+  blockShare(fragment: string, atMost: number): number;
 }
 
 interface CountsState {
@@ -713,11 +720,58 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
     phone_digits: sampledLines(texts.rows.map((row) => row[1])),
     sort_key: sampledLines(texts.rows.map((row) => row[2])),
   };
+  const blocks = sampledBlocks(texts.rows.map((row) => row[0]), texts.rows.map((row) => row[2]));
   return {
     rows: total,
     estimate: (column, trigram) => (maps[column].get(trigram) ?? 0) * scale,
     containing: (column, fragment, atLeast) =>
       textScale === 0 ? 0 : linesContaining(lines[column], fragment, Math.floor(atLeast / textScale) + 1) * textScale,
+    blockShare: (fragment, atMost) => blocks.share(fragment, atMost),
+  };
+}
+
+/** A fragment whose sampled holders' blocks hold more than this share of the customers is read without asking the blocks. */
+const BLOCKS_WORTH_ASKING = 0.5;
+
+/**
+ * Whether asking the search blocks where `fragment` can be (a statement) is likely to skip much of a
+ * read in list order: judged by the sampled customers (trigramCounts), so it only chooses the plan.
+ * A fragment in every block (`mple.or` of every address) is read at once; one whose holders sit
+ * together (`av`, the Xaviers) or that the sample does not hold, by blocks.
+ */
+export async function blocksWorthAsking(store: Store, fragment: string): Promise<boolean> {
+  const counts = await trigramCounts(store);
+  return counts === undefined || counts.blockShare(fragment, BLOCKS_WORTH_ASKING) <= BLOCKS_WORTH_ASKING;
+}
+
+/** Sampled texts the block shares are judged by (a plan's rough guide; each search may read them all: ~60 µs). */
+const BLOCK_SAMPLE = 2000;
+
+/** The sampled texts grouped by search block, each group as sampledLines, largest first, with its share of the sample. */
+function sampledBlocks(allTexts: readonly string[], allSortKeys: readonly string[]) {
+  const step = Math.max(1, Math.floor(allTexts.length / BLOCK_SAMPLE));
+  const texts = allTexts.filter((_, i) => i % step === 0);
+  const sortKeys = allSortKeys.filter((_, i) => i % step === 0);
+  const byBlock = new Map<string, string[]>();
+  sortKeys.forEach((sortKey, i) => {
+    const block = blockOf(sortKey);
+    const group = byBlock.get(block);
+    if (group) group.push(texts[i] as string);
+    else byBlock.set(block, [texts[i] as string]);
+  });
+  const groups = [...byBlock.values()]
+    .sort((a, b) => b.length - a.length)
+    .map((group) => ({ lines: sampledLines(group), share: group.length / Math.max(texts.length, 1) }));
+  return {
+    share(fragment: string, atMost: number): number {
+      if (fragment === '' || fragment.includes(SAMPLE_SEPARATOR)) return 0;
+      let share = 0;
+      for (const group of groups) {
+        if (group.lines.includes(fragment)) share += group.share;
+        if (share > atMost) break;
+      }
+      return share;
+    },
   };
 }
 
@@ -773,4 +827,51 @@ export function pgTrgmExtracts(fragment: string): boolean {
     if (startKnown || (endKnown && length >= 2) || length >= 3) return true;
   }
   return false;
+}
+
+// ---- search blocks (PostgreSQL): where in list order a text fragment can be (search-blocks.ts)
+
+/** Bits a block is checked for: two per pair, so four pairs (a longer fragment's other pairs are checked on its rows). */
+const CHECKED_BITS = 8;
+const BLOCKS_HOLDING =
+  `select prefix, next from (select prefix, lead(prefix) over (order by prefix) as next, ` +
+  `${Array.from({ length: CHECKED_BITS }, (_, i) => `get_bit(bits, $${i + 1}) = 1`).join(' and ')} as hit ` +
+  `from customer_search_blocks) b where hit order by prefix`;
+
+/** Whether the store keeps search blocks (PostgreSQL). */
+export function keepsSearchBlocks(store: Store): boolean {
+  return store.dialect === 'postgres';
+}
+
+/** Sort keys in [from, until) (until undefined: to the end of the list). */
+export interface KeyRange {
+  readonly from: string;
+  readonly until: string | undefined;
+}
+
+/**
+ * The ranges of list order in which a customer holding `fragment` (two characters or more) can be:
+ * the blocks whose bits hold all its pairs, each from its own start to the next block's start (so a
+ * range also covers any key written since between the two), neighbours merged. In list order.
+ */
+export async function blocksHolding(store: Store, fragment: string): Promise<KeyRange[]> {
+  if (store.driver.kind !== 'postgres') throw new Error('only PostgreSQL keeps search blocks');
+  const bits = pairBits(fragment);
+  if (bits.length === 0) throw new Error('a fragment of one character has no pairs to narrow by');
+  // A fixed number of bits, the first repeated (more pairs than that are checked on the rows): one
+  // statement, planned once. get_bit is about five times faster here than comparing a whole mask.
+  const values = Array.from({ length: CHECKED_BITS }, (_, i) => bits[i] ?? bits[0]);
+  const result = await store.driver.pool.query<[string, string | null]>({
+    name: 'fis:search-blocks',
+    text: BLOCKS_HOLDING,
+    values,
+    rowMode: 'array',
+  });
+  const ranges: Array<{ from: string; until: string | undefined }> = [];
+  for (const [prefix, next] of result.rows) {
+    const last = ranges.at(-1);
+    if (last && last.until === prefix) last.until = next ?? undefined;
+    else ranges.push({ from: prefix, until: next ?? undefined });
+  }
+  return ranges;
 }
