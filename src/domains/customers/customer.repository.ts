@@ -66,6 +66,11 @@
  *   fragment in more than 25,000 customers, or a rare one- or two-character
  *   one) the windows continue until the page is full, which for a fragment
  *   common in the store but rare in one rep's book may read that book.
+ *   On PostgreSQL (no second chances: each candidate is a table fetch) a text
+ *   fragment of two characters or more read in list order reads only the
+ *   ranges of the list whose search blocks hold all its pairs of characters
+ *   (platform/db/search-blocks.ts), each to its end or until the page is full:
+ *   blocks are contiguous in list order, so the rows come out in list order.
  *
  * Every query keeps the exact predicates of the plain scan (`scanSearchPage`,
  * kept as the tests' oracle): the index only decides which rows are looked at,
