@@ -9,9 +9,10 @@ const FILL_BATCH = 20_000;
  * PostgreSQL: the search blocks (search-blocks.ts): for each start of a sort
  * key, the pairs of adjacent characters its customers' texts hold, so that a
  * read of a book in list order skips the blocks that cannot hold a fragment.
- * The upgrade reads every customer once and fills them (at 1,000,000 customers
- * about 100 blocks' worth of bits from 1,000,000 texts). SQLite: nothing (its
- * text index answers in list order, migration 20261203T1900).
+ * The upgrade reads every customer once and fills them: 2.8–3.7 s at
+ * 1,000,000 customers here (30 blocks; their number is that of distinct
+ * starts of names, not of customers). SQLite: nothing (its text index
+ * answers in list order, migration 20261203T1900).
  */
 export const searchBlocks = (dialect: Dialect): Migration => ({
   async up(db: Kysely<any>) {
