@@ -132,6 +132,24 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.deepEqual((await search('ew')).map((row) => row.customer_id), ['c-5000']);
     });
 
+    test('capped, the ranges are merged with what lies between them: fewer, and covering every uncapped one', async () => {
+      // `n ` ends Ann and Jon (and some others): blocks apart in list order.
+      const uncapped = await blocksHolding(store, 'n ');
+      assert.ok(uncapped.length >= 3, JSON.stringify(uncapped));
+      for (const most of [1, 2]) {
+        const capped = await blocksHolding(store, 'n ', most);
+        assert.equal(capped.length, most);
+        assert.equal(capped[0]?.from, uncapped[0]?.from);
+        assert.equal(capped.at(-1)?.until, uncapped.at(-1)?.until);
+        for (const range of uncapped) {
+          assert.ok(
+            capped.some((c) => c.from <= range.from && (c.until === undefined || (range.until !== undefined && range.until <= c.until))),
+            `${JSON.stringify(range)} within ${JSON.stringify(capped)}`,
+          );
+        }
+      }
+    });
+
     test('pages after a cursor and across ranges equal the scan’s', async () => {
       const terms = searchTerms('av', 'US');
       let cursor: Parameters<typeof indexedSearchPage>[3];

@@ -153,13 +153,15 @@ class Writer implements CustomerWriter {
       }
       first.set(id, i);
       const row = stored.get(id);
-      if (row === undefined || Number(row.import_seq) !== this.seq) {
-        this.blocks.note(values[i * WIDTH + COLUMN.sort_key] as string, values[i * WIDTH + COLUMN.search_text] as string);
+      if (row !== undefined && Number(row.import_seq) === this.seq) {
+        repeats.set(i, undefined);
+        continue;
       }
+      // Written now, as a new customer or over a stored one.
+      this.blocks.note(values[i * WIDTH + COLUMN.sort_key] as string, values[i * WIDTH + COLUMN.search_text] as string);
       if (row === undefined) {
         for (let c = i * WIDTH; c < (i + 1) * WIDTH; c++) fresh.push(values[c] as string | null);
-      } else if (Number(row.import_seq) === this.seq) repeats.set(i, undefined);
-      else {
+      } else {
         for (let c = i * WIDTH + 1; c < (i + 1) * WIDTH; c++) replaced.push(values[c] as string | null);
         replacedPks.push(row.pk);
         pks.set(id, row.pk);

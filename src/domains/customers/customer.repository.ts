@@ -89,7 +89,6 @@ import {
   customersContaining,
   indexable,
   keepsSearchBlocks,
-  type KeyRange,
   listOrderQuery,
   shortListingKnown,
   streamsInListOrder,
@@ -802,7 +801,7 @@ async function rankContains(
   // can hold it are read (search-blocks.ts), each to its end or until the page is full.
   const narrowing = (fragments[0] as Fragment).text;
   if (keepsSearchBlocks(store) && !withDigits && hasPairs(narrowing) && (await blocksWorthAsking(store, narrowing))) {
-    const ranges = coarsened(await blocksHolding(store, narrowing), MAX_RANGES);
+    const ranges = await blocksHolding(store, narrowing, MAX_RANGES);
     for (const range of ranges) {
       if (position && range.until !== undefined && byteOrder(range.until, position.sortKey) <= 0) continue;
       const start = position && byteOrder(position.sortKey, range.from) >= 0 ? position : { sortKey: range.from, customerId: '' };
@@ -855,21 +854,6 @@ async function rankContains(
 
 /** At most this many reads of search blocks' ranges per rank (more are merged with their neighbours). */
 const MAX_RANGES = 32;
-
-/**
- * `ranges` as at most `most` ranges: consecutive ones merged, each merged range covering what lies
- * between them too (a superset: more rows read, never fewer).
- */
-function coarsened(ranges: readonly KeyRange[], most: number): KeyRange[] {
-  if (ranges.length <= most) return [...ranges];
-  const each = Math.ceil(ranges.length / most);
-  const merged: KeyRange[] = [];
-  for (let i = 0; i < ranges.length; i += each) {
-    const last = ranges[Math.min(i + each, ranges.length) - 1] as KeyRange;
-    merged.push({ from: (ranges[i] as KeyRange).from, until: last.until });
-  }
-  return merged;
-}
 
 /** Sort keys compared as both stores compare them (byte-wise). */
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));

@@ -27,7 +27,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Database } from './database.js';
 
 /** Characters of a sort key that name its block. */
-export const PREFIX_LENGTH = 3;
+const PREFIX_LENGTH = 3;
 /**
  * Bits a block keeps: each pair sets two of them (a Bloom filter), so a pair a block lacks looks
  * present only when both its bits were set by others: at about 400 pairs in a block (a first name's
@@ -92,11 +92,9 @@ export function addPairs(mask: Uint8Array, text: string): void {
   });
 }
 
-/** Whether `text` has at least one pair of characters (a fragment blocks can narrow). */
+/** Whether `text` has at least one pair of characters, two code points (a fragment blocks can narrow). */
 export function hasPairs(text: string): boolean {
-  let pairs = false;
-  forEachPair(text, () => (pairs = true));
-  return pairs;
+  return [...text].length >= 2;
 }
 
 /** The distinct bits of `text`'s pairs of adjacent characters. */

@@ -852,9 +852,11 @@ export interface KeyRange {
 /**
  * The ranges of list order in which a customer holding `fragment` (two characters or more) can be:
  * the blocks whose bits hold all its pairs, each from its own start to the next block's start (so a
- * range also covers any key written since between the two), neighbours merged. In list order.
+ * range also covers any key written since between the two), neighbours merged. In list order, at most
+ * `most` of them: beyond that, consecutive ranges are merged with what lies between them (a superset:
+ * more rows read, never fewer), so that a read makes at most `most` statements.
  */
-export async function blocksHolding(store: Store, fragment: string): Promise<KeyRange[]> {
+export async function blocksHolding(store: Store, fragment: string, most = Infinity): Promise<KeyRange[]> {
   if (store.driver.kind !== 'postgres') throw new Error('only PostgreSQL keeps search blocks');
   const bits = pairBits(fragment);
   if (bits.length === 0) throw new Error('a fragment of one character has no pairs to narrow by');
@@ -873,5 +875,12 @@ export async function blocksHolding(store: Store, fragment: string): Promise<Key
     if (last && last.until === prefix) last.until = next ?? undefined;
     else ranges.push({ from: prefix, until: next ?? undefined });
   }
-  return ranges;
+  if (ranges.length <= most) return ranges;
+  const each = Math.ceil(ranges.length / most);
+  const merged: KeyRange[] = [];
+  for (let i = 0; i < ranges.length; i += each) {
+    const last = ranges[Math.min(i + each, ranges.length) - 1] as KeyRange;
+    merged.push({ from: (ranges[i] as KeyRange).from, until: last.until });
+  }
+  return merged;
 }
