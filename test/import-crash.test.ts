@@ -11,11 +11,11 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
-import pg from 'pg';
 import { generateCustomers } from '../src/application/files/seed.js';
 import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
 import { CLI, runCli } from './helpers/cli.js';
-import { createTestDatabase, storeKinds, TEST_PG_URL, type TestDatabase } from './helpers/stores.js';
+import { pgClient, sqliteFile, writeLockTaken } from './helpers/store-probes.js';
+import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
 
 const OLD = 2000;
 /** Large enough that the import is still writing a second after it took the lock, on any machine. */
@@ -127,40 +127,4 @@ async function tableCounts(db: TestDatabase): Promise<{ customers: number; owner
   } finally {
     await client.end();
   }
-}
-
-/** True while another connection holds the store's write lock (on PostgreSQL: the import's lock on customers). */
-async function writeLockTaken(db: TestDatabase): Promise<boolean> {
-  if (db.kind === 'sqlite') {
-    const conn = new SqliteDatabase(sqliteFile(db), { timeout: 0 });
-    try {
-      conn.exec('begin immediate');
-      conn.exec('rollback');
-      return false;
-    } catch (err) {
-      if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return true;
-      throw err;
-    } finally {
-      conn.close();
-    }
-  }
-  const client = await pgClient(db);
-  try {
-    const res = await client.query(
-      `select 1 from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace
-        where n.nspname = $1 and c.relname = 'customers' and l.mode = 'ShareRowExclusiveLock' and l.granted`,
-      [db.env.DATABASE_SCHEMA],
-    );
-    return (res.rowCount ?? 0) > 0;
-  } finally {
-    await client.end();
-  }
-}
-
-const sqliteFile = (db: TestDatabase) => (db.env.DATABASE_URL as string).replace(/^sqlite:/, '');
-
-async function pgClient(db: TestDatabase): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: TEST_PG_URL, options: `-c search_path=${db.env.DATABASE_SCHEMA}` });
-  await client.connect();
-  return client;
 }

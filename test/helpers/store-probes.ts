@@ -1,0 +1,43 @@
+/**
+ * Looks at a test store from outside the process under test: its write lock, its file, a client of
+ * its PostgreSQL schema.
+ */
+import SqliteDatabase from 'better-sqlite3';
+import pg from 'pg';
+import { TEST_PG_URL, type TestDatabase } from './stores.js';
+
+/** True while another connection holds the store's write lock (on PostgreSQL: the import's lock on customers). */
+export async function writeLockTaken(db: TestDatabase): Promise<boolean> {
+  if (db.kind === 'sqlite') {
+    const conn = new SqliteDatabase(sqliteFile(db), { timeout: 0 });
+    try {
+      conn.exec('begin immediate');
+      conn.exec('rollback');
+      return false;
+    } catch (err) {
+      if ((err as { code?: string }).code?.startsWith('SQLITE_BUSY')) return true;
+      throw err;
+    } finally {
+      conn.close();
+    }
+  }
+  const client = await pgClient(db);
+  try {
+    const res = await client.query(
+      `select 1 from pg_locks l join pg_class c on c.oid = l.relation join pg_namespace n on n.oid = c.relnamespace
+        where n.nspname = $1 and c.relname = 'customers' and l.mode = 'ShareRowExclusiveLock' and l.granted`,
+      [db.env.DATABASE_SCHEMA],
+    );
+    return (res.rowCount ?? 0) > 0;
+  } finally {
+    await client.end();
+  }
+}
+
+export const sqliteFile = (db: TestDatabase) => (db.env.DATABASE_URL as string).replace(/^sqlite:/, '');
+
+export async function pgClient(db: TestDatabase): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: TEST_PG_URL, options: `-c search_path=${db.env.DATABASE_SCHEMA}` });
+  await client.connect();
+  return client;
+}

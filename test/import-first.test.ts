@@ -1,0 +1,190 @@
+/**
+ * A first import (into an empty store). On SQLite it drops the secondary indexes of the tables it
+ * fills and builds them at its end (search-index.ts, deferSearchIndex): whatever happens to the
+ * import, the store keeps every index as the migrations made it, and readers keep using them while
+ * it runs.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
+import SqliteDatabase from 'better-sqlite3';
+import { generateCustomers } from '../src/application/files/seed.js';
+import { CLI, runCli } from './helpers/cli.js';
+import { pgClient, sqliteFile, writeLockTaken } from './helpers/store-probes.js';
+import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
+
+const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
+/** Large enough that a first import is still writing some time after it took the lock. */
+const LARGE = 60_000;
+
+let dir: string;
+let smallFile: string;
+let badFile: string;
+let largeFile: string;
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'fis-import-first-'));
+  const small = [...generateCustomers({ customers: 3000, workers: 7, seed: 31 })];
+  smallFile = path.join(dir, 'small.ndjson');
+  badFile = path.join(dir, 'bad.ndjson');
+  largeFile = path.join(dir, 'large.ndjson');
+  writeFileSync(smallFile, ndjson(small));
+  // The last record has no display name: the whole import is refused, after every other record was written.
+  writeFileSync(badFile, ndjson([...small, { customer_id: 'no-name', workers: ['a@example.com'] }]));
+  writeFileSync(largeFile, ndjson([...generateCustomers({ customers: LARGE, workers: 9, seed: 32 })]));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+for (const kind of storeKinds()) {
+  describe(`a first import on ${kind}`, () => {
+    let db: TestDatabase;
+    let migrated: string[];
+
+    beforeEach(async () => {
+      db = await createTestDatabase(kind);
+      const res = await runCli(['migrate'], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      migrated = await schemaOf(db);
+      assert.ok(migrated.some((line) => line.includes('customers_sort')), 'the migrated store has its indexes');
+    });
+    afterEach(async () => db.drop());
+
+    test('the store ends with every index the migrations made, each holding every row', async () => {
+      const res = await runCli(['import', smallFile], db.env);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stderr, /imported 3000 customer\(s\).*3000 created/);
+      assert.deepEqual(await schemaOf(db), migrated);
+      if (kind === 'sqlite') {
+        const conn = new SqliteDatabase(sqliteFile(db), { readonly: true });
+        try {
+          assert.deepEqual(conn.pragma('integrity_check'), [{ integrity_check: 'ok' }]);
+          // Read through the rebuilt indexes: every customer is in each, in list order.
+          const bySort = conn.prepare('select count(*) as n from customers indexed by customers_sort where sort_key >= ?').get('') as { n: number };
+          const byScan = conn.prepare('select count(*) as n from customers indexed by customers_search_scan where sort_key >= ?').get('') as { n: number };
+          const labelled = conn.prepare('select count(*) as n from customers indexed by customers_list_pos where list_pos > 0').get() as { n: number };
+          assert.deepEqual([bySort.n, byScan.n, labelled.n], [3000, 3000, 3000]);
+        } finally {
+          conn.close();
+        }
+      }
+      // The next import is not a first one: it writes through the indexes, and they stay whole.
+      const again = await runCli(['import', '--prune', smallFile], db.env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(await schemaOf(db), migrated);
+    });
+
+    test('a refused first import leaves the store empty, with every index', async () => {
+      const res = await runCli(['import', badFile], db.env);
+      assert.notEqual(res.code, 0);
+      assert.match(res.stderr, /display_name/);
+      assert.deepEqual(await schemaOf(db), migrated);
+      assert.equal(await customerCount(db), 0);
+    });
+
+    test('killed mid-way: the store is empty and has every index; readers used them meanwhile', async () => {
+      const child = spawn(process.execPath, [...CLI, 'import', largeFile], {
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...db.env },
+        cwd: dir,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+      let done = false;
+      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+      void exited.then(() => (done = true));
+
+      const deadline = Date.now() + 120_000;
+      while (!(await writeLockTaken(db))) {
+        assert.ok(!done, `the import ended before it took the lock: ${stderr}`);
+        assert.ok(Date.now() < deadline, 'the import never took the write lock');
+        await sleep(20);
+      }
+      // While it writes, a reader's statements go through the indexes the import has dropped in its transaction.
+      const reads = await readThroughIndexes(db, 300);
+      assert.ok(!done, `the import finished while it was being read; make the file larger: ${stderr}`);
+      child.kill('SIGKILL');
+      assert.equal(await exited, 'SIGKILL');
+      assert.ok(reads > 0);
+
+      assert.deepEqual(await schemaOf(db), migrated);
+      assert.equal(await customerCount(db), 0);
+      const again = await runCli(['import', largeFile], db.env);
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, new RegExp(`imported ${LARGE} customer\\(s\\).*${LARGE} created`));
+      assert.deepEqual(await schemaOf(db), migrated);
+    });
+  });
+}
+
+/** The store's indexes and triggers, each as the statement that makes it. */
+async function schemaOf(db: TestDatabase): Promise<string[]> {
+  if (db.kind === 'sqlite') {
+    const conn = new SqliteDatabase(sqliteFile(db), { readonly: true });
+    try {
+      const rows = conn.prepare("select name, sql from sqlite_master where type in ('index', 'trigger') order by name").all() as Array<{ name: string; sql: string | null }>;
+      return rows.map((r) => `${r.name}: ${r.sql ?? '(automatic)'}`);
+    } finally {
+      conn.close();
+    }
+  }
+  const client = await pgClient(db);
+  try {
+    const res = await client.query<{ indexname: string; indexdef: string }>('select indexname, indexdef from pg_indexes where schemaname = $1 order by indexname', [db.env.DATABASE_SCHEMA]);
+    return res.rows.map((r) => `${r.indexname}: ${r.indexdef}`);
+  } finally {
+    await client.end();
+  }
+}
+
+async function customerCount(db: TestDatabase): Promise<number> {
+  if (db.kind === 'sqlite') {
+    const conn = new SqliteDatabase(sqliteFile(db), { readonly: true });
+    try {
+      return (conn.prepare('select count(*) as n from customers').get() as { n: number }).n;
+    } finally {
+      conn.close();
+    }
+  }
+  const client = await pgClient(db);
+  try {
+    return Number((await client.query('select count(*) as n from customers')).rows[0].n);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Reads for `ms` through the list-order indexes (named, on SQLite: a missing index is an error); how many reads. */
+async function readThroughIndexes(db: TestDatabase, ms: number): Promise<number> {
+  const until = Date.now() + ms;
+  let reads = 0;
+  if (db.kind === 'sqlite') {
+    const conn = new SqliteDatabase(sqliteFile(db), { readonly: true });
+    try {
+      while (Date.now() < until) {
+        conn.prepare("select customer_id from customers indexed by customers_sort where sort_key >= '' order by sort_key limit 5").all();
+        conn.prepare("select customer_id from customers indexed by customers_search_scan where sort_key >= '' limit 5").all();
+        conn.prepare('select customer_id from customers indexed by customers_list_pos where list_pos > 0 limit 5').all();
+        reads++;
+        await sleep(10);
+      }
+    } finally {
+      conn.close();
+    }
+    return reads;
+  }
+  const client = await pgClient(db);
+  try {
+    while (Date.now() < until) {
+      await client.query('select customer_id from customers order by sort_key, customer_id limit 5');
+      reads++;
+      await sleep(10);
+    }
+  } finally {
+    await client.end();
+  }
+  return reads;
+}
