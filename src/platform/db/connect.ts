@@ -80,6 +80,7 @@ export function openStore(options: StoreOptions): Store {
 
 function openSqlite(file: string, options: StoreOptions): Store {
   const { cacheMb, mmapMb, readThreads } = options.sqlite ?? SQLITE_DEFAULTS;
+  const sortThreads = options.sqlite?.sortThreads ?? 0;
   const openReader = () => {
     const reader = new SqliteDatabase(file, { readonly: true, timeout: options.databaseTimeoutMs });
     // cache_size in KiB when negative; both values are whole numbers from the configuration.
@@ -101,6 +102,7 @@ function openSqlite(file: string, options: StoreOptions): Store {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
     database.pragma(`cache_size = ${-cacheMb * 1024}`);
+    if (sortThreads > 0) database.pragma(`threads = ${sortThreads}`);
     reader = file === ':memory:' ? database : openReader();
   }
   const threads = file !== ':memory:' && !options.readOnly && readThreads > 0 ? readerThreads(options, readThreads, options.databaseTimeoutMs) : undefined;
