@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { ConfigError, loadConfig } from '../src/platform/config.js';
 import { openStore } from '../src/platform/db/connect.js';
-import { forBulkImport, IMPORT_CACHE_MB } from '../src/platform/db/store-options.js';
+import { forBulkImport, IMPORT_CACHE_MB, IMPORT_SORT_THREADS } from '../src/platform/db/store-options.js';
 
 const base = { TWILIO_AUTH_TOKEN: 'token', PUBLIC_URL: 'https://fis.example.com' };
 
@@ -83,9 +83,18 @@ describe('configuration', () => {
         try {
           if (importing.driver.kind !== 'sqlite') assert.fail('a SQLite store');
           assert.equal(importing.driver.database.pragma('cache_size', { simple: true }), -expected * 1024, configured);
+          assert.equal(importing.driver.database.pragma('threads', { simple: true }), 0, 'no sort threads unless asked');
         } finally {
           await importing.close();
         }
+      }
+      // `fis import`'s connection: its sorts may take IMPORT_SORT_THREADS threads.
+      const cli = openStore(forBulkImport(loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_READ_THREADS: '0' }), { sortThreads: IMPORT_SORT_THREADS }));
+      try {
+        if (cli.driver.kind !== 'sqlite') assert.fail('a SQLite store');
+        assert.equal(cli.driver.database.pragma('threads', { simple: true }), IMPORT_SORT_THREADS);
+      } finally {
+        await cli.close();
       }
       const threaded = openStore(loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_READ_THREADS: '2' }));
       assert.ok(threaded.readerThreads);

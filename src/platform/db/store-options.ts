@@ -25,7 +25,7 @@ export interface StoreOptions {
 /** A bulk import's SQLite page cache, at least (see forBulkImport). */
 export const IMPORT_CACHE_MB = 64;
 
-/** A bulk import's sorts' helper threads on SQLite (see forBulkImport). */
+/** The sorts' helper threads of `fis import` on SQLite (see forBulkImport). */
 export const IMPORT_SORT_THREADS = 2;
 
 /**
@@ -33,11 +33,15 @@ export const IMPORT_SORT_THREADS = 2;
  * connection of its own): on SQLite a page cache of at least IMPORT_CACHE_MB. An import writes every page
  * of the store's indexes and goes faster with one (at 1,000,000 customers: 2–4% with 64 MB against 16,
  * 10% against 8), where serving gains nothing from it (BENCHMARKS.md, issue 11, seventh round); the
- * connection is closed when the import ends. Its sorts (the indexes a first import builds, its staged
- * rows copied in key order) may use IMPORT_SORT_THREADS threads more: an index of 1,000,000 customers'
- * list order built in 1.1 s instead of 1.35 here, at the end of an import, when its reading thread is done.
+ * connection is closed when the import ends.
+ *
+ * `sortThreads`: threads SQLite may add to the import's sorts (the indexes a first import builds, its
+ * staged rows copied in key order). `fis import`, a process of its own, gives IMPORT_SORT_THREADS: a
+ * first import of 1,000,000 customers 3.5% faster here (28.7 s against 29.7), its peak RSS 376 MB
+ * against 275 (each thread sorts in memory of its own). The admin API's import runs in the serving
+ * process, whose memory serves the callbacks: none.
  */
-export function forBulkImport<T extends StoreOptions>(options: T): T {
+export function forBulkImport<T extends StoreOptions>(options: T, { sortThreads = 0 }: { sortThreads?: number } = {}): T {
   const sqlite = options.sqlite ?? SQLITE_DEFAULTS;
-  return { ...options, sqlite: { ...sqlite, cacheMb: Math.max(sqlite.cacheMb, IMPORT_CACHE_MB), sortThreads: IMPORT_SORT_THREADS } };
+  return { ...options, sqlite: { ...sqlite, cacheMb: Math.max(sqlite.cacheMb, IMPORT_CACHE_MB), sortThreads } };
 }

@@ -12,7 +12,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { formatProblem } from '../../kernel/problems.js';
 import { type Config, ConfigError, loadConfig } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
-import { forBulkImport } from '../../platform/db/store-options.js';
+import { forBulkImport, IMPORT_SORT_THREADS } from '../../platform/db/store-options.js';
 import { migrateToLatest } from '../../platform/db/migrate.js';
 import { countCustomers } from '../../domains/customers/customer-import.repository.js';
 import { exportCustomers, writeNdjson } from '../../application/files/export.service.js';
@@ -145,7 +145,7 @@ program
   )
   .action(async (file: string, opts: { format?: FileFormat; prune?: boolean; wait: number }) => {
     if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
-    const cfg = forBulkImport(config());
+    const cfg = forBulkImport(config(), { sortThreads: IMPORT_SORT_THREADS });
     const started = performance.now();
     const format = formatOf(file, opts.format);
     const progress = new Progress('imported');
