@@ -60,19 +60,19 @@ describe('configuration', () => {
     }
   });
 
-  test("SQLITE_CACHE_MB, SQLITE_MMAP_MB, SQLITE_READ_THREADS: 8, 256 and 1 by default; reach the store; an import's store takes 64 MB at least", async () => {
-    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 8, mmapMb: 256, readThreads: 1 });
+  test("SQLITE_CACHE_MB, SQLITE_MMAP_MB, SQLITE_READ_THREADS: 8, 0 and 1 by default; reach the store; an import's store takes 64 MB at least", async () => {
+    assert.deepEqual(loadConfig(base).sqlite, { cacheMb: 8, mmapMb: 0, readThreads: 1 });
     const dir = mkdtempSync(path.join(tmpdir(), 'fis-config-'));
     try {
-      const config = loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: '8', SQLITE_MMAP_MB: '0', SQLITE_READ_THREADS: '0' });
-      assert.deepEqual(config.sqlite, { cacheMb: 8, mmapMb: 0, readThreads: 0 });
+      const config = loadConfig({ ...base, DATABASE_URL: `sqlite:${dir}/s.sqlite`, SQLITE_CACHE_MB: '8', SQLITE_MMAP_MB: '64', SQLITE_READ_THREADS: '0' });
+      assert.deepEqual(config.sqlite, { cacheMb: 8, mmapMb: 64, readThreads: 0 });
       const store = openStore(config);
       try {
         if (store.driver.kind !== 'sqlite') assert.fail('a SQLite store');
         const { database, reader } = store.driver;
         assert.equal(database.pragma('cache_size', { simple: true }), -8192);
         assert.equal(reader.pragma('cache_size', { simple: true }), -8192);
-        assert.equal(reader.pragma('mmap_size', { simple: true }), 0);
+        assert.equal(reader.pragma('mmap_size', { simple: true }), 64 * 1024 * 1024);
         assert.equal(store.readerThreads, undefined);
       } finally {
         await store.close();

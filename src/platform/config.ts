@@ -166,7 +166,7 @@ const proxyList = (): VarSpec<readonly string[]> => ({
  * load, for the same throughput (the pages are in the OS's cache anyway; BENCHMARKS.md, issue 11); a
  * bulk import takes more for its own connection (store-options.ts, forBulkImport).
  */
-export const SQLITE_DEFAULTS = { cacheMb: 8, mmapMb: 256, readThreads: 1 } as const;
+export const SQLITE_DEFAULTS = { cacheMb: 8, mmapMb: 0, readThreads: 1 } as const;
 
 /** The variables, their types and defaults. The `Config` type is derived from this table. */
 const SPEC = {
