@@ -4,7 +4,6 @@
  * old and new; the next import runs normally and writes the new data.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { generateCustomers } from '../src/application/files/seed.js';
 import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
-import { CLI, runCli } from './helpers/cli.js';
-import { pgClient, sqliteFile, writeLockTaken } from './helpers/store-probes.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { pgClient, sqliteFile, untilWriteLockTaken } from './helpers/store-probes.js';
 import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
 
 const OLD = 2000;
@@ -65,32 +64,15 @@ for (const kind of storeKinds()) {
       const countsBefore = await tableCounts(db);
       assert.deepEqual(countsBefore, { customers: OLD, owners: countsBefore.owners, addresses: countsBefore.addresses });
 
-      const child = spawn(process.execPath, [...CLI, 'import', newFile], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...db.env },
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-        child.on('exit', (code, signal) => resolve({ code, signal })),
-      );
-      let done = false;
-      void exited.then(() => (done = true));
-
+      const child = startCli(['import', newFile], db.env, dir);
       // Wait until the import holds the write lock (its transaction is open), then let it write for a while.
-      const deadline = Date.now() + 120_000;
-      while (!(await writeLockTaken(db))) {
-        assert.ok(!done, `the import ended before it was killed: ${stderr}`);
-        assert.ok(Date.now() < deadline, 'the import never took the write lock');
-        await sleep(50);
-      }
+      await untilWriteLockTaken(db, child);
       await sleep(1000);
-      assert.ok(!done, `the import finished within a second of taking the lock; make the file larger: ${stderr}`);
+      assert.ok(!child.done(), `the import finished within a second of taking the lock; make the file larger: ${child.stderr()}`);
       child.kill('SIGKILL');
-      const { signal } = await exited;
+      const { signal } = await child.exited;
       assert.equal(signal, 'SIGKILL');
-      assert.doesNotMatch(stderr, /imported/);
+      assert.doesNotMatch(child.stderr(), /imported/);
 
       assert.equal(await exportAll(), before, 'the store holds exactly the old data');
       assert.deepEqual(await tableCounts(db), countsBefore, 'no owner or address rows of the killed run are left');

@@ -5,7 +5,6 @@
  * it runs.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,8 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import SqliteDatabase from 'better-sqlite3';
 import { generateCustomers } from '../src/application/files/seed.js';
-import { CLI, runCli } from './helpers/cli.js';
-import { pgClient, sqliteFile, writeLockTaken } from './helpers/store-probes.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { pgClient, sqliteFile, untilWriteLockTaken } from './helpers/store-probes.js';
 import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
 
 const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
@@ -86,28 +85,13 @@ for (const kind of storeKinds()) {
     });
 
     test('killed mid-way: the store is empty and has every index; readers used them meanwhile', async () => {
-      const child = spawn(process.execPath, [...CLI, 'import', largeFile], {
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...db.env },
-        cwd: dir,
-        stdio: ['ignore', 'ignore', 'pipe'],
-      });
-      let stderr = '';
-      child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
-      let done = false;
-      const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
-      void exited.then(() => (done = true));
-
-      const deadline = Date.now() + 120_000;
-      while (!(await writeLockTaken(db))) {
-        assert.ok(!done, `the import ended before it took the lock: ${stderr}`);
-        assert.ok(Date.now() < deadline, 'the import never took the write lock');
-        await sleep(20);
-      }
+      const child = startCli(['import', largeFile], db.env, dir);
+      await untilWriteLockTaken(db, child);
       // While it writes, a reader's statements go through the indexes the import has dropped in its transaction.
       const reads = await readThroughIndexes(db, 300);
-      assert.ok(!done, `the import finished while it was being read; make the file larger: ${stderr}`);
+      assert.ok(!child.done(), `the import finished while it was being read; make the file larger: ${child.stderr()}`);
       child.kill('SIGKILL');
-      assert.equal(await exited, 'SIGKILL');
+      assert.equal((await child.exited).signal, 'SIGKILL');
       assert.ok(reads > 0);
 
       assert.deepEqual(await schemaOf(db), migrated);

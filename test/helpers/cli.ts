@@ -15,13 +15,12 @@ export const CLI = ['--import', import.meta.resolve('tsx'), path.join(ROOT, 'src
 /** An empty working directory, so that a developer's own ./.env or ./data never leaks into a test. */
 const EMPTY_CWD = mkdtempSync(path.join(tmpdir(), 'fis-cli-'));
 
+/** A CLI process's environment: only what it needs and `env`, so that nothing of the test runner's leaks in. */
+const cliEnv = (env: Record<string, string>) => ({ PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env });
+
 export function runCli(args: string[], env: Record<string, string> = {}, cwd = EMPTY_CWD): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...CLI, ...args], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', LOG_LEVEL: 'warn', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [...CLI, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     // Decode as streams: a multi-byte character split across two chunks must not become two U+FFFD.
@@ -32,6 +31,32 @@ export function runCli(args: string[], env: Record<string, string> = {}, cwd = E
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** A `fis` command running in its own process (startCli), for a test to watch or kill while it works. */
+export interface CliProcess {
+  /** Resolves when it exits, with its code or the signal that ended it. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Whether it has exited. */
+  done(): boolean;
+  /** What it printed on stderr so far. */
+  stderr(): string;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Starts `fis …args` and returns at once (runCli waits for it). */
+export function startCli(args: string[], env: Record<string, string> = {}, cwd = EMPTY_CWD): CliProcess {
+  const child = spawn(process.execPath, [...CLI, ...args], { cwd, env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let done = false;
+  child.stderr.setEncoding('utf8').on('data', (d) => (stderr += d));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    }),
+  );
+  return { exited, done: () => done, stderr: () => stderr, kill: (signal) => child.kill(signal) };
 }
 
 export interface ServeProcess {

@@ -2,9 +2,25 @@
  * Looks at a test store from outside the process under test: its write lock, its file, a client of
  * its PostgreSQL schema.
  */
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import type { CliProcess } from './cli.js';
 import { TEST_PG_URL, type TestDatabase } from './stores.js';
+
+/**
+ * Waits until `cli` (an import) holds the store's write lock, its transaction open; fails if it ends
+ * first or has not taken it within two minutes.
+ */
+export async function untilWriteLockTaken(db: TestDatabase, cli: CliProcess): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  while (!(await writeLockTaken(db))) {
+    assert.ok(!cli.done(), `the import ended before it took the lock: ${cli.stderr()}`);
+    assert.ok(Date.now() < deadline, 'the import never took the write lock');
+    await sleep(20);
+  }
+}
 
 /** True while another connection holds the store's write lock (on PostgreSQL: the import's lock on customers). */
 export async function writeLockTaken(db: TestDatabase): Promise<boolean> {
