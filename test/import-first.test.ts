@@ -1,8 +1,10 @@
 /**
- * A first import (into an empty store). On SQLite it drops the secondary indexes of the tables it
- * fills and builds them at its end (search-index.ts, deferSearchIndex): whatever happens to the
- * import, the store keeps every index as the migrations made it, and readers keep using them while
- * it runs.
+ * A first import (into an empty store) drops the secondary indexes of the tables it fills and builds
+ * them at its end. On SQLite inside its transaction (search-index.ts, deferSearchIndex): whatever
+ * happens to the import, the store keeps every index as the migrations made it, and readers keep
+ * using them while it runs. On PostgreSQL in a transaction of its own before it (deferred-indexes.ts):
+ * a refused import builds them again at once; a killed one leaves them listed for the next import,
+ * `fis migrate` or the service's start; readers are not held up while it runs.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +16,11 @@ import SqliteDatabase from 'better-sqlite3';
 import { generateCustomers } from '../src/application/files/seed.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { pgClient, sqliteFile, untilWriteLockTaken } from './helpers/store-probes.js';
-import { createTestDatabase, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { createTestDatabase, openTestStore, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { createCustomerIfAbsent } from '../src/domains/customers/customer-create.repository.js';
+import { validateCustomer } from '../src/domains/customers/customer.validate.js';
+import { deferIndexesOfFirstImport } from '../src/platform/db/deferred-indexes.js';
+import { prepareSchema } from '../src/transports/http/server.js';
 
 const ndjson = (records: unknown[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 /** Large enough that a first import is still writing some time after it took the lock. */
@@ -70,11 +76,42 @@ for (const kind of storeKinds()) {
           conn.close();
         }
       }
+      if (kind === 'postgres') assert.deepEqual(await deferredIndexNames(db), []);
       // The next import is not a first one: it writes through the indexes, and they stay whole.
       const again = await runCli(['import', '--prune', smallFile], db.env);
       assert.equal(again.code, 0, again.stderr);
       assert.deepEqual(await schemaOf(db), migrated);
     });
+
+    if (kind === 'postgres') {
+      test('indexes a dead import left dropped are built by the service as it starts, and by the next import', async () => {
+        // What a first import leaves when it dies after dropping the indexes: its import transaction never committed.
+        const store = await openTestStore(db);
+        try {
+          await deferIndexesOfFirstImport(store);
+          assert.deepEqual(await deferredIndexNames(db), DEFERRED_ON_POSTGRES);
+          await prepareSchema(store, { migrateOnStart: false });
+          assert.deepEqual(await schemaOf(db), migrated);
+          assert.deepEqual(await deferredIndexNames(db), []);
+
+          // Dropped again, with a customer routing created since (not a first import any more): the import builds them.
+          await deferIndexesOfFirstImport(store);
+          const routed = validateCustomer(
+            { customer_id: 'routed-1', display_name: '+14155550100', workers: ['a@example.com'], channels: [{ type: 'sms', value: '+14155550100' }] },
+            { defaultCountry: 'US' },
+          );
+          assert.ok(routed.ok);
+          assert.equal(await store.write((trx) => createCustomerIfAbsent(trx, store.bulk, routed.value)), 'created');
+          const res = await runCli(['import', smallFile], db.env);
+          assert.equal(res.code, 0, res.stderr);
+          assert.deepEqual(await schemaOf(db), migrated);
+          assert.deepEqual(await deferredIndexNames(db), []);
+          assert.equal(await customerCount(db), 3001);
+        } finally {
+          await store.close();
+        }
+      });
+    }
 
     test('a refused first import leaves the store empty, with every index', async () => {
       const res = await runCli(['import', badFile], db.env);
@@ -94,6 +131,16 @@ for (const kind of storeKinds()) {
       assert.equal((await child.exited).signal, 'SIGKILL');
       assert.ok(reads > 0);
 
+      if (kind === 'postgres') {
+        // Dropped and committed before the import began: listed for whoever builds them first.
+        const now = await schemaOf(db);
+        const missing = migrated.filter((line) => !now.includes(line)).map((line) => line.split(':')[0]);
+        assert.deepEqual(missing, DEFERRED_ON_POSTGRES);
+        assert.deepEqual(await deferredIndexNames(db), DEFERRED_ON_POSTGRES);
+        const migrate = await runCli(['migrate'], db.env);
+        assert.equal(migrate.code, 0, migrate.stderr);
+        assert.deepEqual(await deferredIndexNames(db), []);
+      }
       assert.deepEqual(await schemaOf(db), migrated);
       assert.equal(await customerCount(db), 0);
       const again = await runCli(['import', largeFile], db.env);
@@ -102,6 +149,26 @@ for (const kind of storeKinds()) {
       assert.deepEqual(await schemaOf(db), migrated);
     });
   });
+}
+
+/** The secondary indexes of customers, customer_owners and customer_addresses: a first import on PostgreSQL builds them at its end. */
+const DEFERRED_ON_POSTGRES = [
+  'customer_addresses_customer',
+  'customer_owners_customer',
+  'customers_import_seq',
+  'customers_phone_digits_trgm',
+  'customers_search_text_trgm',
+  'customers_sort',
+  'customers_sort_key_trgm',
+];
+
+async function deferredIndexNames(db: TestDatabase): Promise<string[]> {
+  const client = await pgClient(db);
+  try {
+    return (await client.query<{ name: string }>('select name from deferred_indexes order by name')).rows.map((r) => r.name);
+  } finally {
+    await client.end();
+  }
 }
 
 /** The store's indexes and triggers, each as the statement that makes it. */

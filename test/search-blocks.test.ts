@@ -180,12 +180,12 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     test('customers stored before the upgrade are in their blocks after it', async () => {
       store = await openTestStore(db);
       const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations('postgres') }, migrationTableSchema: store.schema });
-      assert.equal((await migrator.migrateDown()).error, undefined);
+      assert.equal((await migrator.migrateTo('20261204T2000-search-digits-merged')).error, undefined);
       for (const [id, name] of [['a', 'Noa Ek'], ['b', 'Øyvind Lee'], ['c', 'Bo']] as const) {
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks']);
+      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes']);
       const { rows } = await sql<{ prefix: string }>`select prefix from customer_search_blocks order by prefix`.execute(store.db);
       assert.deepEqual(rows.map((r) => r.prefix), ['bo', 'noa', 'øyv']);
       assert.deepEqual(await blocksHolding(store, 'yv'), [{ from: 'øyv', until: undefined }]);

@@ -9,6 +9,7 @@
  */
 import { type FilePosition, positionText, type Problem } from '../../kernel/problems.js';
 import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
+import { buildDeferredIndexes, deferIndexesOfFirstImport, restoreDeferredIndexes } from '../../platform/db/deferred-indexes.js';
 import { afterLargeWrite } from '../../platform/db/maintenance.js';
 import type { Transaction } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
@@ -69,6 +70,8 @@ const repeatedMessage = (id: string, first: FilePosition | undefined) =>
 class Rollback extends Error {}
 
 const DEFAULT_MAX_REPORTED = 1000;
+/** How long a failed import waits for the tables to build the indexes it dropped (deferred-indexes.ts). */
+const RESTORE_WAIT_MS = 1000;
 
 /** Imports records from any source (generated customers, tests), read and validated on this thread. */
 export function importCustomers(store: Store, source: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportReport> {
@@ -93,9 +96,11 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
   let records = 0;
 
   try {
+    // A first import builds its tables' indexes at its end (PostgreSQL: deferred-indexes.ts; SQLite: deferSearchIndex).
+    await deferIndexesOfFirstImport(store, options.lockWaitMs);
     // Imports exclude each other (and the service's writes of customers) from the start: on SQLite the
     // transaction holds the file's write lock before its first read, so it never fails to upgrade.
-    const lock = { lock: CUSTOMERS_WRITE_LOCK, waitMs: options.lockWaitMs };
+    const lock = { lock: CUSTOMERS_WRITE_LOCK, waitMs: options.lockWaitMs, longRunning: true };
     const result = await store.write(async (trx) => {
       const before = await countCustomers(trx);
       const seq = await nextImportSeq(trx);
@@ -119,6 +124,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       await writer.finish();
       await catchUpSearchIndex(trx, store.dialect);
       if (totalProblems > 0) throw new Rollback();
+      await buildDeferredIndexes(trx, store.dialect);
 
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;
       const after = await countCustomers(trx);
@@ -130,6 +136,9 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
     await afterLargeWrite(store, result.created + result.updated + result.pruned);
     return result;
   } catch (err) {
+    // The tables are as they were before the import, without the indexes it may have dropped: built
+    // again now, unless another import has the tables by now (it builds them at its end).
+    await restoreDeferredIndexes(store, RESTORE_WAIT_MS).catch(() => undefined);
     if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);
     throw err;
   }

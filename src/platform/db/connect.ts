@@ -15,7 +15,7 @@ import { type ReaderThreads, readerThreads } from './reader-threads.js';
 import { type BulkStatements, postgresBulk, sqliteBulk } from './bulk.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
-import { ImmediateSqliteDialect, lockTablesForWrite, withLockWait, type WriteOptions } from './write.js';
+import { EXCLUSIVE_SLICE_MS, ImmediateSqliteDialect, lockTablesForWrite, withLockWait, type WriteOptions } from './write.js';
 
 export type { StoreOptions } from './store-options.js';
 
@@ -188,29 +188,17 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
     dialect: 'postgres',
     driver: { kind: 'postgres', pool },
     bulk: postgresBulk,
-    write: (fn, { lock = [], waitMs = timeout } = {}) =>
-      db.transaction().execute(async (trx) => {
-        // Each slice of the wait is one statement: well inside statement_timeout and the client's query_timeout.
-        await lockTablesForWrite(trx, lock, waitMs, Math.max(1, Math.floor(timeout / 2)));
-        return fn(trx);
-      }),
-    async maintenance(fn) {
-      const own = new pg.Pool({
-        connectionString: store.url,
-        max: 1,
-        connectionTimeoutMillis: timeout,
-        keepAlive: true,
-        options: `-c search_path=${store.schema},public -c statement_timeout=0`,
-        application_name: 'frontline-integration-service (maintenance)',
-      });
-      own.on('error', (err) => options.onIdleError?.(err));
-      const ownDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: own }) });
-      try {
-        return await fn(ownDb);
-      } finally {
-        await ownDb.destroy();
-      }
+    write(fn, { lock = [], waitMs = timeout, exclusive = false, longRunning = false } = {}) {
+      const run = (on: Kysely<Database>) =>
+        on.transaction().execute(async (trx) => {
+          // Each slice of the wait is one statement: well inside statement_timeout and the client's query_timeout.
+          const slice = exclusive ? EXCLUSIVE_SLICE_MS : Math.max(1, Math.floor(timeout / 2));
+          await lockTablesForWrite(trx, lock, waitMs, slice, exclusive);
+          return fn(trx);
+        });
+      return longRunning ? maintenance(run) : run(db);
     },
+    maintenance,
     schema: store.schema,
     readerThreads: undefined,
     async ping() {
@@ -218,4 +206,23 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
     },
     close: () => db.destroy(),
   };
+
+  /** Store.maintenance: a pool of one connection without a statement timeout, closed after `fn`. */
+  async function maintenance<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+    const own = new pg.Pool({
+      connectionString: store.url,
+      max: 1,
+      connectionTimeoutMillis: timeout,
+      keepAlive: true,
+      options: `-c search_path=${store.schema},public -c statement_timeout=0`,
+      application_name: 'frontline-integration-service (maintenance)',
+    });
+    own.on('error', (err) => options.onIdleError?.(err));
+    const ownDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: own }) });
+    try {
+      return await fn(ownDb);
+    } finally {
+      await ownDb.destroy();
+    }
+  }
 }

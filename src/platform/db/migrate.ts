@@ -6,6 +6,7 @@
 import { type Migration, type MigrationProvider, type MigrationResultSet, Migrator, sql } from 'kysely';
 import type { Store } from './connect.js';
 import type { Dialect } from './dialect.js';
+import { restoreDeferredIndexes } from './deferred-indexes.js';
 import { customers } from './migrations/20261122T0001-customers.js';
 import { workersAndSenders } from './migrations/20261122T0002-workers-senders.js';
 import { templates } from './migrations/20261122T0100-templates.js';
@@ -21,6 +22,7 @@ import { searchTextEnds } from './migrations/20261203T0100-search-text-ends.js';
 import { searchListOrder } from './migrations/20261203T1900-search-list-order.js';
 import { searchDigitsMerged } from './migrations/20261204T2000-search-digits-merged.js';
 import { searchBlocks } from './migrations/20261205T0100-search-blocks.js';
+import { deferredIndexes } from './migrations/20261206T0100-deferred-indexes.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -40,8 +42,15 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261203T1900-search-list-order': searchListOrder(dialect),
     '20261204T2000-search-digits-merged': searchDigitsMerged(dialect),
     '20261205T0100-search-blocks': searchBlocks(dialect),
+    '20261206T0100-deferred-indexes': deferredIndexes(dialect),
   };
 }
+
+/**
+ * How long `migrateToLatest` waits for the customer tables to build the indexes a killed first import
+ * left listed (deferred-indexes.ts); past it an import holds them, and builds them at its end.
+ */
+export const RESTORE_WAIT_MS = 1000;
 
 class StaticProvider implements MigrationProvider {
   constructor(private readonly all: Record<string, Migration>) {}
@@ -73,7 +82,9 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
   if (store.dialect === 'postgres') {
     await ensureSchema(store);
     // Without a statement timeout: a migration that builds an index on a large store takes longer than a request may.
-    return report(await store.maintenance((db) => migrator(store, db).migrateToLatest()));
+    const applied = report(await store.maintenance((db) => migrator(store, db).migrateToLatest()));
+    await restoreDeferredIndexes(store, RESTORE_WAIT_MS);
+    return applied;
   }
   // Usually nothing is pending: then take no lock at all (a reader never waits for a writer in WAL mode,
   // so an import does not wait here for another process's import to finish).

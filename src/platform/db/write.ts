@@ -42,6 +42,18 @@ export interface WriteOptions {
    * write transaction excludes every other writer anyway.
    */
   readonly lock?: readonly Table[];
+  /**
+   * PostgreSQL: take `lock` in access exclusive mode, which readers wait for too (to drop indexes:
+   * deferred-indexes.ts). Keep such a transaction short: it is attempted in slices of
+   * EXCLUSIVE_SLICE_MS, so a reader queued behind an attempt waits at most that long for it.
+   */
+  readonly exclusive?: boolean;
+  /**
+   * PostgreSQL: run on a connection of its own without the request timeouts (`Store.maintenance`):
+   * an import, whose statements take as long as the data is large (an index built at 1,000,000
+   * customers: 8 s) and which should not hold one of the service's connections for its whole length.
+   */
+  readonly longRunning?: boolean;
   /** How long to wait for the write lock before giving up with StoreBusy (default: the store's DATABASE_TIMEOUT_MS). */
   readonly waitMs?: number;
 }
@@ -106,20 +118,26 @@ class ImmediateSqliteDriver extends SqliteDriver {
   }
 }
 
+/** The slices of an exclusive lock's wait (WriteOptions.exclusive). */
+export const EXCLUSIVE_SLICE_MS = 100;
+
 /**
- * PostgreSQL: takes `lock table … in share row exclusive mode` on `tables`
- * within `waitMs`, in slices no longer than `sliceMs` (each slice one
- * statement, so it stays inside the statement and client timeouts).
+ * PostgreSQL: takes `lock table … in share row exclusive mode` (`access
+ * exclusive` when `exclusive`) on `tables` within `waitMs`, in slices no longer
+ * than `sliceMs` (each slice one statement, so it stays inside the statement
+ * and client timeouts).
  */
 export async function lockTablesForWrite(
   trx: Transaction<Database>,
   tables: readonly Table[],
   waitMs: number,
   sliceMs: number,
+  exclusive = false,
 ): Promise<void> {
   if (tables.length === 0) return;
   const deadline = performance.now() + waitMs;
-  const statement = sql.raw(`lock table ${tables.join(', ')} in share row exclusive mode`);
+  const mode = exclusive ? 'access exclusive' : 'share row exclusive';
+  const statement = sql.raw(`lock table ${tables.join(', ')} in ${mode} mode`);
   for (;;) {
     const slice = Math.max(1, Math.floor(Math.min(sliceMs, deadline - performance.now())));
     await sql`savepoint fis_write_lock`.execute(trx);

@@ -7,7 +7,8 @@ import { buildApp } from './app.js';
 import { drainConnections, EXIT_BOUND_MS } from './drain.js';
 import type { Config } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
-import { migrateToLatest, pendingMigrations } from '../../platform/db/migrate.js';
+import { restoreDeferredIndexes } from '../../platform/db/deferred-indexes.js';
+import { migrateToLatest, pendingMigrations, RESTORE_WAIT_MS } from '../../platform/db/migrate.js';
 import type { Metrics } from '../../platform/metrics.js';
 
 export interface RunningServer {
@@ -29,6 +30,8 @@ export async function prepareSchema(store: Store, config: Pick<Config, 'migrateO
       `the database needs ${pending.length} migration(s) (${pending.join(', ')}): run "fis migrate" or start with MIGRATE_ON_START=true`,
     );
   }
+  // What migrateToLatest does besides migrating: the indexes a killed first import left to build.
+  await restoreDeferredIndexes(store, RESTORE_WAIT_MS);
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
