@@ -4,8 +4,12 @@
  * where VACUUM has marked the table's pages all-visible. Autovacuum does both
  * after large inserts, but only some time later; until it does, a fresh
  * 1,000,000-customer import is planned as an empty table and every list-order
- * read fetches table pages. So an import that changed many customers runs
- * both at once, after it committed (VACUUM cannot run in a transaction).
+ * read fetches table pages; and the next import's deletes of replaced
+ * customers' addresses (`customer_pk = any(…)`, 500 keys a batch), planned
+ * without statistics of `customer_addresses`, read that whole table once per
+ * batch (a re-import of the million right after the first ran for more than
+ * ten minutes). So an import that changed many customers runs both at once on
+ * the three tables, after it committed (VACUUM cannot run in a transaction).
  * SQLite needs neither. On both, the trigram counts this process remembers
  * (search-index.ts) are forgotten.
  */
@@ -22,5 +26,5 @@ export async function afterLargeWrite(store: Store, changed: number): Promise<vo
   forgetTrigramCounts(store);
   if (store.dialect !== 'postgres') return;
   // The import has committed: a failure here only leaves the upkeep to autovacuum, as for a small import.
-  await store.maintenance((db) => sql`vacuum (analyze) customers, customer_owners`.execute(db)).catch(() => undefined);
+  await store.maintenance((db) => sql`vacuum (analyze) customers, customer_owners, customer_addresses`.execute(db)).catch(() => undefined);
 }
