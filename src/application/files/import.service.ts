@@ -70,8 +70,6 @@ const repeatedMessage = (id: string, first: FilePosition | undefined) =>
 class Rollback extends Error {}
 
 const DEFAULT_MAX_REPORTED = 1000;
-/** How long a failed import waits for the tables to build the indexes it dropped (deferred-indexes.ts). */
-const RESTORE_WAIT_MS = 1000;
 
 /** Imports records from any source (generated customers, tests), read and validated on this thread. */
 export function importCustomers(store: Store, source: AsyncIterable<SourceRecord>, options: ImportOptions): Promise<ImportReport> {
@@ -138,7 +136,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
   } catch (err) {
     // The tables are as they were before the import, without the indexes it may have dropped: built
     // again now, unless another import has the tables by now (it builds them at its end).
-    await restoreDeferredIndexes(store, RESTORE_WAIT_MS).catch(() => undefined);
+    await restoreDeferredIndexes(store).catch(() => undefined);
     if (err instanceof Rollback) throw new ImportRejected(problems, totalProblems, records);
     throw err;
   }

@@ -124,17 +124,21 @@ export async function buildDeferredIndexes(db: Kysely<any>, dialect: Dialect): P
   return listed.length;
 }
 
+/** How long `restoreDeferredIndexes` waits for the tables; past it an import holds them, and builds the indexes at its end. */
+const RESTORE_WAIT_MS = 1000;
+
 /**
  * Builds the indexes a failed or killed first import left listed, in a transaction of its own,
- * unless another writer (an import, which builds them at its end) holds the tables past `waitMs`.
- * Returns how many were built. PostgreSQL only.
+ * unless another writer (an import, which builds them at its end) holds the tables past
+ * RESTORE_WAIT_MS. Returns how many were built. PostgreSQL only. Called by a failed import,
+ * `migrateToLatest` and the service's start.
  */
-export async function restoreDeferredIndexes(store: Store, waitMs?: number): Promise<number> {
+export async function restoreDeferredIndexes(store: Store): Promise<number> {
   if (store.dialect !== 'postgres') return 0;
   const listed = await sql<{ n: number }>`select count(*)::int as n from deferred_indexes`.execute(store.db);
   if (!listed.rows[0]?.n) return 0;
   try {
-    return await store.write((trx) => buildDeferredIndexes(trx, store.dialect), { lock: FILLED, waitMs, longRunning: true });
+    return await store.write((trx) => buildDeferredIndexes(trx, store.dialect), { lock: FILLED, waitMs: RESTORE_WAIT_MS, longRunning: true });
   } catch (err) {
     if (err instanceof StoreBusy) return 0;
     throw err;

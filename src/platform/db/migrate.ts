@@ -46,12 +46,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
   };
 }
 
-/**
- * How long `migrateToLatest` waits for the customer tables to build the indexes a killed first import
- * left listed (deferred-indexes.ts); past it an import holds them, and builds them at its end.
- */
-export const RESTORE_WAIT_MS = 1000;
-
 class StaticProvider implements MigrationProvider {
   constructor(private readonly all: Record<string, Migration>) {}
   async getMigrations() {
@@ -83,7 +77,8 @@ export async function migrateToLatest(store: Store): Promise<string[]> {
     await ensureSchema(store);
     // Without a statement timeout: a migration that builds an index on a large store takes longer than a request may.
     const applied = report(await store.maintenance((db) => migrator(store, db).migrateToLatest()));
-    await restoreDeferredIndexes(store, RESTORE_WAIT_MS);
+    // The indexes a killed first import left listed (deferred-indexes.ts).
+    await restoreDeferredIndexes(store);
     return applied;
   }
   // Usually nothing is pending: then take no lock at all (a reader never waits for a writer in WAL mode,

@@ -8,7 +8,7 @@ import { drainConnections, EXIT_BOUND_MS } from './drain.js';
 import type { Config } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
 import { restoreDeferredIndexes } from '../../platform/db/deferred-indexes.js';
-import { migrateToLatest, pendingMigrations, RESTORE_WAIT_MS } from '../../platform/db/migrate.js';
+import { migrateToLatest, pendingMigrations } from '../../platform/db/migrate.js';
 import type { Metrics } from '../../platform/metrics.js';
 
 export interface RunningServer {
@@ -31,7 +31,7 @@ export async function prepareSchema(store: Store, config: Pick<Config, 'migrateO
     );
   }
   // What migrateToLatest does besides migrating: the indexes a killed first import left to build.
-  await restoreDeferredIndexes(store, RESTORE_WAIT_MS);
+  await restoreDeferredIndexes(store);
 }
 
 export async function startServer(config: Config): Promise<RunningServer> {
