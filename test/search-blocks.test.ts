@@ -185,7 +185,7 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes']);
+      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index']);
       const { rows } = await sql<{ prefix: string }>`select prefix from customer_search_blocks order by prefix`.execute(store.db);
       assert.deepEqual(rows.map((r) => r.prefix), ['bo', 'noa', 'øyv']);
       assert.deepEqual(await blocksHolding(store, 'yv'), [{ from: 'øyv', until: undefined }]);

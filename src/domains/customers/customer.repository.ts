@@ -1,8 +1,9 @@
 /**
  * Reads of customers for the CRM callback. Every query is keyset-paged over
  * (rank, sort_key, customer_id) and reads one worker's book through the
- * primary key of `customer_owners` (or every customer through
- * `customers_sort`), so a list page costs one page of rows.
+ * primary key of `customer_owners` (or every customer through the list-order
+ * index: `customers_sort` on PostgreSQL, `customers_search_scan` on SQLite),
+ * so a list page costs one page of rows.
  *
  * These are the service's hot paths: each query is a typed statement
  * (platform/db/precompiled.ts), compiled once per store; what it takes and

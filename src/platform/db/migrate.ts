@@ -23,6 +23,7 @@ import { searchListOrder } from './migrations/20261203T1900-search-list-order.js
 import { searchDigitsMerged } from './migrations/20261204T2000-search-digits-merged.js';
 import { searchBlocks } from './migrations/20261205T0100-search-blocks.js';
 import { deferredIndexes } from './migrations/20261206T0100-deferred-indexes.js';
+import { sqliteOneListIndex } from './migrations/20261206T0300-sqlite-one-list-index.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -43,6 +44,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261204T2000-search-digits-merged': searchDigitsMerged(dialect),
     '20261205T0100-search-blocks': searchBlocks(dialect),
     '20261206T0100-deferred-indexes': deferredIndexes(dialect),
+    '20261206T0300-sqlite-one-list-index': sqliteOneListIndex(dialect),
   };
 }
 
