@@ -3,8 +3,10 @@
  * clear JSON 4xx, and the service answers normally afterwards.
  */
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
+import { type AddressInfo, connect, createServer } from 'node:net';
 import { afterEach, describe, test } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { answerClientError } from '../src/transports/http/error-handler.js';
 import { encodeForm, postForm, sign, startService, useService } from './helpers/service.js';
 import { createTestDatabase, seed, storeKinds } from './helpers/stores.js';
 
@@ -114,7 +116,35 @@ for (const kind of storeKinds()) {
       for (const path of [`/callbacks/crm?tenant=${'a'.repeat(20_000)}`, `/api/v1/customers/${'%F0%9F%98%80'.repeat(2_000)}`]) {
         const res = await fetch(`${fx.service.url}${path}`);
         assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
-        expectError({ status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } }, 431, 'BAD_REQUEST');
+        expectError({ status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } }, 431, 'HEADERS_TOO_LARGE');
+      }
+    });
+    test("a path parameter over 2048 characters: 414 in the service's error shape", async () => {
+      const res = await fetch(`${fx.service.url}/api/v1/customers/${'a'.repeat(3_000)}`);
+      assert.match(res.headers.get('content-type') ?? '', /^application\/json/);
+      expectError({ status: res.status, json: (await res.json()) as { error?: { code: string; message: string } } }, 414, 'URL_TOO_LONG');
+    });
+    test("a request whose headers stall (Node's ERR_HTTP_REQUEST_TIMEOUT): 408 in the service's error shape", async () => {
+      // Node raises it after headersTimeout (a minute): the handler is given the error Node gives, on a real socket.
+      const server = createServer((socket) => {
+        // The handler ends with socket.destroy(err), as Node's own does; Node's socket has this listener.
+        socket.on('error', () => {});
+        const err = Object.assign(new Error('Request timeout'), { code: 'ERR_HTTP_REQUEST_TIMEOUT' });
+        answerClientError.call({ log: { debug() {} } } as unknown as FastifyInstance, err, socket);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        const raw = await new Promise<string>((resolve, reject) => {
+          let text = '';
+          const socket = connect((server.address() as AddressInfo).port, '127.0.0.1');
+          socket.on('data', (chunk) => (text += chunk.toString()));
+          socket.on('close', () => resolve(text));
+          socket.on('error', reject);
+        });
+        assert.match(raw, /^HTTP\/1\.1 408 Request Timeout\r\n/);
+        expectError({ status: 408, json: JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) }, 408, 'REQUEST_TIMEOUT');
+      } finally {
+        server.close();
       }
     });
     test("a request that is not HTTP: 400 in the service's error shape", async () => {

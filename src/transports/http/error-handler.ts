@@ -49,11 +49,21 @@ export function toErrorResponse(err: unknown): { status: number; body: ErrorBody
   }
   const status = fastifyError.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    const code: ErrorCode = status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+    const code = codeOfStatus(status);
     return { status, body: { error: { code, message: fastifyError.message ?? code } }, internal: false };
   }
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal error' } }, internal: true };
 }
+
+/** Client errors the HTTP layer answers with its own status, by that status; BAD_REQUEST for any other 4xx. */
+const HTTP_LAYER_CODES: ReadonlyMap<number, ErrorCode> = new Map<number, ErrorCode>([
+  [404, 'NOT_FOUND'],
+  [408, 'REQUEST_TIMEOUT'],
+  [414, 'URL_TOO_LONG'],
+  [431, 'HEADERS_TOO_LARGE'],
+]);
+
+const codeOfStatus = (status: number): ErrorCode => HTTP_LAYER_CODES.get(status) ?? 'BAD_REQUEST';
 
 export function installErrorHandling(app: FastifyInstance, metrics?: Pick<Metrics, 'storeError'>): void {
   app.setErrorHandler((err: unknown, request: FastifyRequest, reply: FastifyReply) => {
@@ -89,7 +99,7 @@ export function answerClientError(this: FastifyInstance, err: Error & { code?: s
         ? [408, 'The request took too long to arrive']
         : [400, 'The request is not valid HTTP'];
   this.log.debug({ code: err.code, status }, 'client error before routing');
-  const body = JSON.stringify({ error: { code: 'BAD_REQUEST', message } satisfies ErrorBody['error'] });
+  const body = JSON.stringify({ error: { code: codeOfStatus(status), message } satisfies ErrorBody['error'] });
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\n` +
