@@ -188,6 +188,48 @@ for (const kind of storeKinds()) {
       }
     });
 
+    test("the target's token is stored sealed; under another key it is reported and not used until set again", async () => {
+      const other = await startOtherService();
+      const stored = async () => (await service.store.db.selectFrom('simulator_target').select('auth_token').executeTakeFirstOrThrow()).auth_token;
+      const list = { callback: 'crm', params: { Location: 'GetCustomersList', Worker: ALICE } };
+      let elsewhere: TestService | undefined;
+      try {
+        const target = { base_url: other.url, auth_token: OTHER_TOKEN };
+        assert.equal((await adminCall(service.url, admin, 'PUT', '/simulator/target', target)).status, 200);
+        assert.match(await stored(), /^sealed:v1:/);
+        assert.ok(!(await stored()).includes(OTHER_TOKEN.slice(0, 8)), 'the store never holds the token in clear');
+
+        // Another instance whose key differs (PAGE_TOKEN_SECRET changed): the target is shown with why, and refused.
+        elsewhere = await startService(db, { PAGE_TOKEN_SECRET: 'a-different-page-token-secret-0123' });
+        const shown = await adminCall(elsewhere.url, viewer, 'GET', '/simulator/target');
+        assert.equal(shown.status, 200, shown.text);
+        assert.equal(shown.json.mode, 'remote');
+        assert.equal(shown.json.signed, false);
+        assert.equal(shown.json.auth_token_hint, undefined);
+        assert.match(shown.json.problem, /another key.*PAGE_TOKEN_SECRET/);
+        const refused = await adminCall(elsewhere.url, viewer, 'POST', '/simulator/callback', list);
+        assert.equal(refused.status, 409, refused.text);
+        assert.equal(refused.json.error.code, 'CONFLICT');
+        assert.equal(other.seen.length, 0, 'nothing was sent unsigned');
+        // Set again there: sealed under its key, and used.
+        assert.equal((await adminCall(elsewhere.url, admin, 'PUT', '/simulator/target', target)).status, 200);
+        const sent = await adminCall(elsewhere.url, viewer, 'POST', '/simulator/callback', list);
+        assert.equal(sent.json.response?.status, 200, sent.text);
+        assert.equal(other.seen.at(-1)?.valid, true);
+
+        // A token stored in clear before sealing existed is still read (and sealed on its next write).
+        await service.store.db.updateTable('simulator_target').set({ auth_token: OTHER_TOKEN }).execute();
+        const legacy = await adminCall(service.url, viewer, 'GET', '/simulator/target');
+        assert.equal(legacy.json.auth_token_hint, `…${OTHER_TOKEN.slice(-4)}`);
+        assert.equal((await send(viewer, list)).json.response?.status, 200);
+        assert.equal(other.seen.at(-1)?.valid, true);
+      } finally {
+        await elsewhere?.close();
+        await adminCall(service.url, admin, 'DELETE', '/simulator/target');
+        await other.close();
+      }
+    });
+
     test('a target that does not answer is reported with the reason, not as an error of the simulator', async () => {
       const other = await startOtherService();
       await other.close();

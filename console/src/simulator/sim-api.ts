@@ -20,6 +20,8 @@ export interface TargetView {
   readonly paths: Record<CallbackName, string>;
   readonly signed: boolean;
   readonly auth_token_hint?: string;
+  /** Why the stored target cannot be used (its token was sealed under another key). */
+  readonly problem?: string;
   readonly updated_at?: string;
   readonly updated_by?: string | null;
 }

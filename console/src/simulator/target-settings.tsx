@@ -75,7 +75,7 @@ export function TargetSettings({ readOnly, onChange }: { readOnly: boolean; onCh
             <span data-testid="sim-target-url">{target.base_url || 'this service'}</span>{' '}
             <span class="muted">
               ({target.mode === 'self' ? 'this service' : `another service, token ${target.auth_token_hint ?? ''}`}
-              {target.signed ? ', requests signed' : ', requests unsigned: INSECURE_DEV_MODE'})
+              {target.signed ? ', requests signed' : target.problem ? '' : ', requests unsigned: INSECURE_DEV_MODE'})
             </span>
           </>
         ) : (
@@ -98,6 +98,11 @@ export function TargetSettings({ readOnly, onChange }: { readOnly: boolean; onCh
           </>
         )}
       </p>
+      {target?.problem && (
+        <p class="error-text" role="alert" data-testid="sim-target-problem">
+          {target.problem}
+        </p>
+      )}
       {error && !editing && <p class="error-text" role="alert">{error.message}</p>}
       {editing && (
         <form class="target-form" onSubmit={save}>

@@ -3,6 +3,7 @@ import type { Config } from '../../platform/config.js';
 import { openStore, type Store } from '../../platform/db/connect.js';
 import { forBulkImport } from '../../platform/db/store-options.js';
 import { TokenService } from '../../domains/access/token.service.js';
+import { SecretBox } from '../../kernel/sealed-secret.js';
 import type { Services } from '../services.js';
 import { AdminAudit } from './audit.service.js';
 import { AdminCustomers } from './customers.service.js';
@@ -42,6 +43,7 @@ export function createAdminServices(config: Config, store: Store, services: Serv
     simulator: new SimulatorService(store.db, {
       publicUrl: config.publicUrl,
       authToken: config.insecureDevMode ? undefined : config.twilioAuthToken,
+      sealing: new SecretBox(config.sealingSecret),
     }),
   };
 }

@@ -19,6 +19,8 @@ import {
 } from '../../domains/simulator/simulator-target.js';
 import { deleteRemoteTarget, findRemoteTarget, saveRemoteTarget } from '../../domains/simulator/simulator-target.repository.js';
 import { recordAudit } from '../../domains/audit/audit.repository.js';
+import { AppError } from '../../kernel/errors.js';
+import type { SecretBox } from '../../kernel/sealed-secret.js';
 
 /** Who changes the target (the admin token's name, for the audit trail) and in which request. */
 export interface ChangeContext {
@@ -40,6 +42,8 @@ export interface SimulatorOptions {
   readonly publicUrl: string | undefined;
   /** TWILIO_AUTH_TOKEN; undefined in insecure development mode (requests then go unsigned). */
   readonly authToken: string | undefined;
+  /** Seals the remote target's auth token in the store (config.sealingSecret). */
+  readonly sealing: SecretBox;
 }
 
 /** Where the simulator sends its callbacks, as an admin may see it (never the token itself). */
@@ -52,6 +56,8 @@ export interface TargetView {
   readonly signed: boolean;
   /** The last characters of the remote service's token, to recognise it by. */
   readonly auth_token_hint?: string;
+  /** Why the target cannot be used as stored (its token was sealed under another key): set it again. */
+  readonly problem?: string;
   readonly updated_at?: string;
   readonly updated_by?: string | null;
 }
@@ -115,8 +121,8 @@ export class SimulatorService {
   /** Points the simulator at another service; the change and its audit record commit together. */
   async setRemote(input: RemoteTargetInput, ctx: ChangeContext): Promise<TargetView> {
     await this.db.transaction().execute(async (trx) => {
-      const before = await findRemoteTarget(trx);
-      await saveRemoteTarget(trx, input, ctx.token, new Date());
+      const before = await findRemoteTarget(trx, this.options.sealing);
+      await saveRemoteTarget(trx, this.options.sealing, input, ctx.token, new Date());
       const fields = [
         ...(before?.baseUrl !== input.baseUrl ? ['base_url'] : []),
         ...(before?.authToken !== input.authToken ? ['auth_token'] : []),
@@ -141,6 +147,7 @@ export class SimulatorService {
   /** Sends one signed callback and reports the exchange; a failure to connect is reported, not thrown. */
   async send(callback: SimulatorCallback, params: Record<string, string>, selfBase: string): Promise<Exchange> {
     const target = await this.resolve(selfBase);
+    if (target.remote && target.authToken === undefined) throw new AppError('CONFLICT', UNREADABLE_TOKEN);
     const url = target.baseUrl + target.paths[callback];
     const deliverTo = target.deliverTo + target.paths[callback];
     const headers: Record<string, string> = {
@@ -174,7 +181,7 @@ export class SimulatorService {
   }
 
   private async resolve(selfBase: string): Promise<ResolvedTarget> {
-    const remote = await findRemoteTarget(this.db);
+    const remote = await findRemoteTarget(this.db, this.options.sealing);
     if (remote !== undefined) {
       return { mode: 'remote', baseUrl: remote.baseUrl, deliverTo: remote.baseUrl, authToken: remote.authToken, paths: remote.paths, remote };
     }
@@ -188,6 +195,10 @@ export class SimulatorService {
   }
 }
 
+const UNREADABLE_TOKEN =
+  "The target's auth token was stored under another key (PAGE_TOKEN_SECRET, or TWILIO_AUTH_TOKEN when it is unset, " +
+  'has changed since): point the simulator at the service again, with its token';
+
 function view(target: ResolvedTarget): TargetView {
   return {
     mode: target.mode,
@@ -196,7 +207,7 @@ function view(target: ResolvedTarget): TargetView {
     signed: target.authToken !== undefined,
     ...(target.remote
       ? {
-          auth_token_hint: secretHint(target.remote.authToken),
+          ...(target.remote.authToken === undefined ? { problem: UNREADABLE_TOKEN } : { auth_token_hint: secretHint(target.remote.authToken) }),
           updated_at: target.remote.updatedAt,
           updated_by: target.remote.updatedBy,
         }

@@ -19,13 +19,18 @@ export const DEFAULT_CALLBACK_PATHS: Readonly<Record<SimulatorCallback, string>>
 export interface RemoteTarget {
   /** Absolute http(s) base URL, no trailing slash: what the other service's signatures are computed for. */
   readonly baseUrl: string;
-  readonly authToken: string;
+  /** Undefined when the stored token cannot be opened: sealed under another key (the configuration changed). */
+  readonly authToken: string | undefined;
   readonly paths: Readonly<Record<SimulatorCallback, string>>;
   readonly updatedAt: string;
   readonly updatedBy: string | null;
 }
 
-export type RemoteTargetInput = Pick<RemoteTarget, 'baseUrl' | 'authToken' | 'paths'>;
+export interface RemoteTargetInput {
+  readonly baseUrl: string;
+  readonly authToken: string;
+  readonly paths: Readonly<Record<SimulatorCallback, string>>;
+}
 
 export type RemoteTargetResult = { ok: true; target: RemoteTargetInput } | { ok: false; problems: DocProblem[] };
 

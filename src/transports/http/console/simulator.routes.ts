@@ -56,6 +56,7 @@ export const SimulatorTargetSchema = Type.Object({
   paths: Paths,
   signed: Type.Boolean(),
   auth_token_hint: Type.Optional(Type.String()),
+  problem: Type.Optional(Type.String()),
   updated_at: Type.Optional(Type.String()),
   updated_by: Type.Optional(Type.Union([Type.String(), Type.Null()])),
 });
