@@ -1,10 +1,10 @@
 /**
- * PostgreSQL's search blocks (src/platform/db/search-blocks.ts): a block's bits
- * hold every pair of adjacent characters of every customer whose sort key starts
- * with it, after every writer (import, a re-import that renames, the admin API's
- * writer, routing's auto-create, and the upgrade that fills them); a search read
- * in list order reads only the blocks that can hold its fragment, and answers
- * what the scan answers. (search-equivalence.test.ts proves the answers over
+ * PostgreSQL's search blocks (src/platform/db/search-blocks.ts): ranges of list
+ * order cut from the customers, each block's bits holding every pair of adjacent
+ * characters of every customer in it, after every writer (import, a re-import
+ * that renames, the admin API's writer, routing's auto-create, and the upgrade
+ * that cuts them); a search read in list order reads only the blocks that can
+ * hold its fragment, and answers what the scan answers. (search-equivalence.test.ts proves the answers over
  * thousands of awkward names and queries; this checks the blocks themselves.)
  */
 import assert from 'node:assert/strict';
@@ -13,7 +13,7 @@ import { Migrator, sql } from 'kysely';
 import fc from 'fast-check';
 import { type Store } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
-import { BLOCK_BITS, addPairs, blockOf } from '../src/platform/db/search-blocks.js';
+import { BLOCK_BITS, addPairs, blockIndex, blockStart } from '../src/platform/db/search-blocks.js';
 import { blocksHolding } from '../src/platform/db/search-index.js';
 import { indexedSearchPage, scanSearchPage, type Scope } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
@@ -31,13 +31,48 @@ const maskOf = (text: string) => {
 };
 const within = (part: Uint8Array, whole: Uint8Array) => part.every((byte, i) => (byte & (whole[i] as number)) === byte);
 
+interface Block {
+  prefix: string;
+  bits: string;
+}
+const blocksOf = async (store: Store): Promise<Block[]> =>
+  (await sql<Block>`select prefix, bits::text as bits from customer_search_blocks order by prefix`.execute(store.db)).rows;
+const customersOf = async (store: Store) =>
+  (await sql<{ customer_id: string; sort_key: string; search_text: string }>`select customer_id, sort_key, search_text from customers`.execute(store.db)).rows;
+const blockHolding = (blocks: Block[], sortKey: string): Block => blocks[blockIndex(blocks.map((b) => Buffer.from(b.prefix)), Buffer.from(sortKey))] as Block;
+
+/** Every customer's pairs are in the bits of its block (the one with the greatest start not above its sort key). */
+async function assertEveryCustomerInItsBlock(store: Store): Promise<void> {
+  const blocks = await blocksOf(store);
+  assert.equal(blocks[0]?.prefix, '', 'the first block starts before every sort key');
+  const customers = await customersOf(store);
+  assert.ok(customers.length > 0);
+  for (const customer of customers) {
+    const { bits } = blockHolding(blocks, customer.sort_key);
+    const mask = maskOf(customer.search_text);
+    for (let bit = 0; bit < BLOCK_BITS; bit++) {
+      if (((mask[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0) assert.equal(bits[bit], '1', `${customer.customer_id}: bit ${bit}`);
+    }
+  }
+}
+
+/** Whether `sortKey` is inside one of `ranges`. */
+const inRanges = (ranges: Array<{ from: string; until: string | undefined }>, sortKey: string) =>
+  ranges.some((r) => Buffer.compare(Buffer.from(r.from), Buffer.from(sortKey)) <= 0 && (r.until === undefined || Buffer.compare(Buffer.from(sortKey), Buffer.from(r.until)) < 0));
+
 describe('search blocks: names and bits', () => {
-  test('a block is the first three characters of a sort key (code points, the whole key when shorter)', () => {
-    assert.equal(blockOf('xavier smith'), 'xav');
-    assert.equal(blockOf('zoë'), 'zoë');
-    assert.equal(blockOf('al'), 'al');
-    assert.equal(blockOf(''), '');
-    assert.equal(blockOf('😀😀😀😀'), '😀😀😀');
+  test('writers add bits by the first three characters of a sort key (code points, the whole key when shorter)', () => {
+    assert.equal(blockStart('xavier smith'), 'xav');
+    assert.equal(blockStart('zoë'), 'zoë');
+    assert.equal(blockStart('al'), 'al');
+    assert.equal(blockStart(''), '');
+    assert.equal(blockStart('😀😀😀😀'), '😀😀😀');
+  });
+
+  test('a sort key is in the block with the greatest start not above it, compared as bytes (as collate "C")', () => {
+    const bounds = ['', 'ann lee 5', 'bob', 'zoë', '😀'].map((b) => Buffer.from(b));
+    const at = (key: string) => blockIndex(bounds, Buffer.from(key));
+    assert.deepEqual(['', 'a', 'ann lee 5', 'ann lee 6', 'bob', 'bob a', 'zz', 'zoë', '\uffff', '😀', '😀😀'].map(at), [0, 0, 1, 1, 2, 2, 3, 3, 3, 4, 4]);
   });
 
   test('a text’s bits hold the bits of every fragment of two characters or more it contains', () => {
@@ -70,21 +105,7 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     });
 
     /** Every customer's pairs are in its block's bits. */
-    async function assertBlocksHold() {
-      const { rows: blocks } = await sql<{ prefix: string; bits: string }>`select prefix, bits::text as bits from customer_search_blocks`.execute(store.db);
-      const byPrefix = new Map(blocks.map((b) => [b.prefix, b.bits]));
-      const { rows: customers } = await sql<{ customer_id: string; sort_key: string; search_text: string }>`
-        select customer_id, sort_key, search_text from customers`.execute(store.db);
-      assert.ok(customers.length > 0);
-      for (const customer of customers) {
-        const bits = byPrefix.get(blockOf(customer.sort_key));
-        assert.ok(bits, `no block for ${customer.customer_id} (${customer.sort_key})`);
-        const mask = maskOf(customer.search_text);
-        for (let bit = 0; bit < BLOCK_BITS; bit++) {
-          if (((mask[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0) assert.equal(bits[bit], '1', `${customer.customer_id}: bit ${bit}`);
-        }
-      }
-    }
+    const assertBlocksHold = () => assertEveryCustomerInItsBlock(store);
 
     const search = async (query: string) => {
       const terms = searchTerms(query, 'US');
@@ -105,7 +126,14 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
 
     test('after an import, every customer’s pairs are in its block; a fragment’s ranges are the blocks holding it', async () => {
       await assertBlocksHold();
-      assert.deepEqual(await blocksHolding(store, 'av'), [{ from: 'xav', until: undefined }]);
+      // Cut about every 256 customers: the Xaviers (the last 400 in list order) are in the last blocks, and
+      // the one range holding them starts at most one block before the first of them.
+      const blocks = await blocksOf(store);
+      assert.equal(blocks.length, Math.ceil(2400 / 256));
+      const ranges = await blocksHolding(store, 'av');
+      assert.deepEqual(ranges, [{ from: blockHolding(blocks, 'xavier lee 2000').prefix, until: undefined }]);
+      const before = (await customersOf(store)).filter((c) => inRanges(ranges, c.sort_key) && !c.sort_key.startsWith('xavier'));
+      assert.ok(before.length < 256, `${before.length} customers before the Xaviers are read`);
       assert.deepEqual(await blocksHolding(store, 'qz'), []);
       const page = await search('av');
       assert.equal(page.length, 30);
@@ -124,19 +152,37 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       const outcome = await store.write((trx) => createCustomerIfAbsent(trx, store.bulk, derive({ ...person(5000), display_name: 'Gavin New' })));
       assert.equal(outcome, 'created');
       await assertBlocksHold();
+      // Not cut again (a few customers written): their bits were added to every block their sort key's start can be in.
+      assert.equal((await blocksOf(store)).length, Math.ceil(2400 / 256));
       const ranges = await blocksHolding(store, 'av');
-      assert.deepEqual(ranges.map((r) => r.from), ['ava', 'dav', 'gav', 'xav']);
+      for (const key of ['ava lee 1', 'dave lee 0', 'gavin new', 'xavier lee 2000']) assert.ok(inRanges(ranges, key), `${key} in ${JSON.stringify(ranges)}`);
       const page = await search('av');
       assert.deepEqual(page.slice(0, 3).map((row) => row.customer_id), ['c-1', 'c-0', 'c-5000']);
       // A customer with nothing in common with the others is found by a pair only it holds.
       assert.deepEqual((await search('ew')).map((row) => row.customer_id), ['c-5000']);
     });
 
+    test('an import that writes a fifth of the store or more cuts the blocks again, exactly', async () => {
+      const blocksBefore = (await blocksOf(store)).length;
+      // 700 customers with one sort key: all in one block, however many there are.
+      await seed(store, Array.from({ length: 700 }, (_, i) => ({ ...person(10_000 + i), display_name: 'Same Name' })));
+      const blocks = await blocksOf(store);
+      const customers = await customersOf(store);
+      assert.ok(blocks.length > blocksBefore && blocks.length <= Math.ceil(customers.length / 256) + 1, `${blocksBefore} → ${blocks.length}`);
+      await assertBlocksHold();
+      const same = new Set(customers.filter((c) => c.sort_key === 'same name').map((c) => blockHolding(blocks, c.sort_key).prefix));
+      assert.equal(same.size, 1);
+      // Exact again: a pair only the renamed Dave had (`ve`, from before the cut) is now only in his block.
+      const ranges = await blocksHolding(store, 've');
+      assert.deepEqual(ranges, [{ from: blockHolding(blocks, 'dave lee 0').prefix, until: blocks[blocks.findIndex((b) => b.prefix === blockHolding(blocks, 'dave lee 0').prefix) + 1]?.prefix }]);
+      assert.deepEqual((await search('ve')).map((row) => row.customer_id), ['c-0']);
+    });
+
     test('capped, the ranges are merged with what lies between them: fewer, and covering every uncapped one', async () => {
-      // `n ` ends Ann and Jon (and some others): blocks apart in list order.
+      // `n ` ends Ann, Jon and Quin (and Gavin): blocks apart in list order.
       const uncapped = await blocksHolding(store, 'n ');
-      assert.ok(uncapped.length >= 3, JSON.stringify(uncapped));
-      for (const most of [1, 2]) {
+      assert.ok(uncapped.length >= 2, JSON.stringify(uncapped));
+      for (const most of new Set([1, uncapped.length - 1])) {
         const capped = await blocksHolding(store, 'n ', most);
         assert.equal(capped.length, most);
         assert.equal(capped[0]?.from, uncapped[0]?.from);
@@ -181,15 +227,22 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       store = await openTestStore(db);
       const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations('postgres') }, migrationTableSchema: store.schema });
       assert.equal((await migrator.migrateTo('20261204T2000-search-digits-merged')).error, undefined);
-      for (const [id, name] of [['a', 'Noa Ek'], ['b', 'Øyvind Lee'], ['c', 'Bo']] as const) {
+      const names = ['Bo', ...Array.from({ length: 600 }, (_, i) => (i < 300 ? `Noa Ek ${i}` : `Øyvind Lee ${i}`))];
+      for (const [i, name] of names.entries()) {
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
-          values (${id}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
+          values (${`c${i}`}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index']);
-      const { rows } = await sql<{ prefix: string }>`select prefix from customer_search_blocks order by prefix`.execute(store.db);
-      assert.deepEqual(rows.map((r) => r.prefix), ['bo', 'noa', 'øyv']);
-      assert.deepEqual(await blocksHolding(store, 'yv'), [{ from: 'øyv', until: undefined }]);
-      assert.deepEqual(await blocksHolding(store, 'a '), [{ from: 'noa', until: 'øyv' }]);
+      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut']);
+      // 601 customers cut about every 256: three blocks, the first from the start.
+      const blocks = await blocksOf(store);
+      assert.deepEqual(blocks.length, 3);
+      await assertEveryCustomerInItsBlock(store);
+      const { rows: cut } = await sql<{ customers: string }>`select customers from customer_search_blocks_cut`.execute(store.db);
+      assert.deepEqual(cut.map((r) => Number(r.customers)), [601]);
+      // `yv` (the Øyvinds, from the 302nd customer on): not in the first block.
+      assert.deepEqual(await blocksHolding(store, 'yv'), [{ from: blockHolding(blocks, 'øyvind lee 300').prefix, until: undefined }]);
+      assert.notEqual(blockHolding(blocks, 'øyvind lee 300').prefix, '');
+      assert.deepEqual(await blocksHolding(store, 'qz'), []);
     });
   });
 }

@@ -11,6 +11,7 @@ import { type FilePosition, positionText, type Problem } from '../../kernel/prob
 import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
 import { buildDeferredIndexes, deferIndexesOfFirstImport, restoreDeferredIndexes } from '../../platform/db/deferred-indexes.js';
 import { afterLargeWrite } from '../../platform/db/maintenance.js';
+import { cutSearchBlocksIfDue } from '../../platform/db/search-blocks.js';
 import type { Transaction } from 'kysely';
 import type { Store } from '../../platform/db/connect.js';
 import type { Database } from '../../platform/db/database.js';
@@ -126,6 +127,8 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
 
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;
       const after = await countCustomers(trx);
+      // PostgreSQL's search blocks, cut afresh after an import that changed much (search-blocks.ts).
+      await cutSearchBlocksIfDue(trx, store.dialect, after, records + pruned);
       const created = after - (before - pruned);
       const result = { records, created, updated: records - created, pruned };
       await options.beforeCommit?.(trx, result);

@@ -16,7 +16,7 @@ import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
 import { OPTIMIZE_DIGITS } from './migrations/20261204T2000-search-digits-merged.js';
 import { escapeLike, successor } from '../../kernel/text.js';
-import { blockOf, pairBits } from './search-blocks.js';
+import { blockIndex, pairBits } from './search-blocks.js';
 
 /**
  * The stored columns the indexes cover. `sort_key` (the folded name, which
@@ -758,7 +758,12 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
     phone_digits: sampledLines(texts.rows.map((row) => row[1])),
     sort_key: sampledLines(texts.rows.map((row) => row[2])),
   };
-  const blocks = sampledBlocks(texts.rows.map((row) => row[0]), texts.rows.map((row) => row[2]));
+  const bounds = (await pool.query<[string]>({ text: 'select prefix from customer_search_blocks order by prefix', rowMode: 'array' })).rows;
+  const blocks = sampledBlocks(
+    texts.rows.map((row) => row[0]),
+    texts.rows.map((row) => row[2]),
+    bounds.map(([prefix]) => Buffer.from(prefix)),
+  );
   return {
     rows: total,
     estimate: (column, trigram) => (maps[column].get(trigram) ?? 0) * scale,
@@ -785,14 +790,17 @@ export async function blocksWorthAsking(store: Store, fragment: string): Promise
 /** Sampled texts the block shares are judged by (a plan's rough guide; each search may read them all: ~60 µs). */
 const BLOCK_SAMPLE = 2000;
 
-/** The sampled texts grouped by search block, each group as sampledLines, largest first, with its share of the sample. */
-function sampledBlocks(allTexts: readonly string[], allSortKeys: readonly string[]) {
+/**
+ * The sampled texts grouped by search block (the blocks starting at `bounds`, sorted; none: one block),
+ * each group as sampledLines, largest first, with its share of the sample.
+ */
+function sampledBlocks(allTexts: readonly string[], allSortKeys: readonly string[], bounds: readonly Buffer[]) {
   const step = Math.max(1, Math.floor(allTexts.length / BLOCK_SAMPLE));
   const texts = allTexts.filter((_, i) => i % step === 0);
   const sortKeys = allSortKeys.filter((_, i) => i % step === 0);
-  const byBlock = new Map<string, string[]>();
+  const byBlock = new Map<number, string[]>();
   sortKeys.forEach((sortKey, i) => {
-    const block = blockOf(sortKey);
+    const block = bounds.length === 0 ? 0 : blockIndex(bounds, Buffer.from(sortKey));
     const group = byBlock.get(block);
     if (group) group.push(texts[i] as string);
     else byBlock.set(block, [texts[i] as string]);
