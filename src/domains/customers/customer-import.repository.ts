@@ -9,6 +9,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { BulkStatements, Column, Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
+import { NO_SEARCH_BLOCKS } from '../../platform/db/search-blocks.js';
 import { COLUMN, CUSTOMER_COLUMNS, customerRows, type CustomerRows, OWNER_COPIED_COLUMNS, pushOwnerRow, WIDTH } from './customer-rows.js';
 import type { NormalizedCustomer } from './customer.validate.js';
 
@@ -92,8 +93,12 @@ export async function upsertCustomers(
   return new Set([...repeats.keys()].map((i) => (customers[i] as NormalizedCustomer).record.customer_id));
 }
 
-export function customerWriter(trx: Trx, bulk: BulkStatements, seq: number): CustomerWriter {
-  return new Writer(trx, bulk, seq);
+/**
+ * `blocksCutAfter`: the caller cuts the search blocks afresh after these writes (a first import:
+ * search-blocks.ts), so the writer adds no bits of its own.
+ */
+export function customerWriter(trx: Trx, bulk: BulkStatements, seq: number, options: { blocksCutAfter?: boolean } = {}): CustomerWriter {
+  return new Writer(trx, bulk, seq, options.blocksCutAfter ?? false);
 }
 
 class Writer implements CustomerWriter {
@@ -110,6 +115,7 @@ class Writer implements CustomerWriter {
     private readonly trx: Trx,
     bulk: BulkStatements,
     private readonly seq: number,
+    blocksCutAfter: boolean,
   ) {
     this.lookup = bulk.selectIn({ table: 'customers', columns: ['pk', 'customer_id', 'import_seq'], key: ['customer_id', 'text'] });
     this.insert = bulk.insert({ table: 'customers', columns: CUSTOMER, constants: [IMPORT_SEQ], returning: ['pk', 'customer_id'] });
@@ -120,7 +126,7 @@ class Writer implements CustomerWriter {
     // In the order of each table's primary key.
     this.owners = bulk.appender(trx, { table: 'customer_owners', columns: OWNERS, orderBy: ['worker', 'sort_key', 'customer_id'] });
     this.addresses = bulk.appender(trx, { table: 'customer_addresses', columns: ADDRESSES, orderBy: ['address', 'customer_pk'] });
-    this.blocks = bulk.searchBlocks();
+    this.blocks = blocksCutAfter ? NO_SEARCH_BLOCKS : bulk.searchBlocks();
   }
 
   async finish(): Promise<void> {

@@ -245,12 +245,23 @@ export function blockIndex(bounds: readonly Buffer[], key: Buffer): number {
   return low;
 }
 
+/** What an import did, for cutIsDue. */
+export interface ImportSize {
+  /** Customers in the store after the import. */
+  readonly customers: number;
+  /** Records it wrote, and customers it pruned. */
+  readonly written: number;
+  /** Whether the store had no customers before it (its writer then added no bits: see customerWriter). */
+  readonly first: boolean;
+}
+
 /**
- * Whether an import that wrote `written` customers, after which the store holds `customers`, should
- * cut the blocks again (in its transaction, before its commit): when they were never cut, when it
- * wrote at least a fifth of the store, or when the store has doubled or halved since the last cut.
+ * Whether an import should cut the blocks again (in its transaction, before its commit): a first import
+ * (into an empty store), one after blocks were never cut, one that wrote at least a fifth of the store,
+ * and one after which the store has doubled or halved since the last cut.
  */
-export async function cutIsDue(trx: Kysely<Database>, customers: number, written: number): Promise<boolean> {
+export async function cutIsDue(trx: Kysely<Database>, { customers, written, first }: ImportSize): Promise<boolean> {
+  if (first) return true;
   const last = (await sql<{ customers: string }>`select customers from customer_search_blocks_cut where id = 1`.execute(trx)).rows[0];
   if (last === undefined) return true;
   const cut = Number(last.customers);
@@ -261,7 +272,7 @@ export async function cutIsDue(trx: Kysely<Database>, customers: number, written
  * After an import's writes (in its transaction, which excludes every other writer of customers): the
  * blocks cut again when `cutIsDue`. PostgreSQL only (SQLite keeps no blocks).
  */
-export async function cutSearchBlocksIfDue(trx: Kysely<Database>, dialect: Dialect, customers: number, written: number): Promise<void> {
+export async function cutSearchBlocksIfDue(trx: Kysely<Database>, dialect: Dialect, size: ImportSize): Promise<void> {
   if (dialect !== 'postgres') return;
-  if (await cutIsDue(trx, customers, written)) await cutSearchBlocks(trx);
+  if (await cutIsDue(trx, size)) await cutSearchBlocks(trx);
 }
