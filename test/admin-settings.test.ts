@@ -164,7 +164,9 @@ for (const kind of storeKinds()) {
         assert.equal(moved.status, 200, moved.text);
         const callback = await templatesCallback(ALICE, 'C1');
         assert.deepEqual(callback.json.map((c: { display_name: string }) => c.display_name), ['Signed', 'Openers']);
-        assert.equal((await api.put('/template-categories/order', { ids: [signed.id] })).status, 409);
+        const partial = await api.put('/template-categories/order', { ids: [signed.id] });
+        assert.equal(partial.status, 409);
+        assert.match(partial.json.error.message, /^The order does not match the current categories: must list every category; missing /);
         const renamed = await api.patch(`/template-categories/${signed.id}`, { display_name: 'Sign-offs', position: 1 });
         assert.equal(renamed.status, 200, renamed.text);
         assert.deepEqual((await api.get('/template-categories')).json.categories.map((c: { display_name: string }) => c.display_name), ['Openers', 'Sign-offs']);
@@ -212,7 +214,12 @@ for (const kind of storeKinds()) {
         assert.deepEqual(list.json.senders.map((s: { address: string }) => s.address), ['+14155550122', '+14155550111']);
         const reordered = await api.put('/senders/order', { addresses: ['+14155550111', '+14155550122'] }, { headers: { 'if-match': list.headers.get('etag') as string } });
         assert.equal(reordered.status, 200, reordered.text);
-        assert.equal((await api.put('/senders/order', { addresses: ['+14155550111'] })).status, 409);
+        const partial = await api.put('/senders/order', { addresses: ['+14155550111', '+14155550111', '+19995550000'] });
+        assert.equal(partial.status, 409);
+        assert.deepEqual(
+          partial.json.error.problems.map((p: { field: string; message: string }) => `${p.field}: ${p.message}`),
+          ['addresses: lists a sender address more than once', 'addresses: names no sender address: +19995550000', 'addresses: must list every sender address; missing +14155550122'],
+        );
         const tag = (await api.get('/senders/+14155550122')).headers.get('etag') as string;
         const updated = await api.patch('/senders/+14155550122', { worker: null, countries: ['CA'] }, { headers: { 'if-match': tag } });
         assert.equal(updated.status, 200, updated.text);

@@ -98,3 +98,28 @@ export function applyMergePatch(target: unknown, patch: unknown): unknown {
 export function notFound(what: string): AppError {
   return new AppError('NOT_FOUND', `${what} does not exist`);
 }
+
+/**
+ * `items` in the order `keys` gives (a PUT of an order), which must name every item exactly once by
+ * `keyOf`; otherwise CONFLICT, with a problem for what is repeated, unknown and missing.
+ */
+export function reorder<T>(
+  items: readonly T[],
+  keys: readonly string[],
+  keyOf: (item: T) => string,
+  what: { readonly one: string; readonly many: string; readonly field: string },
+): T[] {
+  const byKey = new Map(items.map((item) => [keyOf(item), item]));
+  const problems: Problem[] = [];
+  const at = { position: 'body', field: what.field };
+  if (new Set(keys).size !== keys.length) problems.push({ ...at, message: `lists a ${what.one} more than once` });
+  const unknown = keys.filter((key) => !byKey.has(key));
+  if (unknown.length > 0) problems.push({ ...at, message: `names no ${what.one}: ${unknown.join(', ')}` });
+  const listed = new Set(keys);
+  const missing = [...byKey.keys()].filter((key) => !listed.has(key));
+  if (missing.length > 0) problems.push({ ...at, message: `must list every ${what.one}; missing ${missing.join(', ')}` });
+  if (problems.length > 0) {
+    throw new AppError('CONFLICT', `The order does not match the current ${what.many}: ${problems.map((p) => p.message).join('; ')}`, { problems });
+  }
+  return keys.map((key) => byKey.get(key) as T);
+}

@@ -20,6 +20,7 @@ import {
   etagOf,
   invalidFields,
   notFound,
+  reorder,
   type Tagged,
   tagged,
   type WriteContext,
@@ -94,18 +95,8 @@ export class AdminSenders {
   order(addresses: string[], ctx: WriteContext): Promise<Tagged<{ senders: SenderRecord[] }>> {
     return this.change(ctx, 'senders.order', (senders) => {
       checkIfMatch(ctx.ifMatch, { senders: [...senders] }, 'the sender addresses');
-      const byAddress = new Map(senders.map((s) => [s.address, s]));
-      const unknown = addresses.filter((a) => !byAddress.has(a));
-      const missing = senders.filter((s) => !addresses.includes(s.address)).map((s) => s.address);
-      if (unknown.length > 0 || missing.length > 0 || new Set(addresses).size !== addresses.length) {
-        throw new AppError(
-          'CONFLICT',
-          `The order must list every sender address once` +
-            (unknown.length > 0 ? `; unknown: ${unknown.join(', ')}` : '') +
-            (missing.length > 0 ? `; missing: ${missing.join(', ')}` : ''),
-        );
-      }
-      senders.splice(0, senders.length, ...addresses.map((a) => byAddress.get(a) as SenderRecord));
+      const ordered = reorder(senders, addresses, (s) => s.address, { one: 'sender address', many: 'sender addresses', field: 'addresses' });
+      senders.splice(0, senders.length, ...ordered);
       return { id: null, before: undefined, after: undefined, fields: ['order'], result: { senders } };
     });
   }

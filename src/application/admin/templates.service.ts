@@ -16,7 +16,7 @@ import type { StoredCategory } from '../../domains/templates/template.types.js';
 import { validateTemplates } from '../../domains/templates/template.validate.js';
 import { formatPath } from '../../kernel/problems.js';
 import { randomUUID } from 'node:crypto';
-import { bodyProblems, changedFields, checkIfMatch, etagOf, invalidFields, notFound, type Tagged, tagged, type WriteContext } from './common.js';
+import { bodyProblems, changedFields, checkIfMatch, etagOf, invalidFields, notFound, reorder, type Tagged, tagged, type WriteContext } from './common.js';
 
 export interface TemplateView {
   id: string;
@@ -127,7 +127,7 @@ export class AdminTemplates {
   orderCategories(ids: string[], ctx: WriteContext) {
     return this.change(ctx, 'template-categories.order', (categories) => {
       checkIfMatch(ctx.ifMatch, { categories: [...categories] }, 'the template categories');
-      const reordered = reorder(categories, ids, 'category');
+      const reordered = reorder(categories, ids, (c) => c.id, { one: 'category', many: 'categories', field: 'ids' });
       categories.splice(0, categories.length, ...reordered);
       return { id: null, before: undefined, after: undefined, fields: ['order'], result: () => ({ categories }) };
     });
@@ -140,7 +140,7 @@ export class AdminTemplates {
       const current = categories[index];
       if (!current) throw notFound(categoryWhat(categoryId));
       checkIfMatch(ctx.ifMatch, current, categoryWhat(categoryId));
-      const next = { ...current, templates: reorder(current.templates, ids, 'template') };
+      const next = { ...current, templates: reorder(current.templates, ids, (t) => t.id, { one: 'template', many: 'templates', field: 'ids' }) };
       categories[index] = next;
       return { id: categoryId, before: undefined, after: undefined, fields: ['templates'], result: () => next };
     });
@@ -277,14 +277,3 @@ function clampPosition(position: number | undefined, length: number): number {
   return position === undefined ? length : Math.max(0, Math.min(position, length));
 }
 
-function reorder<T extends { id: string }>(items: T[], ids: string[], what: string): T[] {
-  const byId = new Map(items.map((i) => [i.id, i]));
-  const problems: Problem[] = [];
-  if (new Set(ids).size !== ids.length) problems.push({ position: 'body', field: 'ids', message: `lists a ${what} more than once` });
-  const unknown = ids.filter((id) => !byId.has(id));
-  if (unknown.length > 0) problems.push({ position: 'body', field: 'ids', message: `names no ${what}: ${unknown.join(', ')}` });
-  const missing = items.filter((i) => !ids.includes(i.id)).map((i) => i.id);
-  if (missing.length > 0) problems.push({ position: 'body', field: 'ids', message: `must list every ${what}; missing ${missing.join(', ')}` });
-  if (problems.length > 0) throw new AppError('CONFLICT', `The order does not match the current ${what}s: ${problems.map((p) => p.message).join('; ')}`, { problems });
-  return ids.map((id) => byId.get(id) as T);
-}
