@@ -2,7 +2,8 @@
  * Secrets the service keeps in its store to use again (the simulator's target's auth token, which
  * opens that Twilio account), sealed with AES-256-GCM, so that a copy of the store (a backup, a dump,
  * a stolen disk) does not hold them in clear. The key is derived from configuration every instance
- * shares (see config.ts: PAGE_TOKEN_SECRET, else TWILIO_AUTH_TOKEN), never kept in the store.
+ * shares (config.ts' pageTokenSecret: PAGE_TOKEN_SECRET, else derived from TWILIO_AUTH_TOKEN), under a
+ * label of its own, and never kept in the store.
  *
  * Sealed text: `sealed:v1:` then base64url of a 12-byte nonce, the ciphertext and the 16-byte tag.
  * Text without that prefix was stored before sealing existed and is read as it is (sealed on its next
@@ -43,6 +44,3 @@ export class SecretBox {
     }
   }
 }
-
-/** Whether `stored` is sealed text (and not a secret stored in clear before sealing existed). */
-export const isSealed = (stored: string): boolean => stored.startsWith(PREFIX);

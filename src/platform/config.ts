@@ -240,13 +240,11 @@ export interface Config {
   readonly twilioAuthToken: string | undefined;
   readonly twilioAccountSid: string | undefined;
   readonly insecureDevMode: boolean;
-  /** Key that signs `next_page_token`s; identical on every instance. */
-  readonly pageTokenSecret: string;
   /**
-   * What the key sealing secrets kept in the store (the simulator's target's auth token) is derived
-   * from: PAGE_TOKEN_SECRET, else TWILIO_AUTH_TOKEN; identical on every instance (kernel/sealed-secret.ts).
+   * Key that signs `next_page_token`s; identical on every instance. The key that seals secrets kept in
+   * the store (the simulator's target's auth token: kernel/sealed-secret.ts) is derived from it too.
    */
-  readonly sealingSecret: string;
+  readonly pageTokenSecret: string;
   /** `owner`: a worker sees the customers assigned to them; `all`: every worker sees everyone. */
   readonly customerVisibility: 'owner' | 'all';
   readonly defaultCountry: string;
@@ -399,7 +397,6 @@ export function loadConfig(
     twilioAccountSid: r.TWILIO_ACCOUNT_SID,
     insecureDevMode: r.INSECURE_DEV_MODE,
     pageTokenSecret,
-    sealingSecret: r.PAGE_TOKEN_SECRET ?? r.TWILIO_AUTH_TOKEN ?? 'insecure-dev-mode',
     customerVisibility: r.CUSTOMER_VISIBILITY,
     defaultCountry: r.DEFAULT_COUNTRY,
     defaultSenders: Object.freeze({ sms: r.TWILIO_SMS_NUMBER, whatsapp: r.TWILIO_WHATSAPP_NUMBER }),

@@ -43,7 +43,7 @@ export function createAdminServices(config: Config, store: Store, services: Serv
     simulator: new SimulatorService(store.db, {
       publicUrl: config.publicUrl,
       authToken: config.insecureDevMode ? undefined : config.twilioAuthToken,
-      sealing: new SecretBox(config.sealingSecret),
+      sealing: new SecretBox(config.pageTokenSecret),
     }),
   };
 }

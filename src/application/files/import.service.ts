@@ -102,9 +102,10 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
     const lock = { lock: CUSTOMERS_WRITE_LOCK, waitMs: options.lockWaitMs, longRunning: true };
     const result = await store.write(async (trx) => {
       const before = await countCustomers(trx);
-      const seq = await nextImportSeq(trx);
       // Into an empty store the search blocks are cut afresh at the end: the writer adds no bits.
-      const writer = customerWriter(trx, store.bulk, seq, { blocksCutAfter: before === 0 });
+      const first = before === 0;
+      const seq = await nextImportSeq(trx);
+      const writer = customerWriter(trx, store.bulk, seq, { blocksCutAfter: first });
       await deferSearchIndex(trx, store.dialect);
 
       for await (const batch of batches) {
@@ -129,7 +130,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;
       const after = await countCustomers(trx);
       // PostgreSQL's search blocks, cut afresh after an import that changed much (search-blocks.ts).
-      await cutSearchBlocksIfDue(trx, store.dialect, { customers: after, written: records + pruned, first: before === 0 });
+      await cutSearchBlocksIfDue(trx, store.dialect, { customers: after, written: records + pruned, first });
       const created = after - (before - pruned);
       const result = { records, created, updated: records - created, pruned };
       await options.beforeCommit?.(trx, result);

@@ -42,7 +42,7 @@ export interface SimulatorOptions {
   readonly publicUrl: string | undefined;
   /** TWILIO_AUTH_TOKEN; undefined in insecure development mode (requests then go unsigned). */
   readonly authToken: string | undefined;
-  /** Seals the remote target's auth token in the store (config.sealingSecret). */
+  /** Seals the remote target's auth token in the store (derived from config.pageTokenSecret). */
   readonly sealing: SecretBox;
 }
 

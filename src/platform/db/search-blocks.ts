@@ -53,12 +53,12 @@ const START_LENGTH = 3;
 export const BLOCK_BITS = 8192;
 const BLOCK_BYTES = BLOCK_BITS / 8;
 /** A cut starts a block after at least this many customers in list order… */
-export const BLOCK_ROWS_MIN = 256;
+const BLOCK_ROWS_MIN = 256;
 /**
  * …and makes at most this many blocks (more customers per block in a larger store): every search
  * that asks the blocks reads them all (about 0.1 ms per 1,000 here).
  */
-export const BLOCKS_MAX = 2048;
+const BLOCKS_MAX = 2048;
 
 /** The start of a sort key writers add its bits by: its first START_LENGTH characters (the whole key when shorter). */
 export function blockStart(sortKey: string): string {
