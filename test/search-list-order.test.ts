@@ -15,7 +15,7 @@ import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { LABEL_TOP } from '../src/platform/db/migrations/20261203T1900-search-list-order.js';
 import { indexedSearchPage, type ListRow, scanSearchPage, type Scope } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
-import { listOrderQuery, shortListingKnown } from '../src/platform/db/search-index.js';
+import { heldWidely, listOrderQuery, shortListingKnown } from '../src/platform/db/search-index.js';
 import type { Cursor } from '../src/domains/customers/page-token.js';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, testConfig, type TestDatabase } from './helpers/stores.js';
@@ -52,11 +52,11 @@ function assertLabelled(store: Store): number {
 }
 
 /** Every page of `query` (every customer visible unless a scope is given), by the index or by the scan. */
-async function pages(store: Store, query: string, read: typeof indexedSearchPage, scope: Scope = { kind: 'all' }, size = 7): Promise<ListRow[][]> {
+async function pages(store: Store, query: string, read: typeof indexedSearchPage, scope: Scope = { kind: 'all' }, size = 7, most = Infinity): Promise<ListRow[][]> {
   const terms = searchTerms(query, 'US');
   const out: ListRow[][] = [];
   let after: Cursor | undefined;
-  for (;;) {
+  while (out.length < most) {
     const page = await read(store, scope, terms, after, size);
     if (page.length === 0) break;
     out.push(page);
@@ -211,6 +211,44 @@ describe('SQLite: a fragment more customers hold than a stream reads, few of the
           assert.ok(expected.length > 0, `${query}: some match`);
           assert.deepEqual(await pages(store, query, indexedSearchPage, scope, 5), expected, `${scope.kind} ${query}`);
         }
+      }
+    } finally {
+      await store.close();
+      await db.drop();
+    }
+  });
+});
+
+describe('SQLite: a fragment held widely, searched in a rep\'s book', () => {
+  test('is read from the book\'s first rows, and where they do not hold it the stream goes on from there, as the scan', async () => {
+    const db = await createTestDatabase('sqlite');
+    const store = await openTestStore(db);
+    try {
+      // 66,000 addresses at widely.example (each of its trigrams held by more than 65,536 customers), 200 of
+      // them rep A's; rep A's 300 Aarons, first in its list, are at other.example.
+      const wide = Array.from({ length: 66_000 }, (_, i) => ({
+        customer_id: `w-${String(i).padStart(5, '0')}`,
+        display_name: `${i % 2 === 0 ? 'Bea' : 'Cid'} Wide ${i}`,
+        workers: [i % 330 === 7 ? 'a@example.com' : 'b@example.com'],
+        channels: [{ type: 'email' as const, value: `w${i}@widely.example` }],
+      }));
+      const aarons = Array.from({ length: 300 }, (_, i) => ({
+        customer_id: `a-${i}`,
+        display_name: `Aaron First ${i}`,
+        workers: ['a@example.com'],
+        channels: [{ type: 'email' as const, value: `a${i}@other.example` }],
+      }));
+      await seed(store, [...wide, ...aarons]);
+      assert.equal(heldWidely(store, { column: 'search_text', text: 'widely' }), true);
+      assert.equal(heldWidely(store, { column: 'search_text', text: 'ample' }), true);
+      assert.equal(heldWidely(store, { column: 'search_text', text: 'other' }), false);
+      const rep = { kind: 'worker', worker: 'a@example.com' } as const;
+      // `ample`: the book's first rows fill each page; `widely`: none of its first 300 rows hold it.
+      for (const query of ['ample', 'widely', 'ly.exa', 'wide 1']) {
+        const expected = await pages(store, query, scanSearchPage, rep, 9);
+        assert.ok(expected.length > 1, `${query}: more than a page`);
+        assert.deepEqual(await pages(store, query, indexedSearchPage, rep, 9), expected, `rep ${query}`);
+        assert.deepEqual(await pages(store, query, indexedSearchPage, { kind: 'all' }, 9, 3), await pages(store, query, scanSearchPage, { kind: 'all' }, 9, 3), `all ${query}`);
       }
     } finally {
       await store.close();

@@ -36,7 +36,10 @@
  *   A one- or two-character fragment is streamed only after a first window
  *   (below) did not fill the page, and only when its terms are few (listing
  *   them costs as much as they are common); at once when its terms are
- *   listed already (remembered until the index changes).
+ *   listed already (remembered until the index changes). So is a longer one
+ *   whose every trigram is common, searched in a rep's book: a first window
+ *   of the book usually fills the page, where a stream reads every rep's
+ *   matches to find the book's.
  *   Otherwise (PostgreSQL, phone numbers), found one of two ways:
  *   - rare fragment: the store's substring index (FTS5 trigram on SQLite,
  *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
@@ -88,6 +91,7 @@ import {
   blocksWorthAsking,
   cheapToAsk,
   customersContaining,
+  heldWidely,
   indexable,
   keepsSearchBlocks,
   listOrderQuery,
@@ -131,6 +135,8 @@ export const CANDIDATE_CAP_LARGE = 25_000;
 /** The first window of a read in list order; each next window is four times larger, up to SCAN_WINDOW_MAX. */
 const SCAN_WINDOW = 1024;
 const SCAN_WINDOW_MAX = 65_536;
+/** The first window of a rep's book for a fragment held widely (heldWidely), before its stream. */
+const WIDELY_HELD_WINDOW = 256;
 /** The window of a read that has nothing to do between windows: it reads until the page is full. */
 const TO_THE_END = 2 ** 31 - 1;
 
@@ -782,13 +788,16 @@ async function rankContains(
   const rows: ListRow[] = [];
   let position = from;
   // SQLite, a text fragment: its matches in list order, from the index. A fragment of three characters or
-  // more at once; a shorter one only when a first window did not fill the page (a common one does, and
-  // listing its terms costs as much as it is common), unless its terms are listed already.
+  // more at once, unless it is widely held and the scope a rep's book; a shorter one only when a first
+  // window did not fill the page (a common one does, and listing its terms costs as much as it is
+  // common), unless its terms are listed already.
   const streams = streamsInListOrder(store, fragments);
-  const short = [...(fragments[0] as Fragment).text].length < 3;
-  let streamLater = streams && short && !shortListingKnown(store, fragments[0] as Fragment);
+  const fragment = fragments[0] as Fragment;
+  const short = [...fragment.text].length < 3;
+  let streamLater =
+    streams && (short ? !shortListingKnown(store, fragment) : scope.kind === 'worker' && heldWidely(store, fragment));
   if (streams && !streamLater) {
-    const stream = await streamRank(store, scope, values, fragments[0] as Fragment, from, limit);
+    const stream = await streamRank(store, scope, values, fragment, from, limit);
     if (stream !== 'common') {
       if (stream.end === undefined) return stream.rows;
       // More than STREAM_BUDGET customers hold it, and too few of them are this scope's: on in list order.
@@ -811,7 +820,7 @@ async function rankContains(
   // window after window, each a round trip and a second read of its last row (WINDOW_END).
   // PostgreSQL, a text fragment of two characters or more: only the parts of the list whose search blocks
   // can hold it are read (search-blocks.ts), each to its end or until the page is full.
-  const narrowing = (fragments[0] as Fragment).text;
+  const narrowing = fragment.text;
   if (keepsSearchBlocks(store) && !withDigits && hasPairs(narrowing) && (await blocksWorthAsking(store, narrowing))) {
     const ranges = await blocksHolding(store, narrowing, MAX_RANGES);
     for (const range of ranges) {
@@ -830,7 +839,10 @@ async function rankContains(
 
   let read = 0;
   const chances = useIndex ? SECOND_CHANCES.filter((chance) => answersUpTo(store, chance.cap)) : [];
-  for (let window = SCAN_WINDOW; rows.length < limit; window = Math.min(window * 4, SCAN_WINDOW_MAX)) {
+  // A widely held fragment's first window is small: a book holding it in most rows fills a page from it;
+  // otherwise the stream takes over after a few rows read.
+  const firstWindow = streamLater && !short ? WIDELY_HELD_WINDOW : SCAN_WINDOW;
+  for (let window = firstWindow; rows.length < limit; window = Math.min(window * 4, SCAN_WINDOW_MAX)) {
     const last = chances.length === 0 && !streamLater;
     const windowValues = { ...values, ...afterValues(position), window: last ? TO_THE_END : window, limit: limit - rows.length };
     const scan =
@@ -845,7 +857,7 @@ async function rankContains(
     read += window;
     if (streamLater) {
       streamLater = false;
-      const stream = await streamRank(store, scope, values, fragments[0] as Fragment, position, limit - rows.length);
+      const stream = await streamRank(store, scope, values, fragment, position, limit - rows.length);
       if (stream !== 'common') {
         for (const row of stream.rows) rows.push(row);
         if (stream.end === undefined) return rows;

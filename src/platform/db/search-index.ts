@@ -292,6 +292,27 @@ export function shortListingKnown(store: Store, fragment: Fragment): boolean {
   return known !== undefined && known.listed !== 'common' && !beyond(known.listed, STREAM_BOUND);
 }
 
+/** A text fragment each of whose trigrams more customers than this hold is held widely (heldWidely). */
+const WIDELY_HELD = 65_536;
+
+/**
+ * Whether every trigram of a text fragment of three characters or more is held by more than
+ * WIDELY_HELD customers (counted up to there once, then remembered as other counts): then a rep's
+ * book likely holds a page of its matches among its first rows in list order (`mple.or`, in every
+ * address: the first 30), where a stream through the index reads every rep's matches to find the
+ * book's (about 15 index entries, three probes each, for each of a 200,000-customer book's at
+ * 1,000,000 customers). Counting up to there reads at most that many entries per trigram, only for
+ * fragments whose every trigram is common, and stops at the first that is not held widely.
+ */
+export function heldWidely(store: Store, fragment: Fragment): boolean {
+  if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits' || [...fragment.text].length < 3) return false;
+  const reader = store.driver.reader;
+  const statements = statementsFor(reader, fragment.column);
+  const query = sqliteQuery(reader, statements, fragment, STREAM_BOUND);
+  if (query === 'nobody' || query === 'common' || query.fewerThan !== Infinity) return false;
+  return trigramsOf(fragment.text).every((trigram) => trigramCount(reader, statements, fragment.column, trigram, WIDELY_HELD + 1) > WIDELY_HELD);
+}
+
 /**
  * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
  * its rowids are list-order labels, migration 20261203T1900); `nobody` when no customer can hold it;
@@ -326,22 +347,7 @@ function sqliteQuery(
   // Counted in two passes: first up to FEW (a trigram no customer has ends the search, and a few
   // rare ones drive it, before any long row list is read), then, if every trigram has more, up to
   // RARE_TRIGRAM.
-  const counts = countCache(reader);
-  const countOf = (trigram: string, limit: number) => {
-    const key = `${fragment.column}\u0000${trigram}`;
-    const known = counts.get(key);
-    const now = Date.now();
-    // A count known exactly (below its limit), or known to reach this limit, stands for a while.
-    if (known && now - known.at < COUNT_TTL_MS && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
-    const count = statements.count.get([quote(trigram), limit]) as number;
-    // Zero is never remembered: it ends a search with no rows, and a customer written since may have it.
-    if (count > 0) {
-      counts.delete(key);
-      counts.set(key, { count, limit, at: now });
-      if (counts.size > COUNT_CACHE_SIZE) counts.delete(counts.keys().next().value as string);
-    }
-    return count;
-  };
+  const countOf = (trigram: string, limit: number) => trigramCount(reader, statements, fragment.column, trigram, limit);
   const counted: Array<{ trigram: string; count: number }> = [];
   for (const trigram of trigramsOf(fragment.text)) {
     const count = countOf(trigram, FEW + 1);
@@ -360,6 +366,27 @@ function sqliteQuery(
   // one is common, its count says only "at least that many".
   const fewerThan = rare.length > 0 ? (asked[0] as { count: number }).count + 1 : Infinity;
   return { fts: asked.map((t) => quote(t.trigram)).join(' AND '), fewerThan };
+}
+
+/**
+ * How many customers hold `trigram` in `column`'s index, counted up to `limit` (a read of at most that
+ * many index entries), remembered for COUNT_TTL_MS.
+ */
+function trigramCount(reader: SqliteReader, statements: SqliteStatements, column: IndexedColumn, trigram: string, limit: number): number {
+  const counts = countCache(reader);
+  const key = `${column}\u0000${trigram}`;
+  const known = counts.get(key);
+  const now = Date.now();
+  // A count known exactly (below its limit), or known to reach this limit, stands for a while.
+  if (known && now - known.at < COUNT_TTL_MS && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
+  const count = statements.count.get([quote(trigram), limit]) as number;
+  // Zero is never remembered: it ends a search with no rows, and a customer written since may have it.
+  if (count > 0) {
+    counts.delete(key);
+    counts.set(key, { count, limit, at: now });
+    if (counts.size > COUNT_CACHE_SIZE) counts.delete(counts.keys().next().value as string);
+  }
+  return count;
 }
 
 /** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */
