@@ -192,9 +192,7 @@ describe('SQLite: list-order labels under every writer', () => {
 
 describe('SQLite: a fragment more customers hold than a stream reads, few of them in the book', () => {
   test('the stream stops at its budget and the search goes on in list order from there, as the scan', async () => {
-    const db = await createTestDatabase('sqlite');
-    const store = await openTestStore(db);
-    try {
+    await inFreshStore(async (store) => {
       // 4,600 Zebras, three of them rep A's (the rest rep B's), and 600 of rep A's others: the first stream for A
       // reads its budget of 4,096 and finds two.
       const zebras = Array.from({ length: 4600 }, (_, i) => ({
@@ -212,18 +210,13 @@ describe('SQLite: a fragment more customers hold than a stream reads, few of the
           assert.deepEqual(await pages(store, query, indexedSearchPage, scope, 5), expected, `${scope.kind} ${query}`);
         }
       }
-    } finally {
-      await store.close();
-      await db.drop();
-    }
+    });
   });
 });
 
 describe('SQLite: a fragment held widely, searched in a rep\'s book', () => {
   test('is read from the book\'s first rows, and where they do not hold it the stream goes on from there, as the scan', async () => {
-    const db = await createTestDatabase('sqlite');
-    const store = await openTestStore(db);
-    try {
+    await inFreshStore(async (store) => {
       // 66,000 addresses at widely.example (each of its trigrams held by more than 65,536 customers), 200 of
       // them rep A's; rep A's 300 Aarons, first in its list, are at other.example.
       const wide = Array.from({ length: 66_000 }, (_, i) => ({
@@ -250,12 +243,21 @@ describe('SQLite: a fragment held widely, searched in a rep\'s book', () => {
         assert.deepEqual(await pages(store, query, indexedSearchPage, rep, 9), expected, `rep ${query}`);
         assert.deepEqual(await pages(store, query, indexedSearchPage, { kind: 'all' }, 9, 3), await pages(store, query, scanSearchPage, { kind: 'all' }, 9, 3), `all ${query}`);
       }
-    } finally {
-      await store.close();
-      await db.drop();
-    }
+    });
   });
 });
+
+/** A fresh SQLite store, migrated to the latest, closed and dropped after `fn`. */
+async function inFreshStore(fn: (store: Store) => Promise<void>): Promise<void> {
+  const db = await createTestDatabase('sqlite');
+  const store = await openTestStore(db);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+    await db.drop();
+  }
+}
 
 /** A fresh SQLite store migrated up to `migration` (and a migrator to move it on or back), dropped after `fn`. */
 async function atMigration(migration: string, fn: (store: Store, migrator: Migrator) => Promise<void>): Promise<void> {
