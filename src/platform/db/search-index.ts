@@ -297,7 +297,7 @@ const WIDELY_HELD = 65_536;
 
 /**
  * Whether every trigram of a text fragment of three characters or more is held by more than
- * WIDELY_HELD customers (counted up to there once, then remembered as other counts): then a rep's
+ * WIDELY_HELD customers (counted up to there once, then remembered: trigramHeldWidely): then a rep's
  * book likely holds a page of its matches among its first rows in list order (`mple.or`, in every
  * address: the first 30), where a stream through the index reads every rep's matches to find the
  * book's (about 15 index entries, three probes each, for each of a 200,000-customer book's at
@@ -310,8 +310,28 @@ export function heldWidely(store: Store, fragment: Fragment): boolean {
   const statements = statementsFor(reader, fragment.column);
   const query = sqliteQuery(reader, statements, fragment, STREAM_BOUND);
   if (query === 'nobody' || query === 'common' || query.fewerThan !== Infinity) return false;
-  return trigramsOf(fragment.text).every((trigram) => trigramCount(reader, statements, fragment.column, trigram, WIDELY_HELD + 1) > WIDELY_HELD);
+  return trigramsOf(fragment.text).every((trigram) => trigramHeldWidely(reader, statements, fragment.column, trigram));
 }
+
+/**
+ * Whether more than WIDELY_HELD customers hold `trigram`, remembered per read connection for
+ * WIDELY_TTL_MS: finding out reads up to WIDELY_HELD index entries (about 3 ms for two trigrams of
+ * `ohns` at 1,000,000 customers, where the shorter counts cost a tenth of that), and the answer only
+ * moves after tens of thousands of writes; like a count it chooses a plan, never an answer.
+ */
+function trigramHeldWidely(reader: SqliteReader, statements: SqliteStatements, column: IndexedColumn, trigram: string): boolean {
+  let verdicts = widelyVerdicts.get(reader);
+  if (!verdicts) widelyVerdicts.set(reader, (verdicts = new Map()));
+  const key = `${column}\u0000${trigram}`;
+  const known = verdicts.get(key);
+  const now = Date.now();
+  if (known && now - known.at < WIDELY_TTL_MS) return known.widely;
+  const widely = (statements.count.get([quote(trigram), WIDELY_HELD + 1]) as number) > WIDELY_HELD;
+  remember(verdicts, key, { widely, at: now });
+  return widely;
+}
+const WIDELY_TTL_MS = 600_000;
+const widelyVerdicts = new WeakMap<SqliteReader, Map<string, { widely: boolean; at: number }>>();
 
 /**
  * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
@@ -381,12 +401,15 @@ function trigramCount(reader: SqliteReader, statements: SqliteStatements, column
   if (known && now - known.at < COUNT_TTL_MS && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
   const count = statements.count.get([quote(trigram), limit]) as number;
   // Zero is never remembered: it ends a search with no rows, and a customer written since may have it.
-  if (count > 0) {
-    counts.delete(key);
-    counts.set(key, { count, limit, at: now });
-    if (counts.size > COUNT_CACHE_SIZE) counts.delete(counts.keys().next().value as string);
-  }
+  if (count > 0) remember(counts, key, { count, limit, at: now });
   return count;
+}
+
+/** `value` under `key` as the most recent of `map`'s entries, the oldest forgotten past COUNT_CACHE_SIZE. */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > COUNT_CACHE_SIZE) map.delete(map.keys().next().value as string);
 }
 
 /** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */
