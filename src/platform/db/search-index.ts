@@ -405,11 +405,11 @@ function trigramCount(reader: SqliteReader, statements: SqliteStatements, column
   return count;
 }
 
-/** `value` under `key` as the most recent of `map`'s entries, the oldest forgotten past COUNT_CACHE_SIZE. */
-function remember<T>(map: Map<string, T>, key: string, value: T): void {
+/** `value` under `key` as the most recent of `map`'s entries, the oldest forgotten past `most` entries. */
+function remember<T>(map: Map<string, T>, key: string, value: T, most = COUNT_CACHE_SIZE): void {
   map.delete(key);
   map.set(key, value);
-  if (map.size > COUNT_CACHE_SIZE) map.delete(map.keys().next().value as string);
+  if (map.size > most) map.delete(map.keys().next().value as string);
 }
 
 /** A short fragment whose terms name more than this many times the cap of customers (with repeats) is common. */
@@ -486,9 +486,7 @@ function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: s
     }
   }
   listed ??= { terms, entries };
-  listings.delete(stored);
-  listings.set(stored, { listed, bound });
-  if (listings.size > TERMS_CACHE_SIZE) listings.delete(listings.keys().next().value as string);
+  remember(listings, stored, { listed, bound }, TERMS_CACHE_SIZE);
   return listed;
 }
 
