@@ -5,7 +5,8 @@
  * bench run, e.g. bench/.work/bench-1000000.sqlite), or both on one PostgreSQL schema
  * (`adb=postgres://postgres@127.0.0.1:5432/test#bench_1000000`, the same for bdb: they only read); the
  * requests are drawn from store B.
- * Also reports the service's CPU time per request (from /proc), which is steadier than req/s.
+ * Also reports the service's CPU time per request (from /proc), which is steadier than req/s, and on
+ * PostgreSQL the server's (every `postgres` process's).
  *
  *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|id|miss|hphone rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
@@ -99,11 +100,31 @@ if (args.headers) { for (const t of Object.values(trees)) { const r = requestsFo
 const res = { A: [], B: [] };
 const cpu = (pid) => { const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' '); return (+f[11] + +f[12]) * 10; }; // ms
 const cpuPer = { A: [], B: [] };
+// On PostgreSQL, the server's share too: every process named postgres (the backends serving the load, and
+// the server's own), summed over the run by process (one that started during it counts from zero; one
+// that ended during it, such as an idle pool's connection, is left out); other databases' work counts too.
+const onPostgres = trees.B.db.startsWith('postgres://');
+const serverCpu = () => {
+  const byPid = new Map();
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^[0-9]+$/.test(d)) continue;
+    try { if (fs.readFileSync(`/proc/${d}/comm`, 'utf8').trim() === 'postgres') byPid.set(d, cpu(d)); } catch { /* ended */ }
+  }
+  return byPid;
+};
+const serverSpent = (before, after) => [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
+const serverPer = { A: [], B: [] };
 const pids = { A: procs[0].pid, B: procs[1].pid };
-for (let i = 0; i < rounds; i++) for (const k of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) { const c0 = cpu(pids[k]); const r = await run(trees[k].port, dur); const c1 = cpu(pids[k]); res[k].push(r.requests.average); cpuPer[k].push((c1 - c0) * 1000 / r.requests.total); }
+for (let i = 0; i < rounds; i++) for (const k of i % 2 === 0 ? ['A', 'B'] : ['B', 'A']) {
+  const c0 = cpu(pids[k]); const s0 = onPostgres ? serverCpu() : new Map();
+  const r = await run(trees[k].port, dur);
+  const c1 = cpu(pids[k]); const s1 = onPostgres ? serverCpu() : new Map();
+  res[k].push(r.requests.average); cpuPer[k].push((c1 - c0) * 1000 / r.requests.total); serverPer[k].push(serverSpent(s0, s1) * 1000 / r.requests.total);
+}
 const med = a => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const out = `${scenario}: ${trees.A.name} ${res.A.map(Math.round).join(',')} | ${trees.B.name} ${res.B.map(Math.round).join(',')} | ratio B/A median ${(med(res.B) / med(res.A)).toFixed(3)} pairwise ${res.A.map((a, i) => (res.B[i] / a).toFixed(2)).join(',')}`;
 console.log(out);
 if (rounds) console.log(`  cpu µs/req: ${trees.A.name} ${cpuPer.A.map(x=>x.toFixed(0)).join(',')} | ${trees.B.name} ${cpuPer.B.map(x=>x.toFixed(0)).join(',')} | ratio B/A median ${(med(cpuPer.B)/med(cpuPer.A)).toFixed(3)}`);
+if (rounds && onPostgres) console.log(`  postgres cpu µs/req: ${trees.A.name} ${serverPer.A.map(x=>x.toFixed(0)).join(',')} | ${trees.B.name} ${serverPer.B.map(x=>x.toFixed(0)).join(',')} | ratio B/A median ${(med(serverPer.B)/med(serverPer.A)).toFixed(3)}`);
 for (const p of procs) p.kill('SIGTERM');
 await new Promise(r => setTimeout(r, 1500));

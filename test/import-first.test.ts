@@ -162,6 +162,7 @@ const DEFERRED_ON_POSTGRES = [
   'customer_owners_pk',
   'customers_import_seq',
   'customers_phone_digits_trgm',
+  'customers_phone_windows',
   'customers_search_text_trgm',
   'customers_sort',
   'customers_sort_key_trgm',

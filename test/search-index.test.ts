@@ -150,6 +150,72 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   });
 }
 
+for (const kind of storeKinds().filter((k) => k === 'postgres')) {
+  describe(`phone numbers found by their six-digit windows on ${kind} (migration 20261206T0700)`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    const random = seededRandom(11);
+    const digit = () => String(Math.floor(random() * 10));
+    // Few distinct digits in places, so that windows and trigrams repeat across customers and numbers.
+    const number = () => `+1${Array.from({ length: 10 }, (_, i) => (i < 4 ? '5' : digit())).join('')}`;
+    const numbers: string[][] = [];
+    before(async () => {
+      db = await createTestDatabase(kind);
+      store = await openTestStore(db);
+      for (let i = 0; i < 1500; i++) numbers.push(Array.from({ length: 1 + Math.floor(random() * 3) }, number));
+      // 200 customers share one switchboard number: more than a cap of 40 may fetch.
+      await seed(
+        store,
+        numbers.map((own, i) => ({
+          customer_id: `c-${i}`,
+          display_name: `Customer ${i}`,
+          channels: [...own, ...(i < 200 ? ['+18005550100'] : [])].map((value) => ({ type: 'sms', value })),
+          workers: ['rep@example.com'],
+        })),
+      );
+    });
+    after(async () => {
+      await store.close();
+      await db.drop();
+    });
+
+    const holders = async (digits: string) =>
+      (await sql<{ pk: number }>`select pk from customers where strpos(phone_digits, ${digits}) > 0 order by pk`.execute(store.db)).rows.map((row) => Number(row.pk));
+
+    test('the windows: six digits at even offsets of each number, none across two numbers', async () => {
+      const { rows } = await sql<{ w: number[] }>`select fis_phone_windows(${'15550134 1234567 12345'}) as w`.execute(store.db);
+      assert.deepEqual(rows[0]?.w, [155501, 550134, 123456]);
+      const none = await sql<{ w: number[] }>`select fis_phone_windows('') as w, fis_phone_windows('12345') as v`.execute(store.db);
+      assert.deepEqual(none.rows[0], { w: [], v: [] });
+      // A window starting with zeros is still six digits' worth: 012345 and 123450 are different windows.
+      const zeros = await sql<{ w: number[] }>`select fis_phone_windows('0123450') as w`.execute(store.db);
+      assert.deepEqual(zeros.rows[0]?.w, [12345]);
+    });
+
+    test('digits from any offset of any number, and digits across two numbers, find exactly the holders', async () => {
+      for (let i = 0; i < 400; i++) {
+        const own = numbers[Math.floor(random() * numbers.length)] as string[];
+        const digits = own.map((n) => n.slice(1)).join(' ');
+        const length = 7 + Math.floor(random() * 5);
+        const start = Math.floor(random() * Math.max(1, digits.length - length + 1));
+        // Sometimes across the space between two numbers (the space dropped, as a query's digits have none).
+        const query = digits.slice(start, start + length + 1).replace(' ', '').slice(0, length);
+        if (!/^[0-9]{7,}$/.test(query)) continue;
+        const found = await customersContaining(store, [{ column: 'phone_digits', text: query }], 1500);
+        assert.deepEqual(found?.sort((a, b) => a - b), await holders(query), query);
+      }
+      // A miss: no number holds it.
+      assert.deepEqual(await customersContaining(store, [{ column: 'phone_digits', text: '9999999' }], 1500), []);
+    });
+
+    test('a number more customers share than the fetch budget is common; under it, found', async () => {
+      // 200 holders: past a cap of 40 (budget 161 rows fetched), within 1,500.
+      assert.equal(await customersContaining(store, [{ column: 'phone_digits', text: '8005550100' }], 40), undefined);
+      assert.deepEqual((await customersContaining(store, [{ column: 'phone_digits', text: '8005550100' }], 1500))?.sort((a, b) => a - b), await holders('8005550100'));
+    });
+  });
+}
+
 describe('sampled rows containing a fragment', () => {
   test('counts texts, each once, up to the count asked for', () => {
     const lines = ['', 'ann smith\nann@smith.example', 'bob smith smith', 'smithers', ''].join(SAMPLE_SEPARATOR);
@@ -327,7 +393,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

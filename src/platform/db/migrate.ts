@@ -25,6 +25,7 @@ import { searchBlocks } from './migrations/20261205T0100-search-blocks.js';
 import { deferredIndexes } from './migrations/20261206T0100-deferred-indexes.js';
 import { sqliteOneListIndex } from './migrations/20261206T0300-sqlite-one-list-index.js';
 import { searchBlocksCut } from './migrations/20261206T0500-search-blocks-cut.js';
+import { phoneWindows } from './migrations/20261206T0700-phone-windows.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -47,6 +48,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T0100-deferred-indexes': deferredIndexes(dialect),
     '20261206T0300-sqlite-one-list-index': sqliteOneListIndex(dialect),
     '20261206T0500-search-blocks-cut': searchBlocksCut(dialect),
+    '20261206T0700-phone-windows': phoneWindows(dialect),
   };
 }
 

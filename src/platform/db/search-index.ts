@@ -558,6 +558,7 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
   // Rows GIN names hold every part but not always the whole fragment (`005` and `051`: 8,778 rows,
   // 798 with `2000051`), so more are fetched than the cap of answers.
   const budget = FETCH_FACTOR * cap + 1;
+  if (fragment.column === 'phone_digits' && WINDOWED.test(fragment.text)) return pgFindNumber(store, fragment.text, cap, budget);
   const counts = await trigramCounts(store);
   // The column is one of three names, never input.
   const column = fragment.column;
@@ -604,6 +605,29 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
     rowMode: 'array',
   });
   if (result.rows.length >= fetch) return undefined;
+  const pks = result.rows.filter((row) => row[1]).map((row) => row[0]);
+  return pks.length > cap ? undefined : pks;
+}
+
+/** Digits the phone windows index finds (migration 20261206T0700): seven or more. */
+const WINDOWED = /^[0-9]{7,}$/;
+
+/**
+ * The customers whose numbers hold `digits` (seven or more), through the index of six-digit windows at
+ * even offsets (migration 20261206T0700): the digits hold the window starting at their first digit or
+ * the one at their second, whichever sits at an even offset of the number, so asking for either names
+ * every holder (and a few that hold only a window), each checked for the whole digits. At most `budget`
+ * rows are fetched; more: common (a number many customers share), as for any fragment.
+ */
+async function pgFindNumber(store: Store, digits: string, cap: number, budget: number): Promise<number[] | undefined> {
+  if (store.driver.kind !== 'postgres') throw new Error('unreachable');
+  const result = await store.driver.pool.query<[number, boolean]>({
+    name: 'fis:phone-windows',
+    text: 'select pk, strpos(phone_digits, $3) > 0 from customers where fis_phone_windows(phone_digits) && array[$1, $2]::integer[] limit $4',
+    values: [Number(digits.slice(0, 6)), Number(digits.slice(1, 7)), digits, budget],
+    rowMode: 'array',
+  });
+  if (result.rows.length >= budget) return undefined;
   const pks = result.rows.filter((row) => row[1]).map((row) => row[0]);
   return pks.length > cap ? undefined : pks;
 }
