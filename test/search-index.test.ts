@@ -22,6 +22,10 @@ import {
   trigramCounts,
 } from '../src/platform/db/search-index.js';
 import Database from 'better-sqlite3';
+import { WINDOWED, windowsAsked, windowsOf } from '../src/platform/db/phone-windows.js';
+import { createCustomerIfAbsent } from '../src/domains/customers/customer-create.repository.js';
+import { deleteCustomer } from '../src/domains/customers/customer-record.repository.js';
+import { validateCustomer } from '../src/domains/customers/customer.validate.js';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
 
@@ -150,8 +154,8 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   });
 }
 
-for (const kind of storeKinds().filter((k) => k === 'postgres')) {
-  describe(`phone numbers found by their six-digit windows on ${kind} (migration 20261206T0700)`, () => {
+for (const kind of storeKinds()) {
+  describe(`phone numbers found by their six-digit windows on ${kind} (phone-windows.ts)`, () => {
     let db: TestDatabase;
     let store: Store;
     const random = seededRandom(11);
@@ -159,20 +163,18 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     // Few distinct digits in places, so that windows and trigrams repeat across customers and numbers.
     const number = () => `+1${Array.from({ length: 10 }, (_, i) => (i < 4 ? '5' : digit())).join('')}`;
     const numbers: string[][] = [];
+    const customer = (i: number, own: readonly string[]) => ({
+      customer_id: `c-${i}`,
+      display_name: `Customer ${i}`,
+      channels: [...own, ...(i < 200 ? ['+18005550100'] : [])].map((value) => ({ type: 'sms' as const, value })),
+      workers: ['rep@example.com'],
+    });
     before(async () => {
       db = await createTestDatabase(kind);
       store = await openTestStore(db);
       for (let i = 0; i < 1500; i++) numbers.push(Array.from({ length: 1 + Math.floor(random() * 3) }, number));
       // 200 customers share one switchboard number: more than a cap of 40 may fetch.
-      await seed(
-        store,
-        numbers.map((own, i) => ({
-          customer_id: `c-${i}`,
-          display_name: `Customer ${i}`,
-          channels: [...own, ...(i < 200 ? ['+18005550100'] : [])].map((value) => ({ type: 'sms', value })),
-          workers: ['rep@example.com'],
-        })),
-      );
+      await seed(store, numbers.map((own, i) => customer(i, own)));
     });
     after(async () => {
       await store.close();
@@ -180,19 +182,34 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     });
 
     const holders = async (digits: string) =>
-      (await sql<{ pk: number }>`select pk from customers where strpos(phone_digits, ${digits}) > 0 order by pk`.execute(store.db)).rows.map((row) => Number(row.pk));
+      (await sql<{ pk: number }>`select pk from customers where phone_digits like ${`%${digits}%`} order by pk`.execute(store.db)).rows.map((row) => Number(row.pk));
+    const sorted = (pks: number[] | undefined) => pks?.map(Number).sort((a, b) => a - b);
+
+    /** Every stored window against the ones the customers' numbers give (SQLite keeps them in a table). */
+    async function assertWindowsKept(): Promise<void> {
+      if (kind !== 'sqlite') return;
+      const customers = await sql<{ pk: number; phone_digits: string }>`select pk, phone_digits from customers`.execute(store.db);
+      const expected = new Set(customers.rows.flatMap((row) => windowsOf(row.phone_digits).map((win) => `${win}:${row.pk}`)));
+      const stored = await sql<{ win: number; customer_pk: number }>`select win, customer_pk from customer_phone_windows`.execute(store.db);
+      assert.deepEqual(new Set(stored.rows.map((row) => `${row.win}:${row.customer_pk}`)), expected);
+      assert.equal(stored.rows.length, expected.size);
+    }
 
     test('the windows: six digits at even offsets of each number, none across two numbers', async () => {
-      const { rows } = await sql<{ w: number[] }>`select fis_phone_windows(${'15550134 1234567 12345'}) as w`.execute(store.db);
-      assert.deepEqual(rows[0]?.w, [155501, 550134, 123456]);
-      const none = await sql<{ w: number[] }>`select fis_phone_windows('') as w, fis_phone_windows('12345') as v`.execute(store.db);
-      assert.deepEqual(none.rows[0], { w: [], v: [] });
+      assert.deepEqual(windowsOf('15550134 1234567 12345'), [155501, 550134, 123456]);
+      assert.deepEqual(windowsOf(''), []);
       // A window starting with zeros is still six digits' worth: 012345 and 123450 are different windows.
-      const zeros = await sql<{ w: number[] }>`select fis_phone_windows('0123450') as w`.execute(store.db);
-      assert.deepEqual(zeros.rows[0]?.w, [12345]);
+      assert.deepEqual(windowsOf('0123450'), [12345]);
+      assert.deepEqual(windowsAsked('5550134'), [555013, 550134]);
+      if (kind === 'postgres') {
+        const { rows } = await sql<{ w: number[]; e: number[]; z: number[] }>`select fis_phone_windows(${'15550134 1234567 12345'}) as w, fis_phone_windows('') as e, fis_phone_windows('0123450') as z`.execute(store.db);
+        assert.deepEqual(rows[0], { w: [155501, 550134, 123456], e: [], z: [12345] });
+      }
+      await assertWindowsKept();
     });
 
     test('digits from any offset of any number, and digits across two numbers, find exactly the holders', async () => {
+      let asked = 0;
       for (let i = 0; i < 400; i++) {
         const own = numbers[Math.floor(random() * numbers.length)] as string[];
         const digits = own.map((n) => n.slice(1)).join(' ');
@@ -200,18 +217,38 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
         const start = Math.floor(random() * Math.max(1, digits.length - length + 1));
         // Sometimes across the space between two numbers (the space dropped, as a query's digits have none).
         const query = digits.slice(start, start + length + 1).replace(' ', '').slice(0, length);
-        if (!/^[0-9]{7,}$/.test(query)) continue;
+        if (!WINDOWED.test(query)) continue;
+        asked++;
         const found = await customersContaining(store, [{ column: 'phone_digits', text: query }], 1500);
-        assert.deepEqual(found?.sort((a, b) => a - b), await holders(query), query);
+        assert.deepEqual(sorted(found), await holders(query), query);
       }
+      assert.ok(asked > 300, `${asked} queries asked`);
       // A miss: no number holds it.
       assert.deepEqual(await customersContaining(store, [{ column: 'phone_digits', text: '9999999' }], 1500), []);
     });
 
-    test('a number more customers share than the fetch budget is common; under it, found', async () => {
-      // 200 holders: past a cap of 40 (budget 161 rows fetched), within 1,500.
+    test('a number more customers share than the cap is common; under it, found', async () => {
+      // 200 holders: past a cap of 40, within 1,500.
       assert.equal(await customersContaining(store, [{ column: 'phone_digits', text: '8005550100' }], 40), undefined);
-      assert.deepEqual((await customersContaining(store, [{ column: 'phone_digits', text: '8005550100' }], 1500))?.sort((a, b) => a - b), await holders('8005550100'));
+      assert.deepEqual(sorted(await customersContaining(store, [{ column: 'phone_digits', text: '8005550100' }], 1500)), await holders('8005550100'));
+    });
+
+    test('every writer keeps them: a changed number, a deleted customer, one routing creates, a prune', async () => {
+      // Re-imported with new numbers for the first 300 (and a number dropped for the next 100).
+      const changed = numbers.map((own, i) => (i < 300 ? [number(), ...own.slice(1)] : i < 400 ? own.slice(0, 1) : own));
+      await seed(store, changed.map((own, i) => customer(i, own)));
+      await assertWindowsKept();
+      await store.write((trx) => deleteCustomer(trx, 'c-7'));
+      const routed = validateCustomer({ customer_id: 'routed-1', display_name: 'Routed', workers: ['rep@example.com'], channels: [{ type: 'sms', value: '+14155550123' }] }, { defaultCountry: 'US' });
+      assert.ok(routed.ok);
+      assert.equal(await store.write((trx) => createCustomerIfAbsent(trx, store.bulk, routed.value)), 'created');
+      await assertWindowsKept();
+      for (const query of ['4155550123', (changed[3] as string[])[0]?.slice(2) as string, (numbers[3] as string[])[0]?.slice(2) as string, (changed[7] as string[])[0]?.slice(-8) as string]) {
+        assert.deepEqual(sorted(await customersContaining(store, [{ column: 'phone_digits', text: query }], 1500)), await holders(query), query);
+      }
+      // Pruned to the first 1,000: the others' windows go with them.
+      await seed(store, changed.slice(0, 1000).map((own, i) => customer(i, own)), { prune: true });
+      await assertWindowsKept();
     });
   });
 }
@@ -393,7 +430,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

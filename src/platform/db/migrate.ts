@@ -26,6 +26,7 @@ import { deferredIndexes } from './migrations/20261206T0100-deferred-indexes.js'
 import { sqliteOneListIndex } from './migrations/20261206T0300-sqlite-one-list-index.js';
 import { searchBlocksCut } from './migrations/20261206T0500-search-blocks-cut.js';
 import { phoneWindows } from './migrations/20261206T0700-phone-windows.js';
+import { sqlitePhoneWindows } from './migrations/20261206T0900-sqlite-phone-windows.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -49,6 +50,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T0300-sqlite-one-list-index': sqliteOneListIndex(dialect),
     '20261206T0500-search-blocks-cut': searchBlocksCut(dialect),
     '20261206T0700-phone-windows': phoneWindows(dialect),
+    '20261206T0900-sqlite-phone-windows': sqlitePhoneWindows(dialect),
   };
 }
 

@@ -17,6 +17,8 @@ import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-ord
 import { OPTIMIZE_DIGITS } from './migrations/20261204T2000-search-digits-merged.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 import { blockIndex, pairBits } from './search-blocks.js';
+import { SQLITE_FIND, WINDOWED, fillWindows, windowsAsked } from './phone-windows.js';
+import { windowsConnection } from './migrations/20261206T0900-sqlite-phone-windows.js';
 
 /**
  * The stored columns the indexes cover. `sort_key` (the folded name, which
@@ -113,6 +115,9 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
   await buildIndexes(trx, ofLabels);
   if (deferred.length > 0) await sql`drop table temp.deferred_indexes`.execute(trx);
   if (afresh) for (const statement of INDEX_ALL) await sql.raw(statement).execute(trx);
+  // The phone windows of the customers inserted since (their trigger was deferred too).
+  const since = await sql<{ since: number }>`select max(since_pk) as since from search_index_deferred`.execute(trx);
+  await fillWindows(windowsConnection(trx), Number(since.rows[0]?.since ?? 0));
   await sql`delete from search_index_deferred`.execute(trx);
   // The few left: the update trigger places each (customer_id is only named, so that it fires).
   if (unlabelled > 0 && !afresh) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
@@ -258,11 +263,23 @@ function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteState
 }
 
 function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): number[] | undefined {
+  if (fragment.column === 'phone_digits' && WINDOWED.test(fragment.text)) {
+    const found = windowsStatement(reader).all([...windowsAsked(fragment.text), fragment.text, cap + 1]) as number[];
+    return found.length > cap ? undefined : found;
+  }
   const statements = statementsFor(reader, fragment.column);
   const query = sqliteQuery(reader, statements, fragment, { entries: SHORT_TERMS_FACTOR * cap, terms: Infinity });
   if (query === 'nobody') return [];
   if (query === 'common') return undefined;
   return statements.find.all([query.fts, cap + 1]) as number[];
+}
+
+const windowsStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
+/** SQLite: the customers holding digits of seven or more, through their windows (phone-windows.ts). */
+function windowsStatement(reader: SqliteReader): ReturnType<SqliteReader['prepare']> {
+  let statement = windowsStatements.get(reader);
+  if (!statement) windowsStatements.set(reader, (statement = reader.prepare(SQLITE_FIND).pluck(true)));
+  return statement;
 }
 
 /**
@@ -609,9 +626,6 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
   return pks.length > cap ? undefined : pks;
 }
 
-/** Digits the phone windows index finds (migration 20261206T0700): seven or more. */
-const WINDOWED = /^[0-9]{7,}$/;
-
 /**
  * The customers whose numbers hold `digits` (seven or more), through the index of six-digit windows at
  * even offsets (migration 20261206T0700): the digits hold the window starting at their first digit or
@@ -624,7 +638,7 @@ async function pgFindNumber(store: Store, digits: string, cap: number, budget: n
   const result = await store.driver.pool.query<[number, boolean]>({
     name: 'fis:phone-windows',
     text: 'select pk, strpos(phone_digits, $3) > 0 from customers where fis_phone_windows(phone_digits) && array[$1, $2]::integer[] limit $4',
-    values: [Number(digits.slice(0, 6)), Number(digits.slice(1, 7)), digits, budget],
+    values: [...windowsAsked(digits), digits, budget],
     rowMode: 'array',
   });
   if (result.rows.length >= budget) return undefined;

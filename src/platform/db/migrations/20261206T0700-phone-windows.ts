@@ -15,9 +15,8 @@ import type { Dialect } from '../dialect.js';
  *
  * An expression index: every writer keeps it, in its own transaction, as it keeps the trigram indexes.
  * The upgrade builds it: about 10 s at 1,000,000 customers here, 41 MB (73 MB at every offset, 14–16 s; the
- * even offsets halve both, and leave six-digit queries to the trigrams). SQLite: nothing (its digits
- * index is FTS5's; an index of six-digit terms there cost three times the import's index build:
- * BENCHMARKS.md, issue 11, fourteenth round).
+ * even offsets halve both, and leave six-digit queries to the trigrams). SQLite keeps the same windows
+ * in a table (migration 20261206T0900).
  */
 export const phoneWindows = (dialect: Dialect): Migration => ({
   async up(db: Kysely<any>) {
