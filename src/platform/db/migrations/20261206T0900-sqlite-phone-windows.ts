@@ -10,7 +10,7 @@ import { type WindowsConnection, fillWindows, sqliteWindowsOf } from '../phone-w
  * A table clustered by window, kept by triggers as the text and digits indexes are: an insert's windows
  * are written by the trigger unless a bulk import deferred it (search_index_deferred), whose end writes
  * them all at once (search-index.ts, catchUpSearchIndex); a delete's and a changed number's always. The
- * upgrade fills it: about 2.6 s at 1,000,000 customers here, 41 MB. PostgreSQL: nothing (migration
+ * upgrade fills it: about 3.5–4 s at 1,000,000 customers here, 41 MB. PostgreSQL: nothing (migration
  * 20261206T0700 keeps an expression index there).
  */
 export const sqlitePhoneWindows = (dialect: Dialect): Migration => ({
