@@ -52,7 +52,7 @@ export function sqliteWindowsOf(row: 'new' | 'old'): string {
   );
 }
 
-/** SQLite: the customers (pks) of `$1`/`$2` windows holding the whole digits `?3`, at most `?4` of them. */
+/** SQLite: the customers (pks) holding either of two windows (the first two values) and the whole digits (the third), at most the fourth value of them. */
 export const SQLITE_FIND =
   'select c.pk from customers c where c.pk in (select customer_pk from customer_phone_windows where win in (?, ?)) ' +
   'and instr(c.phone_digits, ?) > 0 limit ?';
