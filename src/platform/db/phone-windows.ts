@@ -91,9 +91,11 @@ export async function fillWindows(connection: WindowsConnection, sincePk: number
     const [last, text] = (chunk ?? [null, null]) as readonly [number | null, string | null];
     if (last === null || text === null) return written;
     // A window and a pk in one number, the window above 2^32 (below 2^20; the pk below 2^32: exact in a double).
-    let keys = new Float64Array(FILL_CHUNK * 8);
+    const customers = text.split(',');
+    // Sized for five windows a customer (an E.164 number has at most five), grown past that.
+    let keys = new Float64Array(customers.length * 5);
     let count = 0;
-    for (const customer of text.split(',')) {
+    for (const customer of customers) {
       const space = customer.indexOf(' ');
       const pk = Number(customer.slice(0, space));
       for (const win of windowsOf(customer.slice(space + 1))) {

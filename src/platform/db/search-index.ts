@@ -621,8 +621,16 @@ async function pgFind(store: Store, fragment: Fragment, cap: number): Promise<nu
     values: [...chosen.map((probe) => probe.pattern), fragment.text, fetch],
     rowMode: 'array',
   });
-  if (result.rows.length >= fetch) return undefined;
-  const pks = result.rows.filter((row) => row[1]).map((row) => row[0]);
+  return holders(result.rows, fetch, cap);
+}
+
+/**
+ * The pks of a find's rows `(pk, holds the whole fragment)` that hold it, or undefined (common) when the
+ * rows filled the fetch (more were there) or the holders are more than the cap.
+ */
+function holders(rows: ReadonlyArray<readonly [number, boolean]>, fetch: number, cap: number): number[] | undefined {
+  if (rows.length >= fetch) return undefined;
+  const pks = rows.filter((row) => row[1]).map((row) => row[0]);
   return pks.length > cap ? undefined : pks;
 }
 
@@ -641,9 +649,7 @@ async function pgFindNumber(store: Store, digits: string, cap: number, budget: n
     values: [...windowsAsked(digits), digits, budget],
     rowMode: 'array',
   });
-  if (result.rows.length >= budget) return undefined;
-  const pks = result.rows.filter((row) => row[1]).map((row) => row[0]);
-  return pks.length > cap ? undefined : pks;
+  return holders(result.rows, budget, cap);
 }
 
 /**
