@@ -235,9 +235,12 @@ describe('SQLite: a fragment held widely, searched in a rep\'s book', () => {
       assert.equal(heldWidely(store, { column: 'search_text', text: 'widely' }), true);
       assert.equal(heldWidely(store, { column: 'search_text', text: 'ample' }), true);
       assert.equal(heldWidely(store, { column: 'search_text', text: 'other' }), false);
+      // `7@widely`: every trigram is held by more than RARE_TRIGRAM (4,000) customers, `7@w` by 6,600 and the
+      // others by all 66,000: only `7@w` is asked for (the others' row lists would each be read whole).
+      assert.deepEqual(listOrderQuery(store, { column: 'search_text', text: '7@widely' }), { fts: '"7@w"', fewerThan: 6601 });
       const rep = { kind: 'worker', worker: 'a@example.com' } as const;
       // `ample`: the book's first rows fill each page; `widely`: none of its first 300 rows hold it.
-      for (const query of ['ample', 'widely', 'ly.exa', 'wide 1']) {
+      for (const query of ['ample', 'widely', 'ly.exa', 'wide 1', '7@widely']) {
         const expected = await pages(store, query, scanSearchPage, rep, 9);
         assert.ok(expected.length > 1, `${query}: more than a page`);
         assert.deepEqual(await pages(store, query, indexedSearchPage, rep, 9), expected, `rep ${query}`);

@@ -123,7 +123,13 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
   if (unlabelled > 0 && !afresh) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
 }
 
-/** At most this many of a fragment's trigrams are asked for (the rest are checked on the rows). */
+/**
+ * At most this many of a fragment's trigrams are counted (spread over it; the rest are checked on the
+ * rows)… A query is at most 200 characters; counting a trigram in the first pass reads at most FEW + 1
+ * index entries.
+ */
+const COUNTED_TRIGRAMS = 32;
+/** …and at most this many asked for when every one is held widely (each a row list merged). */
 const MAX_TRIGRAMS = 8;
 
 /** Whether the store's index can find `fragment` (otherwise the caller must read in list order). */
@@ -214,9 +220,12 @@ const DRIVING_TRIGRAMS = 3;
  * a 50,000-customer book at 1,000,000 customers: up to 8 trigrams, each counted to 4,001), and
  * reps search the same names' trigrams over and over. A count only chooses which trigrams drive
  * the search (rows are always checked for the whole fragment), so a stale one costs speed, never
- * an answer; the one count that decides an answer, zero, is never remembered.
+ * an answer; the one count that decides an answer, zero, is never remembered. A count above
+ * RARE_TRIGRAM is remembered for LARGE_COUNT_TTL_MS: counting up to WIDELY_HELD reads up to that many
+ * index entries (about 4.5 ms here), and such a count moves only after thousands of writes.
  */
 const COUNT_TTL_MS = 60_000;
+const LARGE_COUNT_TTL_MS = 600_000;
 const COUNT_CACHE_SIZE = 50_000;
 interface KnownCount {
   /** What `count(*) … limit` gave: the count, or `limit` when there are at least that many. */
@@ -314,41 +323,19 @@ const WIDELY_HELD = 65_536;
 
 /**
  * Whether every trigram of a text fragment of three characters or more is held by more than
- * WIDELY_HELD customers (counted up to there once, then remembered: trigramHeldWidely): then a rep's
+ * WIDELY_HELD customers (as sqliteQuery counted them: up to there, then remembered): then a rep's
  * book likely holds a page of its matches among its first rows in list order (`mple.or`, in every
  * address: the first 30), where a stream through the index reads every rep's matches to find the
  * book's (about 15 index entries, three probes each, for each of a 200,000-customer book's at
- * 1,000,000 customers). Counting up to there reads at most that many entries per trigram, only for
- * fragments whose every trigram is common, and stops at the first that is not held widely.
+ * 1,000,000 customers).
  */
 export function heldWidely(store: Store, fragment: Fragment): boolean {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits' || [...fragment.text].length < 3) return false;
   const reader = store.driver.reader;
-  const statements = statementsFor(reader, fragment.column);
-  const query = sqliteQuery(reader, statements, fragment, STREAM_BOUND);
-  if (query === 'nobody' || query === 'common' || query.fewerThan !== Infinity) return false;
-  return trigramsOf(fragment.text).every((trigram) => trigramHeldWidely(reader, statements, fragment.column, trigram));
+  // sqliteQuery asks for a few trigrams spread over the fragment only when it counted every one past WIDELY_HELD.
+  const query = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAM_BOUND);
+  return query !== 'nobody' && query !== 'common' && query.fewerThan === Infinity;
 }
-
-/**
- * Whether more than WIDELY_HELD customers hold `trigram`, remembered per read connection for
- * WIDELY_TTL_MS: finding out reads up to WIDELY_HELD index entries (about 3 ms for two trigrams of
- * `ohns` at 1,000,000 customers, where the shorter counts cost a tenth of that), and the answer only
- * moves after tens of thousands of writes; like a count it chooses a plan, never an answer.
- */
-function trigramHeldWidely(reader: SqliteReader, statements: SqliteStatements, column: IndexedColumn, trigram: string): boolean {
-  let verdicts = widelyVerdicts.get(reader);
-  if (!verdicts) widelyVerdicts.set(reader, (verdicts = new Map()));
-  const key = `${column}\u0000${trigram}`;
-  const known = verdicts.get(key);
-  const now = Date.now();
-  if (known && now - known.at < WIDELY_TTL_MS) return known.widely;
-  const widely = (statements.count.get([quote(trigram), WIDELY_HELD + 1]) as number) > WIDELY_HELD;
-  remember(verdicts, key, { widely, at: now });
-  return widely;
-}
-const WIDELY_TTL_MS = 600_000;
-const widelyVerdicts = new WeakMap<SqliteReader, Map<string, { widely: boolean; at: number }>>();
 
 /**
  * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
@@ -363,13 +350,15 @@ export function listOrderQuery(store: Store, fragment: Fragment): IndexQuery {
 
 /**
  * FTS5 with detail=none answers `"abc" AND "bcd"` by merging the trigrams'
- * whole row lists, so a fragment's common trigrams (`exa` of `@example`, in
- * every row) would cost a read of the whole list. So each trigram is first
- * counted up to RARE_TRIGRAM (a bounded read), and the search asks only for
- * the rarest few; a trigram no customer has ends it at once. When every
- * trigram is common, the fragment is asked for whole (the read stops when
- * the caller has what it needs: quickly, when the fragment is as common as
- * its trigrams). A short fragment is asked for through its terms (sqliteShortQuery).
+ * whole row lists (about 7 ns an entry here), so a fragment's common trigrams
+ * (`exa` of `@example`, in every row) would cost a read of the whole list
+ * (`1234@example` asked with all its trigrams: 28 ms at 1,000,000 customers).
+ * So each trigram is first counted (a bounded read), and the search asks only
+ * for the rarest few; a trigram no customer has ends it at once. When every
+ * trigram is held widely, the fragment is asked for with a few spread over it
+ * (the read stops when the caller has what it needs: quickly, when the
+ * fragment is as common as its trigrams). A short fragment is asked for
+ * through its terms (sqliteShortQuery).
  */
 function sqliteQuery(
   reader: SqliteReader,
@@ -381,27 +370,37 @@ function sqliteQuery(
   // consecutive trigrams names exactly the rows that contain it.
   if (fragment.column === 'phone_digits') return { fts: quote(fragment.text), fewerThan: Infinity };
   if ([...fragment.text].length < 3) return sqliteShortQuery(reader, statements, fragment.text, shortBound);
-  // Counted in two passes: first up to FEW (a trigram no customer has ends the search, and a few
-  // rare ones drive it, before any long row list is read), then, if every trigram has more, up to
-  // RARE_TRIGRAM.
+  // Counted in passes: first up to FEW (a trigram no customer has ends the search, and a few rare ones
+  // drive it, before any long row list is read), then, if every trigram has more, up to RARE_TRIGRAM, and
+  // then, if fewer than DRIVING_TRIGRAMS are that rare, the others up to WIDELY_HELD.
   const countOf = (trigram: string, limit: number) => trigramCount(reader, statements, fragment.column, trigram, limit);
   const counted: Array<{ trigram: string; count: number }> = [];
-  for (const trigram of trigramsOf(fragment.text)) {
+  for (const trigram of trigramsOf(fragment.text, COUNTED_TRIGRAMS)) {
     const count = countOf(trigram, FEW + 1);
     if (count === 0) return 'nobody';
     counted.push({ trigram, count });
   }
   // After the first pass a count of FEW + 1 only says "more than FEW": such a trigram may be in every
   // row, so when some are rarer, only those drive the search.
-  const few = counted.filter((t) => t.count <= FEW);
-  if (few.length === 0) {
+  let driving = counted.filter((t) => t.count <= FEW);
+  if (driving.length === 0) {
     for (const t of counted) t.count = countOf(t.trigram, RARE_TRIGRAM + 1);
+    driving = counted.filter((t) => t.count <= RARE_TRIGRAM);
+    // Each of these names thousands of customers, and the customers holding every asked trigram are each
+    // read and checked on their row (about 1 µs each): `123` and `234` of `1234@example` name 302 where
+    // 102 hold the fragment. A third list merged costs about 7 ns an entry (10,000 for `34@`: 0.07 ms) and
+    // leaves the 102. So trigrams held by up to WIDELY_HELD customers fill the asked ones.
+    if (driving.length < DRIVING_TRIGRAMS) {
+      const others = counted.filter((t) => t.count > RARE_TRIGRAM);
+      for (const t of others) t.count = countOf(t.trigram, WIDELY_HELD + 1);
+      driving = [...driving, ...others.filter((t) => t.count <= WIDELY_HELD)];
+    }
   }
-  const rare = (few.length > 0 ? few : counted.filter((t) => t.count <= RARE_TRIGRAM)).sort((a, b) => a.count - b.count);
-  const asked = rare.length > 0 ? rare.slice(0, DRIVING_TRIGRAMS) : counted;
-  // Asked trigrams that are rare were counted below their limit: the rarest bounds the answer. When every
-  // one is common, its count says only "at least that many".
-  const fewerThan = rare.length > 0 ? (asked[0] as { count: number }).count + 1 : Infinity;
+  driving.sort((a, b) => a.count - b.count);
+  const asked = driving.length > 0 ? driving.slice(0, DRIVING_TRIGRAMS) : spread(counted, MAX_TRIGRAMS);
+  // Asked trigrams that drive the search were counted below their limit: the rarest bounds the answer. When
+  // every one is held widely, its count says only "at least that many".
+  const fewerThan = driving.length > 0 ? (asked[0] as { count: number }).count + 1 : Infinity;
   return { fts: asked.map((t) => quote(t.trigram)).join(' AND '), fewerThan };
 }
 
@@ -415,7 +414,8 @@ function trigramCount(reader: SqliteReader, statements: SqliteStatements, column
   const known = counts.get(key);
   const now = Date.now();
   // A count known exactly (below its limit), or known to reach this limit, stands for a while.
-  if (known && now - known.at < COUNT_TTL_MS && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
+  const ttl = known && known.count > RARE_TRIGRAM ? LARGE_COUNT_TTL_MS : COUNT_TTL_MS;
+  if (known && now - known.at < ttl && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
   const count = statements.count.get([quote(trigram), limit]) as number;
   // Zero is never remembered: it ends a search with no rows, and a customer written since may have it.
   if (count > 0) remember(counts, key, { count, limit, at: now });
@@ -529,15 +529,19 @@ export const asStored = (text: string): string => text.replace(STORED_PATTERN, (
 
 const quote = (trigram: string) => `"${trigram.replace(/"/g, '""')}"`;
 
-/** The fragment's distinct trigrams, at most MAX_TRIGRAMS of them spread over it. */
-function trigramsOf(text: string): string[] {
+/** The fragment's distinct trigrams, at most `most` of them spread over it. */
+function trigramsOf(text: string, most = MAX_TRIGRAMS): string[] {
   const chars = [...text];
   const all = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i++) all.add(chars.slice(i, i + 3).join(''));
-  const trigrams = [...all];
-  if (trigrams.length <= MAX_TRIGRAMS) return trigrams;
-  const step = (trigrams.length - 1) / (MAX_TRIGRAMS - 1);
-  return Array.from({ length: MAX_TRIGRAMS }, (_, i) => trigrams[Math.round(i * step)] as string);
+  return spread([...all], most);
+}
+
+/** At most `most` of `items`, spread evenly from the first to the last. */
+function spread<T>(items: readonly T[], most: number): T[] {
+  if (items.length <= most) return [...items];
+  const step = (items.length - 1) / (most - 1);
+  return Array.from({ length: most }, (_, i) => items[Math.round(i * step)] as T);
 }
 
 /**
