@@ -201,10 +201,8 @@ type SqliteReader = Extract<Store['driver'], { kind: 'sqlite' }>['reader'];
 interface SqliteStatements {
   find: ReturnType<SqliteReader['prepare']>;
   count: ReturnType<SqliteReader['prepare']>;
-  /** The text index's terms in a range (listTerms), prepared when first needed… */
+  /** The text index's terms in a range (listTerms), prepared when first needed. */
   terms?: ReturnType<SqliteReader['prepare']>;
-  /** …and `pragma data_version`, which says when listings are out of date. */
-  version?: ReturnType<SqliteReader['prepare']>;
 }
 const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, SqliteStatements>>();
 
@@ -232,6 +230,8 @@ interface KnownCount {
   readonly count: number;
   readonly limit: number;
   readonly at: number;
+  /** A zero's storeVersion: it stands only as long as nothing is written. */
+  readonly version?: string;
 }
 const knownCounts = new WeakMap<SqliteReader, Map<string, KnownCount>>();
 function countCache(reader: SqliteReader): Map<string, KnownCount> {
@@ -314,7 +314,7 @@ const STREAM_BOUND: ShortBound = { entries: 400_000, terms: 32 };
 export function shortListingKnown(store: Store, fragment: Fragment): boolean {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') return false;
   const reader = store.driver.reader;
-  const known = currentListings(reader, statementsFor(reader, fragment.column)).get(asStored(fragment.text));
+  const known = currentListings(reader).get(asStored(fragment.text));
   return known !== undefined && known.listed !== 'common' && !beyond(known.listed, STREAM_BOUND);
 }
 
@@ -413,12 +413,17 @@ function trigramCount(reader: SqliteReader, statements: SqliteStatements, column
   const key = `${column}\u0000${trigram}`;
   const known = counts.get(key);
   const now = Date.now();
+  // Zero ends a search with no rows, so it stands only while nothing is written: a customer written since
+  // may hold the trigram. Rank 1's fragment (a word starting with the query) holds one in most searches.
+  const version = known?.count === 0 ? storeVersion(reader) : undefined;
+  if (known?.count === 0 && known.version === version) return 0;
   // A count known exactly (below its limit), or known to reach this limit, stands for a while.
   const ttl = known && known.count > RARE_TRIGRAM ? LARGE_COUNT_TTL_MS : COUNT_TTL_MS;
-  if (known && now - known.at < ttl && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
+  if (known && known.count > 0 && now - known.at < ttl && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
+  // Read before counting: a write between the two makes the zero stale at once, never kept past it.
+  const before = version ?? storeVersion(reader);
   const count = statements.count.get([quote(trigram), limit]) as number;
-  // Zero is never remembered: it ends a search with no rows, and a customer written since may have it.
-  if (count > 0) remember(counts, key, { count, limit, at: now });
+  remember(counts, key, count > 0 ? { count, limit, at: now } : { count, limit, at: now, version: before });
   return count;
 }
 
@@ -469,8 +474,8 @@ interface ListedTerms {
   readonly entries: number;
 }
 interface TermsCache {
-  /** `pragma data_version` when the listings were made: it changes whenever another connection commits. */
-  version: number;
+  /** The storeVersion when the listings were made. */
+  version: string;
   readonly listings: Map<string, { listed: ListedTerms | 'common'; bound: number }>;
 }
 /** Listings of terms remembered per read connection while nothing is written (TERMS_CACHE_SIZE most recent). */
@@ -481,11 +486,11 @@ const TERMS_CACHE_SIZE = 10_000;
  * The index's terms that start with `stored`, with how many customers they name, or `common` past
  * `bound` customers. Listing reads each term's whole row list (2 ms for `ee`'s 33,000 customers at
  * 1,000,000), and reps type the same few letters over and over, so a listing is remembered for as
- * long as no other connection commits (`pragma data_version`): unlike a count, a listing decides
- * answers, so it is never used once the index may have changed.
+ * long as nothing is written (storeVersion): unlike a count, a listing decides answers, so it is never
+ * used once the index may have changed.
  */
 function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: string, bound: number): ListedTerms | 'common' {
-  const listings = currentListings(reader, statements);
+  const listings = currentListings(reader);
   const known = listings.get(stored);
   // A listing stopped at a smaller bound says only "more than that".
   if (known && (known.listed !== 'common' || known.bound >= bound)) return known.listed;
@@ -507,13 +512,25 @@ function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: s
   return listed;
 }
 
-/** The listings remembered on this read connection, forgotten first if another connection committed since they were made. */
-function currentListings(reader: SqliteReader, statements: SqliteStatements): TermsCache['listings'] {
-  statements.version ??= reader.prepare('pragma data_version').pluck(true);
-  const version = statements.version.get([]) as number;
+/** The listings remembered on this read connection, forgotten first if anything was written since they were made. */
+function currentListings(reader: SqliteReader): TermsCache['listings'] {
+  const version = storeVersion(reader);
   let cache = termsCaches.get(reader);
   if (!cache || cache.version !== version) termsCaches.set(reader, (cache = { version, listings: new Map() }));
   return cache.listings;
+}
+
+const versionStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
+/**
+ * Changes whenever anything is written to the store: `pragma data_version` moves when another connection
+ * commits, `total_changes()` when this one writes (an in-memory store reads through its only connection,
+ * whose own commits leave data_version as it was). About 3 µs.
+ */
+function storeVersion(reader: SqliteReader): string {
+  let statement = versionStatements.get(reader);
+  if (!statement) versionStatements.set(reader, (statement = reader.prepare('select data_version, total_changes() as changes from pragma_data_version')));
+  const { data_version: data, changes } = statement.get([]) as { data_version: number; changes: number };
+  return `${data}:${changes}`;
 }
 
 /**
