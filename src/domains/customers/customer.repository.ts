@@ -203,15 +203,14 @@ const ownersOf = (kit: StatementKit) => kit.db.selectFrom('customer_owners as s'
 const pkOf = (scope: ScopeKind) => (scope === 'worker' ? sql<number>`s.customer_pk` : sql<number>`s.pk`);
 
 /** 0: id match or the name starts with the query; 1: a word of the name does; 2: any other match. */
-function rankOf(v: SearchValues): RawBuilder<number> {
-  return sql<number>`(case when s.customer_id = ${v.raw} or s.sort_key like ${v.prefix} escape '\\' then 0 when s.sort_key like ${v.wordPrefix} escape '\\' then 1 else 2 end)`;
+function rankOf(kit: StatementKit, v: SearchValues): RawBuilder<number> {
+  return sql<number>`(case when s.customer_id = ${v.raw} or s.sort_key like ${kit.pattern(v.prefix)} escape '\\' then 0 when s.sort_key like ${kit.pattern(v.wordPrefix)} escape '\\' then 1 else 2 end)`;
 }
 
-function matches(v: SearchValues, withDigits: boolean): Expression<SqlBool> {
-  if (!withDigits) {
-    return sql<SqlBool>`(s.customer_id = ${v.raw} or s.search_text like ${v.contains} escape '\\')`;
-  }
-  return sql<SqlBool>`(s.customer_id = ${v.raw} or s.search_text like ${v.contains} escape '\\' or s.phone_digits like ${v.digits})`;
+function matches(kit: StatementKit, v: SearchValues, withDigits: boolean): Expression<SqlBool> {
+  const contains = sql<SqlBool>`s.search_text like ${kit.pattern(v.contains)} escape '\\'`;
+  if (!withDigits) return sql<SqlBool>`(s.customer_id = ${v.raw} or ${contains})`;
+  return sql<SqlBool>`(s.customer_id = ${v.raw} or ${contains} or s.phone_digits like ${kit.pattern(v.digits)})`;
 }
 
 const afterPosition = (v: AfterValues) =>
@@ -301,7 +300,7 @@ function prefixQuery(kit: StatementKit, scope: ScopeKind, after: boolean, bounde
     // `|| ''`: the range is what finds the rows (in list order, through the list's index); the LIKE only
     // checks them. Without it PostgreSQL's generic plan for this statement (used after five runs) read
     // the names' trigram index and sorted every match: 160 ms instead of 2 ms with every customer visible.
-    .where(sql<SqlBool>`(s.sort_key || '') like ${v.prefix} escape '\\'`);
+    .where(sql<SqlBool>`(s.sort_key || '') like ${kit.pattern(v.prefix)} escape '\\'`);
   if (bounded) query = query.where('s.sort_key', '<', v.high as string);
   if (after) query = query.where(afterPosition(v));
   return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
@@ -351,11 +350,11 @@ interface AmongValues extends RankValues {
 /** Rows of ranks `rank` to `lastRank` among the customers the index named (`pks`), by rank, then in list order. */
 const RANK_AMONG = byScopeAfterMatch((scope, after, withDigits) =>
   readStatement((kit, v: AmongValues) => {
-    const rank = rankOf(v);
+    const rank = rankOf(kit, v);
     let query = source(kit, scope, v, 'customer')
       .select([...LIST_COLUMNS, rank.as('rank')])
       .where(kit.inIntegers(pkOf(scope), v.pks))
-      .where(matches(v, withDigits))
+      .where(matches(kit, v, withDigits))
       .where(sql<SqlBool>`${rank} between ${v.rank} and ${v.lastRank}`);
     if (after) {
       query = query.where(sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`);
@@ -391,12 +390,12 @@ function rankScan(scope: ScopeKind, after: boolean, withDigits: boolean, until: 
     if (after) window = window.where(afterPosition(v));
     if (until) window = window.where('s.sort_key', '<', v.until as string);
     const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
-    const rank = rankOf(v);
+    const rank = rankOf(kit, v);
     return kit.db
       .selectFrom(rows.as('s'))
       .innerJoin('customers as c', 'c.pk', 's.pk')
       .select(['s.customer_id', 'c.display_name', 'c.avatar', 's.sort_key', rank.as('rank')])
-      .where(matches(v, withDigits))
+      .where(matches(kit, v, withDigits))
       .where(sql<SqlBool>`${rank} = ${v.rank}`)
       .orderBy('s.sort_key')
       .orderBy('s.customer_id')
@@ -423,8 +422,8 @@ function wordScan(scope: ScopeKind, after: boolean, until: boolean) {
       .selectFrom(rows.as('w'))
       .innerJoin('customers as c', 'c.pk', 'w.pk')
       .select(['w.customer_id', 'c.display_name', 'c.avatar', 'w.sort_key', sql<number>`1`.as('rank')])
-      .where(sql<SqlBool>`w.sort_key like ${v.wordPrefix} escape '\\'`)
-      .where(sql<SqlBool>`not (w.customer_id = ${v.raw} or w.sort_key like ${v.prefix} escape '\\')`)
+      .where(sql<SqlBool>`w.sort_key like ${kit.pattern(v.wordPrefix)} escape '\\'`)
+      .where(sql<SqlBool>`not (w.customer_id = ${v.raw} or w.sort_key like ${kit.pattern(v.prefix)} escape '\\')`)
       .orderBy('w.sort_key')
       .orderBy('w.customer_id')
       .limit(v.limit);
@@ -451,7 +450,7 @@ interface StreamValues extends RankValues {
 const STREAM = byScopeAfter((scope, after) =>
   readStatement((kit, v: StreamValues & AfterValues) => {
     const named = streamedLabels(v);
-    const rank = rankOf(v);
+    const rank = rankOf(kit, v);
     // A rep's rows are read from their book (customer_owners holds every column used here), reached
     // from the label through the index customers_list_pos alone: a customer of another book costs two
     // index probes, never a read of its row. CROSS JOIN keeps this order (SQLite joins left to right),
@@ -480,7 +479,7 @@ const STREAM = byScopeAfter((scope, after) =>
         : kit.db.selectFrom(named.as('f')).crossJoin('customers as s').where(sql<SqlBool>`s.list_pos = f.label`);
     let query = (rows as unknown as ReturnType<typeof ownersOf>)
       .select([...LIST_COLUMNS, rank.as('rank')])
-      .where(matches(v, false))
+      .where(matches(kit, v, false))
       .where(sql<SqlBool>`${rank} = ${v.rank}`);
     if (after) query = query.where(afterPosition(v));
     return query.orderBy(sql`f.label`).limit(v.limit);
@@ -531,10 +530,10 @@ const WINDOW_END = byScopeAfter((scope, after) =>
 /** The test oracle: every visible match, ranked and sorted in one query (reads the whole book). */
 const SCAN_SEARCH = byScopeAfterMatch((scope, after, withDigits) =>
   readStatement((kit, v: PageValues & SearchValues & { afterRank?: number }) => {
-    const rank = rankOf(v);
+    const rank = rankOf(kit, v);
     let query = source(kit, scope, v)
       .select([...LIST_COLUMNS, rank.as('rank')])
-      .where(matches(v, withDigits));
+      .where(matches(kit, v, withDigits));
     if (after) {
       query = query.where(
         sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`,
@@ -554,10 +553,10 @@ const POSITION = byScope((scope) => {
     readStatement((kit, v: PositionValues) => {
       const search = v as SearchValues;
       let query = source(kit, scope, v, 'customer')
-        .select(['s.customer_id', 's.sort_key', (kind === 'list' ? sql<number>`0` : rankOf(search)).as('rank')])
+        .select(['s.customer_id', 's.sort_key', (kind === 'list' ? sql<number>`0` : rankOf(kit, search)).as('rank')])
         .where('s.customer_id', '=', v.customerId);
       if (scope === 'worker') query = query.where(pkOf(scope), '=', customerPkOf(kit, v.customerId));
-      if (kind !== 'list') query = query.where(matches(search, kind === 'digits'));
+      if (kind !== 'list') query = query.where(matches(kit, search, kind === 'digits'));
       return query;
     });
   return { list: make('list'), text: make('text'), digits: make('digits') };

@@ -32,6 +32,15 @@ export interface StatementKit {
   readonly db: Kysely<Database>;
   /** `column` is one of the integers of `list` (bound as one value: a JSON array on SQLite, int[] on pg). */
   inIntegers(column: Expression<number>, list: IntegerList): Expression<SqlBool>;
+  /**
+   * A LIKE pattern bound as a value: `column like ${kit.pattern(value)}`. SQLite re-prepares a statement
+   * whose LIKE pattern is a bare parameter each time a value is bound to it (in case the LIKE optimization
+   * could use the value: `sqlite3VdbeSetVarmask`), so a search statement was parsed and planned again on
+   * every run, though no column of ours can use that optimization (it needs a NOCASE index, or
+   * case_sensitive_like); the pattern as an expression (`? || ''`) is bound like any value: a one-row
+   * probe with a LIKE ran in 3.0 µs instead of 6–7.5. PostgreSQL's SQL is unchanged.
+   */
+  pattern(value: unknown): Expression<string>;
 }
 
 /**
@@ -55,13 +64,22 @@ interface Entry {
 }
 
 let statements = 0;
+/** Every statement declared (module constants, all of them): what the tests check every statement's SQL by. */
+const declared: Array<ReadStatement<never, unknown>> = [];
+
+/** Every read statement declared so far (those of the modules imported). */
+export function declaredStatements(): ReadonlyArray<{ sqlFor(store: Store): string }> {
+  return declared;
+}
 
 export class ReadStatement<P extends object, R> {
   private readonly entries = new WeakMap<Store, Entry>();
   /** The name pg prepares the statement under, once per connection. */
   private readonly name = `fis:${++statements}`;
 
-  constructor(private readonly build: (kit: StatementKit, values: P) => Compilable<R>) {}
+  constructor(private readonly build: (kit: StatementKit, values: P) => Compilable<R>) {
+    declared.push(this as unknown as ReadStatement<never, unknown>);
+  }
 
   /** The rows, as objects of the columns the query selects. */
   async all(store: Store, values: P): Promise<R[]> {
@@ -136,11 +154,12 @@ function rowMaker(columns: readonly string[]): (values: unknown[]) => unknown {
 }
 
 function kitFor(store: Store): StatementKit {
+  const onSqlite = store.dialect === 'sqlite';
   return {
     db: store.db,
-    inIntegers:
-      store.dialect === 'sqlite'
-        ? (column, list) => sql<SqlBool>`${column} in (select value from json_each(${list}))`
-        : (column, list) => sql<SqlBool>`${column} = any(${list}::integer[])`,
+    inIntegers: onSqlite
+      ? (column, list) => sql<SqlBool>`${column} in (select value from json_each(${list}))`
+      : (column, list) => sql<SqlBool>`${column} = any(${list}::integer[])`,
+    pattern: onSqlite ? (value) => sql<string>`(${value} || '')` : (value) => sql<string>`${value}`,
   };
 }
