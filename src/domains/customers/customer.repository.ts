@@ -261,7 +261,7 @@ const LIST = byScopeAfter((scope, after) =>
   readStatement((kit, v: PageValues) => {
     let query = source(kit, scope, v).select([...LIST_COLUMNS, sql<number>`0`.as('rank')]);
     if (after) query = query.where(afterPosition(v));
-    return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+    return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(kit.rows(v.limit));
   }),
 );
 
@@ -303,7 +303,7 @@ function prefixQuery(kit: StatementKit, scope: ScopeKind, after: boolean, bounde
     .where(sql<SqlBool>`(s.sort_key || '') like ${kit.pattern(v.prefix)} escape '\\'`);
   if (bounded) query = query.where('s.sort_key', '<', v.high as string);
   if (after) query = query.where(afterPosition(v));
-  return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+  return query.orderBy('s.sort_key').orderBy('s.customer_id').limit(kit.rows(v.limit));
 }
 
 function byIdQuery(kit: StatementKit, scope: ScopeKind, v: ScopeValues & { raw: string }) {
@@ -359,7 +359,7 @@ const RANK_AMONG = byScopeAfterMatch((scope, after, withDigits) =>
     if (after) {
       query = query.where(sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`);
     }
-    return query.orderBy('rank').orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+    return query.orderBy('rank').orderBy('s.sort_key').orderBy('s.customer_id').limit(kit.rows(v.limit));
   }),
 );
 
@@ -389,7 +389,7 @@ function rankScan(scope: ScopeKind, after: boolean, withDigits: boolean, until: 
     ]);
     if (after) window = window.where(afterPosition(v));
     if (until) window = window.where('s.sort_key', '<', v.until as string);
-    const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
+    const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(kit.rows(v.window));
     const rank = rankOf(kit, v);
     return kit.db
       .selectFrom(rows.as('s'))
@@ -399,7 +399,7 @@ function rankScan(scope: ScopeKind, after: boolean, withDigits: boolean, until: 
       .where(sql<SqlBool>`${rank} = ${v.rank}`)
       .orderBy('s.sort_key')
       .orderBy('s.customer_id')
-      .limit(v.limit);
+      .limit(kit.rows(v.limit));
   });
 }
 const RANK_SCAN = byScopeAfterMatch((scope, after, withDigits) => rankScan(scope, after, withDigits, false));
@@ -417,7 +417,7 @@ function wordScan(scope: ScopeKind, after: boolean, until: boolean) {
     let window = source(kit, scope, v).select(['s.customer_id', 's.sort_key', pkOf(scope).as('pk')]);
     if (after) window = window.where(afterPosition(v));
     if (until) window = window.where('s.sort_key', '<', v.until as string);
-    const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(v.window);
+    const rows = window.orderBy('s.sort_key').orderBy('s.customer_id').limit(kit.rows(v.window));
     return kit.db
       .selectFrom(rows.as('w'))
       .innerJoin('customers as c', 'c.pk', 'w.pk')
@@ -426,7 +426,7 @@ function wordScan(scope: ScopeKind, after: boolean, until: boolean) {
       .where(sql<SqlBool>`not (w.customer_id = ${v.raw} or w.sort_key like ${kit.pattern(v.prefix)} escape '\\')`)
       .orderBy('w.sort_key')
       .orderBy('w.customer_id')
-      .limit(v.limit);
+      .limit(kit.rows(v.limit));
   });
 }
 const WORD_SCAN = byScopeAfter((scope, after) => wordScan(scope, after, false));
@@ -482,13 +482,16 @@ const STREAM = byScopeAfter((scope, after) =>
       .where(matches(kit, v, false))
       .where(sql<SqlBool>`${rank} = ${v.rank}`);
     if (after) query = query.where(afterPosition(v));
-    return query.orderBy(sql`f.label`).limit(v.limit);
+    return query.orderBy(sql`f.label`).limit(kit.rows(v.limit));
   }),
 );
 
-/** The labels a stream reads: the index's customers from `fromLabel` on, in label order, at most `budget`. */
+/**
+ * The labels a stream reads: the index's customers from `fromLabel` on, in label order, at most `budget`
+ * (`+ 0`: bound as an expression, as StatementKit.rows does, or SQLite would prepare the statement again on every run).
+ */
 const streamedLabels = (v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
-  sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit ${v.budget})`;
+  sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit (${v.budget} + 0))`;
 
 /** The last label of STREAM's read and how many it read: whether the budget ended it before the index did. */
 const STREAM_END = readStatement((kit, v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
@@ -503,7 +506,7 @@ const LABEL_AFTER = readStatement((kit, v: AfterValues) =>
     .where(afterPosition(v))
     .orderBy('s.sort_key')
     .orderBy('s.customer_id')
-    .limit(1),
+    .limit(kit.rows(1)),
 );
 
 /** SQLite: the customer a label names (where a stream's read ended). */
@@ -522,7 +525,7 @@ const WINDOW_END = byScopeAfter((scope, after) =>
     return query
       .orderBy('s.sort_key')
       .orderBy('s.customer_id')
-      .limit(1)
+      .limit(kit.rows(1))
       .offset(sql<number>`${v.window} - 1`);
   }),
 );
@@ -539,7 +542,7 @@ const SCAN_SEARCH = byScopeAfterMatch((scope, after, withDigits) =>
         sql<SqlBool>`(${rank}, s.sort_key, s.customer_id) > (${v.afterRank}, ${v.afterSortKey}, ${v.afterCustomerId})`,
       );
     }
-    return query.orderBy('rank').orderBy('s.sort_key').orderBy('s.customer_id').limit(v.limit);
+    return query.orderBy('rank').orderBy('s.sort_key').orderBy('s.customer_id').limit(kit.rows(v.limit));
   }),
 );
 
@@ -988,8 +991,8 @@ const BOOK_BEYOND = readStatement((kit, v: { worker: string; cap: number }) =>
     .select('s.customer_pk')
     .where('s.worker', '=', v.worker)
     .orderBy('s.worker')
-    .limit(1)
-    .offset(v.cap),
+    .limit(kit.rows(1))
+    .offset(kit.rows(v.cap)),
 );
 
 export async function scanSearchPage(

@@ -52,10 +52,10 @@ export function sqliteWindowsOf(row: 'new' | 'old'): string {
   );
 }
 
-/** SQLite: the customers (pks) holding either of two windows (the first two values) and the whole digits (the third), at most the fourth value of them. */
+/** SQLite: the customers (pks) holding either of two windows (the first two values) and the whole digits (the third), at most the fourth value of them (`+ 0`: see StatementKit.rows). */
 export const SQLITE_FIND =
   'select c.pk from customers c where c.pk in (select customer_pk from customer_phone_windows where win in (?, ?)) ' +
-  'and instr(c.phone_digits, ?) > 0 limit ?';
+  'and instr(c.phone_digits, ?) > 0 limit (? + 0)';
 
 /** Customers read at a time by `fillWindows`; their windows are sorted and written before the next. */
 const FILL_CHUNK = 250_000;

@@ -258,12 +258,12 @@ function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteState
       find: reader
         .prepare(
           table === 'customer_search_text'
-            ? `select c.pk from (select rowid as label from ${table} where ${table} match ? limit ?) f join customers c on c.list_pos = f.label`
-            : `select rowid from ${table} where ${table} match ? limit ?`,
+            ? `select c.pk from (select rowid as label from ${table} where ${table} match ? limit (? + 0)) f join customers c on c.list_pos = f.label`
+            : `select rowid from ${table} where ${table} match ? limit (? + 0)`,
         )
         .pluck(true),
       count: reader
-        .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit ?)`)
+        .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit (? + 0))`)
         .pluck(true),
     };
     byColumn.set(column, statements);
