@@ -148,9 +148,16 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       await store.write(async (trx) => {
         await upsertCustomers(trx, store.bulk, [derive({ ...person(1), display_name: 'Ava Lee 1' })], 999);
       });
-      // Routing's auto-create.
+      // Routing's auto-create. The service keeps the blocks in memory while their version stands
+      // (search-index.ts, blocksHolding): a statement that changes a block moves it, one that changes none leaves it.
+      const version = async () => (await sql<{ version: string }>`select version::text as version from customer_search_blocks_version`.execute(store.db)).rows[0]?.version;
+      const before = await version();
       const outcome = await store.write((trx) => createCustomerIfAbsent(trx, store.bulk, derive({ ...person(5000), display_name: 'Gavin New' })));
       assert.equal(outcome, 'created');
+      const moved = await version();
+      assert.notEqual(moved, before);
+      await sql`update customer_search_blocks set bits = bits where prefix = 'no such block'`.execute(store.db);
+      assert.equal(await version(), moved);
       await assertBlocksHold();
       // Not cut again (a few customers written): their bits were added to every block their sort key's start can be in.
       assert.equal((await blocksOf(store)).length, Math.ceil(2400 / 256));
@@ -232,7 +239,7 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${`c${i}`}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows']);
+      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version']);
       // 601 customers cut about every 256: three blocks, the first from the start.
       const blocks = await blocksOf(store);
       assert.deepEqual(blocks.length, 3);

@@ -27,6 +27,7 @@ import { sqliteOneListIndex } from './migrations/20261206T0300-sqlite-one-list-i
 import { searchBlocksCut } from './migrations/20261206T0500-search-blocks-cut.js';
 import { phoneWindows } from './migrations/20261206T0700-phone-windows.js';
 import { sqlitePhoneWindows } from './migrations/20261206T0900-sqlite-phone-windows.js';
+import { searchBlocksVersion } from './migrations/20261206T1300-search-blocks-version.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -51,6 +52,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T0500-search-blocks-cut': searchBlocksCut(dialect),
     '20261206T0700-phone-windows': phoneWindows(dialect),
     '20261206T0900-sqlite-phone-windows': sqlitePhoneWindows(dialect),
+    '20261206T1300-search-blocks-version': searchBlocksVersion(dialect),
   };
 }
 
