@@ -1030,23 +1030,26 @@ async function currentBlocks(store: Store): Promise<KeptBlocks> {
   if (version === undefined) throw new Error('customer_search_blocks_version has no row (migration 20261206T1300)');
   if (state.kept?.version === version) return state.kept;
   const current = state;
-  current.reading ??= (async () => {
-    const all = await pool.query<[string, string | null, Buffer | null]>({ name: 'fis:search-blocks-all', text: ALL_BLOCKS, rowMode: 'array' });
-    const prefixes: string[] = [];
-    const bits: Buffer[] = [];
-    for (const [, prefix, sent] of all.rows) {
-      if (prefix === null || sent === null) continue;
-      prefixes.push(prefix);
-      bits.push(sent.subarray(4));
-    }
-    return { version: all.rows[0]?.[0] ?? version, prefixes, bits };
-  })().finally(() => {
-    current.reading = undefined;
-  });
-  const read = await current.reading;
-  // A read that began before this version may be older: kept all the same (the next search reads again).
-  current.kept = read;
-  return read;
+  for (;;) {
+    current.reading ??= (async () => {
+      const all = await pool.query<[string, string | null, Buffer | null]>({ name: 'fis:search-blocks-all', text: ALL_BLOCKS, rowMode: 'array' });
+      const prefixes: string[] = [];
+      const bits: Buffer[] = [];
+      for (const [, prefix, sent] of all.rows) {
+        if (prefix === null || sent === null) continue;
+        prefixes.push(prefix);
+        bits.push(sent.subarray(4));
+      }
+      return { version: all.rows[0]?.[0] ?? version, prefixes, bits };
+    })().finally(() => {
+      current.reading = undefined;
+    });
+    const read = await current.reading;
+    if (!current.kept || BigInt(read.version) >= BigInt(current.kept.version)) current.kept = read;
+    // A read already under way when this search read the version may hold older blocks: then once more (a
+    // read that starts now sees at least the version this search saw).
+    if (BigInt(read.version) >= BigInt(version)) return read;
+  }
 }
 
 const hasBit = (bits: Buffer, bit: number) => ((bits[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0;
