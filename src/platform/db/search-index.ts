@@ -218,7 +218,8 @@ const DRIVING_TRIGRAMS = 3;
  * a 50,000-customer book at 1,000,000 customers: up to 8 trigrams, each counted to 4,001), and
  * reps search the same names' trigrams over and over. A count only chooses which trigrams drive
  * the search (rows are always checked for the whole fragment), so a stale one costs speed, never
- * an answer; the one count that decides an answer, zero, is never remembered. A count above
+ * an answer; the one count that decides an answer, zero, stands only while nothing is written
+ * (storeVersion, see trigramCount). A count above
  * RARE_TRIGRAM is remembered for LARGE_COUNT_TTL_MS: counting up to WIDELY_HELD reads up to that many
  * index entries (about 4.5 ms here), and such a count moves only after thousands of writes.
  */
