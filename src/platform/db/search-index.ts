@@ -548,7 +548,7 @@ export const asStored = (text: string): string => text.replace(STORED_PATTERN, (
 const quote = (trigram: string) => `"${trigram.replace(/"/g, '""')}"`;
 
 /** The fragment's distinct trigrams, at most `most` of them spread over it. */
-function trigramsOf(text: string, most = MAX_TRIGRAMS): string[] {
+function trigramsOf(text: string, most: number): string[] {
   const chars = [...text];
   const all = new Set<string>();
   for (let i = 0; i + 3 <= chars.length; i++) all.add(chars.slice(i, i + 3).join(''));
