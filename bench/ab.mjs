@@ -8,7 +8,7 @@
  * Also reports the service's CPU time per request (from /proc), which is steadier than req/s, and on
  * PostgreSQL the server's (every `postgres` process's).
  *
- *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|common|id|miss|hphone rounds=5 dur=5 \
+ *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|erare6|common|id|miss|hphone rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
  *     bmain=dist/src/transports/cli/main.js bdb=<new store>   (store paths absolute: the services run in the temporary directory) [aname=before bname=after] [prof=DIR] [headers=1]
  *     [aflags=--flag,--other bflags=…]   (Node flags for either service: the same build with and without a flag)
@@ -55,6 +55,8 @@ const db = await reader(trees.B.db);
 const workers = (await db.all('select distinct worker from customer_owners order by worker limit 1000')).map(r => r.worker);
 const heavy = (await db.all('select worker from customer_owners group by worker order by count(*) desc limit 3')).map(r => r.worker);
 const names = await db.all('select display_name, customer_id, phone_digits from customers order by pk limit 2000');
+// Customers from the whole store (the first 2,000 have the smallest ids: `1234@example` has at most four digits).
+const spreadNames = await db.all('select display_name, customer_id, phone_digits from customers where pk % 499 = 7 order by pk limit 2000');
 const owned = await db.all('select worker, customer_id from customer_owners where customer_pk % 50 = 0 limit 2000');
 // Anchors 40,000 deep into the heavy workers' books, as the bench's deep-page scenario (list order: sort_key, customer_id).
 const anchors = [];
@@ -80,6 +82,7 @@ function params(i) {
   if (scenario === 'search') { const w = names[i % names.length].display_name.split(' '); return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: w[i%2? w.length-1:0].slice(0, 3 + i % 3) }; }
   if (scenario === 'phone') { const d = names[i % names.length].phone_digits; return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30', Query: `${d.slice(-7, -4)} ${d.slice(-4)}` }; }
   if (MIX[scenario]) return { Location: 'GetCustomersList', Worker: heavy[i % 3], PageSize: '30', Query: MIX[scenario](names[i % names.length], i) };
+  if (scenario === 'erare6') { const n = spreadNames[i % spreadNames.length]; return { Location: 'GetCustomersList', Worker: heavy[i % 3], PageSize: '30', Query: MIX.erare(n, i) }; }
   if (scenario === 'hsearch') { const w = names[i % names.length].display_name.split(' '); return { Location: 'GetCustomersList', Worker: heavy[i % 3], PageSize: '30', Query: w[i%2? w.length-1:0].slice(0, 3 + i % 3) }; }
 }
 function requestsFor(port) {

@@ -75,7 +75,9 @@ function records(): CustomerRecord[] {
     const display_name = name();
     const channels: NonNullable<CustomerRecord['channels']> = [];
     const local = display_name.normalize('NFKD').replace(/[^A-Za-z0-9.]/g, '').slice(0, 20) || `user${i}`;
-    if (random() < 0.6) channels.push({ type: 'email', value: `${local}${i % 7 === 0 ? '.' + i : ''}@${pick(DOMAINS)}` });
+    // Digits in some addresses: the customer's number, or five to eight shared by a few (SQLite's text windows).
+    const digits = i % 7 === 0 ? `.${i}` : i % 5 === 0 ? String(10_000 + ((i * 7919) % 90) * 1111).repeat(1 + (i % 2)) : '';
+    if (random() < 0.6) channels.push({ type: 'email', value: `${local}${digits}@${pick(DOMAINS)}` });
     if (random() < 0.6) channels.push({ type: 'sms', value: phone() });
     if (random() < 0.15) channels.push({ type: 'whatsapp', value: `whatsapp:${phone()}` });
     const workers = WORKERS.filter(() => random() < 0.45);
@@ -107,7 +109,13 @@ function queries(customers: CustomerRecord[], n: number): string[] {
     else if (roll < 0.35) q = fragment(c.display_name, 1, 2);
     else if (roll < 0.42) q = pick(c.display_name.split(' ').filter(Boolean)) ?? c.display_name;
     else if (roll < 0.47) q = fragment(c.display_name, 2, 6).toUpperCase();
-    else if (roll < 0.57 && emails.length) q = fragment(pick(emails), 2, 12);
+    else if (roll < 0.57 && emails.length) {
+      const email = pick(emails);
+      // Half the time from a run of five digits or more on (`123456@ex`), where the address has one.
+      const run = /[0-9]{5,}@?[a-z]*/.exec(email)?.[0];
+      const start = run ? int(0, run.length - 5) : 0;
+      q = run && random() < 0.5 ? run.slice(start, int(start + 5, run.length)) : fragment(email, 2, 12);
+    }
     else if (roll < 0.7 && phones.length) {
       const digits = pick(phones).replace(/^\+/, '');
       const part = fragment(digits, 3, 11);

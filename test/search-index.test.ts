@@ -22,7 +22,7 @@ import {
   trigramCounts,
 } from '../src/platform/db/search-index.js';
 import Database from 'better-sqlite3';
-import { WINDOWED, windowsAsked, windowsOf } from '../src/platform/db/phone-windows.js';
+import { WINDOWED, textWindowAsked, textWindowsOf, windowsAsked, windowsOf } from '../src/platform/db/phone-windows.js';
 import { createCustomerIfAbsent } from '../src/domains/customers/customer-create.repository.js';
 import { deleteCustomer } from '../src/domains/customers/customer-record.repository.js';
 import { validateCustomer } from '../src/domains/customers/customer.validate.js';
@@ -253,6 +253,98 @@ for (const kind of storeKinds()) {
   });
 }
 
+describe('names and addresses found by their five-digit windows on SQLite (phone-windows.ts)', () => {
+  let db: TestDatabase;
+  let store: Store;
+  const random = seededRandom(12);
+  // Few distinct digits, so that windows repeat across customers and runs.
+  const digits = (n: number) => Array.from({ length: n }, () => String(Math.floor(random() * 3))).join('');
+  const emails: string[][] = [];
+  const customer = (i: number, own: readonly string[], name = `Customer ${i}`) => ({
+    customer_id: `t-${i}`,
+    display_name: name,
+    channels: own.map((value) => ({ type: 'email' as const, value })),
+    workers: ['rep@example.com'],
+  });
+  const address = (i: number) => pickOne([`ann${digits(4 + Math.floor(random() * 5))}@example.com`, `${digits(6)}.${digits(5)}@x${i % 7}.org`, `bob@example.com`]);
+  const pickOne = <T,>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    store = await openTestStore(db);
+    for (let i = 0; i < 1200; i++) emails.push(Array.from({ length: Math.floor(random() * 3) }, () => address(i)));
+    await seed(store, emails.map((own, i) => customer(i, own, i % 50 === 0 ? `Agent 00${digits(5)}` : `Customer ${i}`)));
+  });
+  after(async () => {
+    await store.close();
+    await db.drop();
+  });
+
+  const holders = async (fragment: string) =>
+    (await sql<{ pk: number }>`select pk from customers where instr(search_text, ${fragment}) > 0 order by pk`.execute(store.db)).rows.map((row) => Number(row.pk));
+  const sorted = (pks: number[] | undefined) => pks?.map(Number).sort((a, b) => a - b);
+
+  /** Every stored window against the ones the customers' texts give. */
+  async function assertWindowsKept(): Promise<void> {
+    const customers = await sql<{ pk: number; search_text: string }>`select pk, search_text from customers`.execute(store.db);
+    const expected = new Set(customers.rows.flatMap((row) => textWindowsOf(row.search_text).map((win) => `${win}:${row.pk}`)));
+    const stored = await sql<{ win: number; customer_pk: number }>`select win, customer_pk from customer_text_windows`.execute(store.db);
+    assert.deepEqual(new Set(stored.rows.map((row) => `${row.win}:${row.customer_pk}`)), expected);
+    assert.equal(stored.rows.length, expected.size);
+  }
+
+  test('the windows: every five consecutive digits, at every offset', async () => {
+    assert.deepEqual(textWindowsOf('ann 0123456\nx12345@y.org 1234'), [1234, 12345, 23456]);
+    assert.deepEqual(textWindowsOf('no digits, 1234 and 9'), []);
+    assert.equal(textWindowAsked('son123456@'), 12345);
+    assert.equal(textWindowAsked('00012'), 12);
+    assert.equal(textWindowAsked('1234@5678'), undefined);
+    await assertWindowsKept();
+  });
+
+  test('fragments with five digits find exactly the holders; a common window is common', async () => {
+    let asked = 0;
+    for (let i = 0; i < 5000 && asked < 300; i++) {
+      const own = emails[Math.floor(random() * emails.length)] as string[];
+      const text = own.join(' ');
+      const length = 5 + Math.floor(random() * 8);
+      const start = Math.floor(random() * Math.max(1, text.length - length + 1));
+      const fragment = text.slice(start, start + length);
+      if (textWindowAsked(fragment) === undefined) continue;
+      asked++;
+      assert.deepEqual(sorted(await customersContaining(store, [{ column: 'search_text', text: fragment }], 1500)), await holders(fragment), fragment);
+    }
+    assert.equal(asked, 300);
+    assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: '99999@' }], 1500), []);
+    // Three digits make 243 windows of five: `00000` is in many texts, more than a cap of 5.
+    const many = (await holders('00000')).length;
+    assert.ok(many > 5, `${many} hold 00000`);
+    assert.equal(await customersContaining(store, [{ column: 'search_text', text: '00000' }], 5), undefined);
+    assert.deepEqual(sorted(await customersContaining(store, [{ column: 'search_text', text: '00000' }], 1500)), await holders('00000'));
+  });
+
+  test('every writer keeps them: a changed address, a deleted customer, one routing creates, a prune', async () => {
+    // Re-imported with new addresses for the first 300 (and an address dropped for the next 100).
+    const changed = emails.map((own, i) => (i < 300 ? [address(i), ...own.slice(1)] : i < 400 ? own.slice(0, 1) : own));
+    await seed(store, changed.map((own, i) => customer(i, own)));
+    await assertWindowsKept();
+    await store.write((trx) => deleteCustomer(trx, 't-7'));
+    const routed = validateCustomer(
+      { customer_id: 'routed-1', display_name: 'Routed 777777', workers: ['rep@example.com'], channels: [{ type: 'email', value: 'r.1234567@example.com' }] },
+      { defaultCountry: 'US' },
+    );
+    assert.ok(routed.ok);
+    assert.equal(await store.write((trx) => createCustomerIfAbsent(trx, store.bulk, routed.value)), 'created');
+    await assertWindowsKept();
+    for (const fragment of ['1234567@', '777777', (changed[3] as string[])[0] ?? '00000', (emails[3] as string[])[0] ?? '11111']) {
+      if (textWindowAsked(fragment) === undefined) continue;
+      assert.deepEqual(sorted(await customersContaining(store, [{ column: 'search_text', text: fragment }], 1500)), await holders(fragment), fragment);
+    }
+    // Pruned to the first 1,000: the others' windows go with them.
+    await seed(store, changed.slice(0, 1000).map((own, i) => customer(i, own)), { prune: true });
+    await assertWindowsKept();
+  });
+});
+
 describe('sampled rows containing a fragment', () => {
   test('counts texts, each once, up to the count asked for', () => {
     const lines = ['', 'ann smith\nann@smith.example', 'bob smith smith', 'smithers', ''].join(SAMPLE_SEPARATOR);
@@ -430,7 +522,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

@@ -97,6 +97,7 @@ import {
   listOrderQuery,
   shortListingKnown,
   streamsInListOrder,
+  textWindowFinds,
 } from '../../platform/db/search-index.js';
 import { hasPairs } from '../../platform/db/search-blocks.js';
 import type { StoredCustomer } from './customer.row.js';
@@ -721,7 +722,8 @@ async function ranksOneAndTwo(
 ): Promise<ListRow[] | 'common' | 'not here'> {
   if (search.folded === '') return [];
   const fragments = containsFragments(search);
-  if (streamsInListOrder(store, fragments)) return 'not here';
+  // A fragment found through a text window (five digits) is asked for first, like any on PostgreSQL.
+  if (streamsInListOrder(store, fragments) && !fragments.some((f) => textWindowFinds(store, f))) return 'not here';
   if (!askedFirst(store, fragments)) return 'not here';
   const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
   if (pks === undefined) return 'common';
@@ -798,6 +800,11 @@ async function rankContains(
   const short = [...fragment.text].length < 3;
   let streamLater =
     streams && (short ? !shortListingKnown(store, fragment) : scope.kind === 'worker' && heldWidely(store, fragment));
+  // Five digits in it (SQLite's text windows): its holders first, streamed only when they are many.
+  if (streams && !knownCommon && textWindowFinds(store, fragment)) {
+    const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
+    if (pks !== undefined) return among(pks, from);
+  }
   if (streams && !streamLater) {
     const stream = await streamRank(store, scope, values, fragment, from, limit);
     if (stream !== 'common') {

@@ -28,6 +28,7 @@ import { searchBlocksCut } from './migrations/20261206T0500-search-blocks-cut.js
 import { phoneWindows } from './migrations/20261206T0700-phone-windows.js';
 import { sqlitePhoneWindows } from './migrations/20261206T0900-sqlite-phone-windows.js';
 import { searchBlocksVersion } from './migrations/20261206T1300-search-blocks-version.js';
+import { sqliteTextWindows } from './migrations/20261206T1500-sqlite-text-windows.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -53,6 +54,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T0700-phone-windows': phoneWindows(dialect),
     '20261206T0900-sqlite-phone-windows': sqlitePhoneWindows(dialect),
     '20261206T1300-search-blocks-version': searchBlocksVersion(dialect),
+    '20261206T1500-sqlite-text-windows': sqliteTextWindows(dialect),
   };
 }
 

@@ -68,16 +68,62 @@ export interface WindowsConnection {
   run(sqlText: string, parameters: readonly unknown[]): Promise<void>;
 }
 
-const INSERT_ONE = 'insert or ignore into customer_phone_windows (win, customer_pk) values (?, ?)';
-const INSERT_MANY = `insert or ignore into customer_phone_windows (win, customer_pk) values ${Array.from({ length: FILL_ROWS }, () => '(?, ?)').join(', ')}`;
+/** Two windows tables, each (win, customer_pk) clustered by window: the numbers' and the texts'. */
+type WindowsTable = 'customer_phone_windows' | 'customer_text_windows';
+
+const insertOne = (table: WindowsTable) => `insert or ignore into ${table} (win, customer_pk) values (?, ?)`;
+const insertMany = (table: WindowsTable) =>
+  `insert or ignore into ${table} (win, customer_pk) values ${Array.from({ length: FILL_ROWS }, () => '(?, ?)').join(', ')}`;
+
+/** A window and a pk in one number, the window above 2^32 (windows below 2^20; the pk below 2^32: exact in a double). */
+const keyOf = (win: number, pk: number) => win * 2 ** 32 + pk;
+
+/** Collects keys (keyOf) in a growing Float64Array, sorted and written in window order by `write`. */
+class WindowKeys {
+  private keys: Float64Array;
+  private count = 0;
+
+  constructor(expected: number) {
+    this.keys = new Float64Array(Math.max(expected, 16));
+  }
+
+  add(win: number, pk: number): void {
+    if (this.count === this.keys.length) {
+      const larger = new Float64Array(this.keys.length * 2);
+      larger.set(this.keys);
+      this.keys = larger;
+    }
+    this.keys[this.count++] = keyOf(win, pk);
+  }
+
+  /** Writes the keys in window order, FILL_ROWS a statement (fixed text: prepared once, the store's statement cache). */
+  async write(connection: WindowsConnection, table: WindowsTable): Promise<number> {
+    const sorted = this.keys.subarray(0, this.count).sort();
+    const many = insertMany(table);
+    const values = new Array<number>(2 * FILL_ROWS);
+    let i = 0;
+    for (; i + FILL_ROWS <= this.count; i += FILL_ROWS) {
+      for (let j = 0; j < FILL_ROWS; j++) {
+        const key = sorted[i + j] as number;
+        values[2 * j] = Math.floor(key / 2 ** 32);
+        values[2 * j + 1] = key % 2 ** 32;
+      }
+      await connection.run(many, values);
+    }
+    for (; i < this.count; i++) {
+      const key = sorted[i] as number;
+      await connection.run(insertOne(table), [Math.floor(key / 2 ** 32), key % 2 ** 32]);
+    }
+    return this.count;
+  }
+}
 
 /**
  * SQLite: writes the windows of every customer with a pk above `sincePk` (the upgrade: all; an import:
  * those it inserted, whose insert trigger it deferred), FILL_CHUNK customers at a time: read in pk order
  * as one row (`pk digits…` joined by commas: a row object per customer cost as much again in allocating
  * them), their windows computed here (in SQL, with `json_each`, 8.3 s for 1,000,000 customers), sorted,
- * and written in window order by statements of FILL_ROWS rows of fixed text (prepared once: the store's
- * statement cache).
+ * and written in window order (WindowKeys).
  */
 export async function fillWindows(connection: WindowsConnection, sincePk: number): Promise<number> {
   let after = sincePk;
@@ -90,39 +136,99 @@ export async function fillWindows(connection: WindowsConnection, sincePk: number
     );
     const [last, text] = (chunk ?? [null, null]) as readonly [number | null, string | null];
     if (last === null || text === null) return written;
-    // A window and a pk in one number, the window above 2^32 (below 2^20; the pk below 2^32: exact in a double).
     const customers = text.split(',');
     // Sized for five windows a customer (an E.164 number has at most five), grown past that.
-    let keys = new Float64Array(customers.length * 5);
-    let count = 0;
+    const keys = new WindowKeys(customers.length * 5);
     for (const customer of customers) {
       const space = customer.indexOf(' ');
       const pk = Number(customer.slice(0, space));
-      for (const win of windowsOf(customer.slice(space + 1))) {
-        if (count === keys.length) {
-          const larger = new Float64Array(keys.length * 2);
-          larger.set(keys);
-          keys = larger;
-        }
-        keys[count++] = win * 2 ** 32 + pk;
-      }
+      for (const win of windowsOf(customer.slice(space + 1))) keys.add(win, pk);
     }
-    const sorted = keys.subarray(0, count).sort();
-    const values = new Array<number>(2 * FILL_ROWS);
-    let i = 0;
-    for (; i + FILL_ROWS <= count; i += FILL_ROWS) {
-      for (let j = 0; j < FILL_ROWS; j++) {
-        const key = sorted[i + j] as number;
-        values[2 * j] = Math.floor(key / 2 ** 32);
-        values[2 * j + 1] = key % 2 ** 32;
-      }
-      await connection.run(INSERT_MANY, values);
-    }
-    for (; i < count; i++) {
-      const key = sorted[i] as number;
-      await connection.run(INSERT_ONE, [Math.floor(key / 2 ** 32), key % 2 ** 32]);
-    }
+    const count = await keys.write(connection, 'customer_phone_windows');
     written += count;
+    after = Number(last);
+  }
+}
+
+// ---- the texts' windows --------------------------------------------------------------------------
+
+/**
+ * SQLite: names and e-mail addresses found by five consecutive digits (migration 20261206T1500).
+ *
+ * The text index's trigrams of digits each name about 4,000 customers at 1,000,000 (the digits of
+ * `sofia.johnson123456@example.org`), and FTS5 merges the whole row lists of the three it asks for
+ * (about 1 ms for `123456@example`), where at 10,000 customers they hold about 40 each. Five digits
+ * take 100,000 values: a window names about as many customers as hold those digits (about 20 for
+ * `12345` at 1,000,000). Every run of five digits of a customer's search_text is kept, at every offset;
+ * a fragment holding five digits anywhere holds its first five, so asking for that window names every
+ * holder, each then checked for the whole fragment. Fragments with fewer digits keep the text index.
+ */
+export const TEXT_WINDOW = 5;
+
+/** A text fragment found through its window: five consecutive digits somewhere in it. */
+export const TEXT_WINDOWED = /[0-9]{5}/;
+
+/** The window asked for a fragment (TEXT_WINDOWED): its first five consecutive digits. */
+export function textWindowAsked(fragment: string): number | undefined {
+  const digits = TEXT_WINDOWED.exec(fragment);
+  return digits ? Number(digits[0]) : undefined;
+}
+
+/** The distinct windows of a search_text: every five consecutive digits, at every offset. */
+export function textWindowsOf(text: string): number[] {
+  const windows = new Set<number>();
+  for (const run of text.match(/[0-9]{5,}/g) ?? []) {
+    for (let i = 0; i + TEXT_WINDOW <= run.length; i++) windows.add(Number(run.slice(i, i + TEXT_WINDOW)));
+  }
+  return [...windows];
+}
+
+/** SQLite: a text holding five consecutive digits somewhere (the triggers' and the fill's filter). */
+export const SQLITE_HAS_TEXT_WINDOW = (column: string) => `${column} glob '*[0-9][0-9][0-9][0-9][0-9]*'`;
+
+/**
+ * SQLite: a select of the distinct windows of the row `row` (`new` or `old` in a trigger), column `win`.
+ * Triggers take no common table expression: the offsets are the keys of a JSON array as long as the
+ * text (`hex(zeroblob(n))` is n times `00`).
+ */
+export function sqliteTextWindowsOf(row: 'new' | 'old'): string {
+  const text = `${row}.search_text`;
+  const at = `substr(${text}, o.key + 1, ${TEXT_WINDOW})`;
+  return (
+    `select distinct cast(${at} as integer) as win ` +
+    `from json_each('[' || substr(replace(hex(zeroblob(max(length(${text}) - ${TEXT_WINDOW - 1}, 0))), '00', ',0'), 2) || ']') o ` +
+    `where ${at} glob '[0-9][0-9][0-9][0-9][0-9]'`
+  );
+}
+
+/**
+ * SQLite: at most the third value of the customers holding a window (the second value), each with whether
+ * its text holds the whole fragment (the first): `[pk, 0 | 1]`. Bounded by the window's holders rather
+ * than the fragment's, so that a window most texts share (`support12345@`) costs at most that many.
+ */
+export const SQLITE_TEXT_FIND =
+  'select c.pk, instr(c.search_text, ?) > 0 from (select customer_pk from customer_text_windows where win = ? limit (? + 0)) w ' +
+  'join customers c on c.pk = w.customer_pk';
+
+/**
+ * SQLite: writes the text windows of every customer with a pk above `sincePk` whose text holds one, as
+ * fillWindows does the numbers' (read as one JSON array a chunk: a text may hold any character).
+ */
+export async function fillTextWindows(connection: WindowsConnection, sincePk: number): Promise<number> {
+  let after = sincePk;
+  let written = 0;
+  for (;;) {
+    const [chunk] = await connection.rows(
+      'select max(pk), json_group_array(json_array(pk, search_text)) from ' +
+        `(select pk, search_text from customers where pk > ? and ${SQLITE_HAS_TEXT_WINDOW('search_text')} order by pk limit ?)`,
+      [after, FILL_CHUNK],
+    );
+    const [last, json] = (chunk ?? [null, null]) as readonly [number | null, string | null];
+    if (last === null || json === null) return written;
+    const customers = JSON.parse(json) as Array<[number, string]>;
+    const keys = new WindowKeys(customers.length * 2);
+    for (const [pk, text] of customers) for (const win of textWindowsOf(text)) keys.add(win, pk);
+    written += await keys.write(connection, 'customer_text_windows');
     after = Number(last);
   }
 }

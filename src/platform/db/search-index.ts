@@ -17,7 +17,7 @@ import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-ord
 import { OPTIMIZE_DIGITS } from './migrations/20261204T2000-search-digits-merged.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 import { blockIndex, pairBits } from './search-blocks.js';
-import { SQLITE_FIND, WINDOWED, fillWindows, windowsAsked } from './phone-windows.js';
+import { SQLITE_FIND, SQLITE_TEXT_FIND, WINDOWED, fillTextWindows, fillWindows, textWindowAsked, windowsAsked } from './phone-windows.js';
 import { windowsConnection } from './migrations/20261206T0900-sqlite-phone-windows.js';
 
 /**
@@ -117,7 +117,9 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
   if (afresh) for (const statement of INDEX_ALL) await sql.raw(statement).execute(trx);
   // The phone windows of the customers inserted since (their trigger was deferred too).
   const since = await sql<{ since: number }>`select max(since_pk) as since from search_index_deferred`.execute(trx);
-  await fillWindows(windowsConnection(trx), Number(since.rows[0]?.since ?? 0));
+  const sincePk = Number(since.rows[0]?.since ?? 0);
+  await fillWindows(windowsConnection(trx), sincePk);
+  await fillTextWindows(windowsConnection(trx), sincePk);
   await sql`delete from search_index_deferred`.execute(trx);
   // The few left: the update trigger places each (customer_id is only named, so that it fires).
   if (unlabelled > 0 && !afresh) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
@@ -277,11 +279,44 @@ function sqliteFind(reader: SqliteReader, fragment: Fragment, cap: number): numb
     const found = windowsStatement(reader).all([...windowsAsked(fragment.text), fragment.text, cap + 1]) as number[];
     return found.length > cap ? undefined : found;
   }
+  const win = foundThroughWindow(fragment);
+  if (win !== undefined) {
+    // Holders of the window that lack the rest of the fragment are read too: up to WINDOW_FETCH_FACTOR times the cap.
+    const fetch = WINDOW_FETCH_FACTOR * cap + 1;
+    const rows = textWindowsStatement(reader).all([fragment.text, win, fetch]) as Array<[number, number]>;
+    if (rows.length >= fetch) return undefined;
+    const found = rows.filter((row) => row[1] === 1).map((row) => row[0]);
+    return found.length > cap ? undefined : found;
+  }
   const statements = statementsFor(reader, fragment.column);
   const query = sqliteQuery(reader, statements, fragment, { entries: SHORT_TERMS_FACTOR * cap, terms: Infinity });
   if (query === 'nobody') return [];
   if (query === 'common') return undefined;
   return statements.find.all([query.fts, cap + 1]) as number[];
+}
+
+/** SQLite: the text window that names every customer holding a search_text fragment (phone-windows.ts), if it holds one. */
+function foundThroughWindow(fragment: Fragment): number | undefined {
+  return fragment.column === 'search_text' ? textWindowAsked(fragment.text) : undefined;
+}
+
+/**
+ * Whether SQLite finds the customers holding `fragment` through a text window (five digits: about as
+ * many customers as hold them), rather than by streaming its trigrams' row lists in list order: the
+ * caller asks customersContaining first, and streams only when they are more than its cap.
+ */
+export function textWindowFinds(store: Store, fragment: Fragment): boolean {
+  return store.dialect === 'sqlite' && foundThroughWindow(fragment) !== undefined;
+}
+
+/** A text window's holders read at most this many times the cap (the rest of the fragment is checked on each). */
+const WINDOW_FETCH_FACTOR = 4;
+
+const textWindowsStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
+function textWindowsStatement(reader: SqliteReader): ReturnType<SqliteReader['prepare']> {
+  let statement = textWindowsStatements.get(reader);
+  if (!statement) textWindowsStatements.set(reader, (statement = reader.prepare(SQLITE_TEXT_FIND).raw(true)));
+  return statement;
 }
 
 const windowsStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
