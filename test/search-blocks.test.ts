@@ -13,7 +13,7 @@ import { Migrator, sql } from 'kysely';
 import fc from 'fast-check';
 import { type Store } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
-import { BLOCK_BITS, addPairs, blockIndex, blockStart } from '../src/platform/db/search-blocks.js';
+import { BLOCK_BITS, addTextBits, blockIndex, blockStart } from '../src/platform/db/search-blocks.js';
 import { blocksHolding } from '../src/platform/db/search-index.js';
 import { indexedSearchPage, scanSearchPage, type Scope } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
@@ -26,7 +26,7 @@ import { createTestDatabase, openTestStore, seed, storeKinds, type TestDatabase 
 
 const maskOf = (text: string) => {
   const mask = new Uint8Array(BLOCK_BITS / 8);
-  addPairs(mask, text);
+  addTextBits(mask, text);
   return mask;
 };
 const within = (part: Uint8Array, whole: Uint8Array) => part.every((byte, i) => (byte & (whole[i] as number)) === byte);
@@ -75,12 +75,12 @@ describe('search blocks: names and bits', () => {
     assert.deepEqual(['', 'a', 'ann lee 5', 'ann lee 6', 'bob', 'bob a', 'zz', 'zoë', '\uffff', '😀', '😀😀'].map(at), [0, 0, 1, 1, 2, 2, 3, 3, 3, 4, 4]);
   });
 
-  test('a text’s bits hold the bits of every fragment of two characters or more it contains', () => {
+  test('a text’s bits hold the bits of every fragment it contains, one character and more', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme', minLength: 2, maxLength: 40 }), fc.nat(), fc.nat(), (text, a, b) => {
+      fc.property(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.nat(), fc.nat(), (text, a, b) => {
         const chars = [...text];
-        const start = a % (chars.length - 1);
-        const end = start + 2 + (b % (chars.length - start - 1));
+        const start = a % chars.length;
+        const end = start + 1 + (b % (chars.length - start));
         const fragment = chars.slice(start, end).join('');
         assert.ok(within(maskOf(fragment), maskOf(text)), `${JSON.stringify(fragment)} in ${JSON.stringify(text)}`);
       }),
@@ -139,6 +139,11 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.equal(page.length, 30);
       assert.ok(page.every((row) => row.sort_key.startsWith('xavier')));
       assert.deepEqual(await search('qz'), []);
+      // One character: `v` only in the Xaviers' blocks; `-`, in no text, in no block (answered without a read).
+      assert.deepEqual(await blocksHolding(store, 'v'), ranges);
+      assert.deepEqual(await blocksHolding(store, '-'), []);
+      assert.equal((await search('v')).length, 30);
+      assert.deepEqual(await search('-'), []);
     });
 
     test('a re-import that renames, the admin API’s writer and routing’s auto-create add their bits', async () => {
@@ -239,7 +244,7 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${`c${i}`}, ${name}, ${fold(name)}, '[]', '[]', ${fold(name)}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows']);
+      assert.deepEqual(await migrateToLatest(store), ['20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters']);
       // 601 customers cut about every 256: three blocks, the first from the start.
       const blocks = await blocksOf(store);
       assert.deepEqual(blocks.length, 3);

@@ -29,6 +29,7 @@ import { phoneWindows } from './migrations/20261206T0700-phone-windows.js';
 import { sqlitePhoneWindows } from './migrations/20261206T0900-sqlite-phone-windows.js';
 import { searchBlocksVersion } from './migrations/20261206T1300-search-blocks-version.js';
 import { sqliteTextWindows } from './migrations/20261206T1500-sqlite-text-windows.js';
+import { searchBlocksCharacters } from './migrations/20261206T1700-search-blocks-characters.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -55,6 +56,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T0900-sqlite-phone-windows': sqlitePhoneWindows(dialect),
     '20261206T1300-search-blocks-version': searchBlocksVersion(dialect),
     '20261206T1500-sqlite-text-windows': sqliteTextWindows(dialect),
+    '20261206T1700-search-blocks-characters': searchBlocksCharacters(dialect),
   };
 }
 

@@ -12,11 +12,12 @@
  * starts at its `prefix` (a sort key, or `''` for the first) and ends where the
  * next one starts, and a customer is in the block with the greatest prefix not
  * above its sort key. Each block keeps the pairs of adjacent characters its
- * customers' texts hold, hashed into BLOCK_BITS bits. A text holding a
- * fragment of two or more characters holds each of its pairs, so a block
+ * customers' texts hold, and the characters, hashed into BLOCK_BITS bits. A
+ * text holding a fragment holds each of its pairs and characters, so a block
  * missing one of them holds no match, and a read in list order skips it: it
- * reads only the blocks whose bits hold all the fragment's pairs
- * (`blocksHolding`, search-index.ts).
+ * reads only the blocks whose bits hold all the fragment's (`blocksHolding`,
+ * search-index.ts). A one-character fragment no block holds (`-`, `%`) is
+ * answered without a read.
  *
  * Where the blocks start is chosen from the customers (`cutSearchBlocks`): about
  * every BLOCK_ROWS_MIN customers in list order, at most BLOCKS_MAX blocks, so a
@@ -82,10 +83,14 @@ function pairHash(a: number, b: number): number {
   return h ^ (h >>> 13);
 }
 
+/** Stands for "no second character": a character's own hash is that of the pair (it, ALONE), never a real pair's. */
+const ALONE = 0x110000;
+
 /**
- * Calls `each` with the hash of every pair of adjacent characters (code points) of `text`, whose two
- * bits are `(hash >>> 0) % BLOCK_BITS` and `(hash >>> 13) % BLOCK_BITS`. Changing them needs a migration
- * that rebuilds every block. (A loop over UTF-16 units: an import runs it for every customer.)
+ * Calls `each` with the hash of every pair of adjacent characters (code points) of `text`, and of every
+ * character alone (migration 20261206T1700: a one-character fragment narrows by it), whose two bits are
+ * `(hash >>> 0) % BLOCK_BITS` and `(hash >>> 13) % BLOCK_BITS`. Changing them needs a migration that
+ * rebuilds every block. (A loop over UTF-16 units: an import runs it for every customer.)
  */
 function forEachPair(text: string, each: (hash: number) => void): void {
   let previous = -1;
@@ -99,6 +104,7 @@ function forEachPair(text: string, each: (hash: number) => void): void {
       }
     }
     if (previous >= 0) each(pairHash(previous, code));
+    each(pairHash(code, ALONE));
     previous = code;
   }
 }
@@ -107,21 +113,21 @@ const setBit = (mask: Uint8Array, bit: number) => {
   mask[bit >> 3] = (mask[bit >> 3] as number) | (0x80 >> (bit & 7));
 };
 
-/** Sets in `mask` the bits of every pair of adjacent characters of `text`. */
-export function addPairs(mask: Uint8Array, text: string): void {
+/** Sets in `mask` the bits of every pair of adjacent characters of `text`, and of every character. */
+export function addTextBits(mask: Uint8Array, text: string): void {
   forEachPair(text, (hash) => {
     setBit(mask, (hash >>> 0) % BLOCK_BITS);
     setBit(mask, (hash >>> 13) % BLOCK_BITS);
   });
 }
 
-/** Whether `text` has at least one pair of characters, two code points (a fragment blocks can narrow). */
-export function hasPairs(text: string): boolean {
-  return [...text].length >= 2;
+/** Whether blocks can narrow a read for `text`: it has a character (its own bits; two or more: their pairs' too). */
+export function narrowable(text: string): boolean {
+  return text.length > 0;
 }
 
-/** The distinct bits of `text`'s pairs of adjacent characters. */
-export function pairBits(text: string): number[] {
+/** The distinct bits of `text`'s pairs of adjacent characters and of its characters. */
+export function textBits(text: string): number[] {
   const bits = new Set<number>();
   forEachPair(text, (hash) => {
     bits.add((hash >>> 0) % BLOCK_BITS);
@@ -169,7 +175,7 @@ export function postgresSearchBlocks(): SearchBlockWriter {
       const start = blockStart(sortKey);
       let mask = masks.get(start);
       if (!mask) masks.set(start, (mask = new Uint8Array(BLOCK_BYTES)));
-      addPairs(mask, searchText);
+      addTextBits(mask, searchText);
     },
     async save(trx) {
       if (masks.size === 0) return;
@@ -218,7 +224,7 @@ export async function cutSearchBlocks(trx: Kysely<Database>): Promise<{ customer
   for (;;) {
     const { rows } = await sql<{ pk: number; sort_key: string; search_text: string }>`
       select pk, sort_key, search_text from customers where pk > ${after} order by pk limit ${CUT_BATCH}`.execute(trx);
-    for (const row of rows) addPairs(masks[blockIndex(bounds, Buffer.from(row.sort_key))] as Uint8Array, row.search_text);
+    for (const row of rows) addTextBits(masks[blockIndex(bounds, Buffer.from(row.sort_key))] as Uint8Array, row.search_text);
     if (rows.length < CUT_BATCH) break;
     after = (rows.at(-1) as { pk: number }).pk;
   }

@@ -16,7 +16,7 @@ import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
 import { OPTIMIZE_DIGITS } from './migrations/20261204T2000-search-digits-merged.js';
 import { escapeLike, successor } from '../../kernel/text.js';
-import { blockIndex, pairBits } from './search-blocks.js';
+import { blockIndex, textBits } from './search-blocks.js';
 import { SQLITE_FIND, SQLITE_TEXT_FIND, WINDOWED, fillTextWindows, fillWindows, textWindowAsked, windowsAsked } from './phone-windows.js';
 import { windowsConnection } from './migrations/20261206T0900-sqlite-phone-windows.js';
 
@@ -1102,15 +1102,15 @@ export interface KeyRange {
 }
 
 /**
- * The ranges of list order in which a customer holding `fragment` (two characters or more) can be:
- * the blocks whose bits hold all its pairs, each from its own start to the next block's start (so a
+ * The ranges of list order in which a customer holding `fragment` can be:
+ * the blocks whose bits hold all its pairs and characters, each from its own start to the next block's start (so a
  * range also covers any key written since between the two), neighbours merged. In list order, at most
  * `most` of them: beyond that, consecutive ranges are merged with what lies between them (a superset:
  * more rows read, never fewer), so that a read makes at most `most` statements.
  */
 export async function blocksHolding(store: Store, fragment: string, most = Infinity): Promise<KeyRange[]> {
-  const bits = pairBits(fragment);
-  if (bits.length === 0) throw new Error('a fragment of one character has no pairs to narrow by');
+  const bits = textBits(fragment);
+  if (bits.length === 0) throw new Error('an empty fragment has nothing to narrow by');
   const blocks = await currentBlocks(store);
   const holding: Array<[string, string | null]> = [];
   blocks.bits.forEach((blockBits, i) => {
