@@ -856,6 +856,17 @@ export async function trigramCounts(store: Store): Promise<TrigramCounts | undef
   return state.counts;
 }
 
+/**
+ * PostgreSQL: samples the trigram counts and reads the search blocks, which the first search after a
+ * start would otherwise wait for (about 0.4 s and 20 ms at 1,000,000 customers). SQLite: nothing (its
+ * counts are per reader connection, counted as searches meet them).
+ */
+export async function warmSearchIndex(store: Store): Promise<void> {
+  if (store.driver.kind !== 'postgres') return;
+  await trigramCounts(store);
+  await currentBlocks(store);
+}
+
 /** The next search samples the counts again (after a large import). */
 export function forgetTrigramCounts(store: Store): void {
   const state = countsByStore.get(store);

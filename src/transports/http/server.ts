@@ -45,7 +45,7 @@ export async function startServer(config: Config): Promise<RunningServer> {
     app = await buildApp({ config, store });
     const log = app.http.log;
     // A search still works if this fails: its thread is started again by the first search.
-    await app.services.customers.warm().catch((err: unknown) => log.warn({ err }, 'the search threads did not start yet'));
+    await app.services.customers.warm().catch((err: unknown) => log.warn({ err }, 'the search did not warm up (it still works: the first searches do what was left)'));
     if (config.insecureDevMode) {
       app.http.log.warn('INSECURE DEVELOPMENT MODE: callbacks are accepted without checking X-Twilio-Signature');
     }
