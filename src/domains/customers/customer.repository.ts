@@ -834,7 +834,7 @@ async function rankContains(
   // Once no second chance is left (PostgreSQL declines them all) and no stream is to start, nothing
   // happens between windows: the last read goes on until the page is full, in one statement, instead of
   // window after window, each a round trip and a second read of its last row (WINDOW_END).
-  // PostgreSQL, a text fragment of two characters or more: only the parts of the list whose search blocks
+  // PostgreSQL, a text fragment (one character or more): only the parts of the list whose search blocks
   // can hold it are read (search-blocks.ts), each to its end or until the page is full.
   const narrowing = fragment.text;
   if (keepsSearchBlocks(store) && !withDigits && narrowable(narrowing) && (await blocksWorthAsking(store, narrowing))) {
