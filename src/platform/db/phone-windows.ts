@@ -125,17 +125,11 @@ class WindowKeys {
  * them), their windows computed here (in SQL, with `json_each`, 8.3 s for 1,000,000 customers), sorted,
  * and written in window order (WindowKeys).
  */
-export async function fillWindows(connection: WindowsConnection, sincePk: number): Promise<number> {
-  let after = sincePk;
-  let written = 0;
-  for (;;) {
-    const [chunk] = await connection.rows(
-      "select max(pk), group_concat(pk || ' ' || phone_digits, ',') from " +
-        "(select pk, phone_digits from customers where pk > ? and phone_digits <> '' order by pk limit ?)",
-      [after, FILL_CHUNK],
-    );
-    const [last, text] = (chunk ?? [null, null]) as readonly [number | null, string | null];
-    if (last === null || text === null) return written;
+export function fillWindows(connection: WindowsConnection, sincePk: number): Promise<number> {
+  const chunk =
+    "select max(pk), group_concat(pk || ' ' || phone_digits, ',') from " +
+    "(select pk, phone_digits from customers where pk > ? and phone_digits <> '' order by pk limit ?)";
+  return fillByChunks(connection, 'customer_phone_windows', sincePk, chunk, (text) => {
     const customers = text.split(',');
     // Sized for five windows a customer (an E.164 number has at most five), grown past that.
     const keys = new WindowKeys(customers.length * 5);
@@ -144,8 +138,28 @@ export async function fillWindows(connection: WindowsConnection, sincePk: number
       const pk = Number(customer.slice(0, space));
       for (const win of windowsOf(customer.slice(space + 1))) keys.add(win, pk);
     }
-    const count = await keys.write(connection, 'customer_phone_windows');
-    written += count;
+    return keys;
+  });
+}
+
+/**
+ * Reads the customers with a pk above `sincePk` FILL_CHUNK at a time, each chunk as one row (`chunk`: its
+ * largest pk, then one text `windowsOf` turns into their windows), and writes each chunk's windows to `table`.
+ */
+async function fillByChunks(
+  connection: WindowsConnection,
+  table: WindowsTable,
+  sincePk: number,
+  chunk: string,
+  windowsOf: (text: string) => WindowKeys,
+): Promise<number> {
+  let after = sincePk;
+  let written = 0;
+  for (;;) {
+    const [row] = await connection.rows(chunk, [after, FILL_CHUNK]);
+    const [last, text] = (row ?? [null, null]) as readonly [number | null, string | null];
+    if (last === null || text === null) return written;
+    written += await windowsOf(text).write(connection, table);
     after = Number(last);
   }
 }
@@ -184,7 +198,7 @@ export function textWindowsOf(text: string): number[] {
 }
 
 /** SQLite: a text holding five consecutive digits somewhere (the triggers' and the fill's filter). */
-export const SQLITE_HAS_TEXT_WINDOW = (column: string) => `${column} glob '*[0-9][0-9][0-9][0-9][0-9]*'`;
+export const sqliteHasTextWindow = (column: string) => `${column} glob '*[0-9][0-9][0-9][0-9][0-9]*'`;
 
 /**
  * SQLite: a select of the distinct windows of the row `row` (`new` or `old` in a trigger), column `win`.
@@ -214,21 +228,14 @@ export const SQLITE_TEXT_FIND =
  * SQLite: writes the text windows of every customer with a pk above `sincePk` whose text holds one, as
  * fillWindows does the numbers' (read as one JSON array a chunk: a text may hold any character).
  */
-export async function fillTextWindows(connection: WindowsConnection, sincePk: number): Promise<number> {
-  let after = sincePk;
-  let written = 0;
-  for (;;) {
-    const [chunk] = await connection.rows(
-      'select max(pk), json_group_array(json_array(pk, search_text)) from ' +
-        `(select pk, search_text from customers where pk > ? and ${SQLITE_HAS_TEXT_WINDOW('search_text')} order by pk limit ?)`,
-      [after, FILL_CHUNK],
-    );
-    const [last, json] = (chunk ?? [null, null]) as readonly [number | null, string | null];
-    if (last === null || json === null) return written;
+export function fillTextWindows(connection: WindowsConnection, sincePk: number): Promise<number> {
+  const chunk =
+    'select max(pk), json_group_array(json_array(pk, search_text)) from ' +
+    `(select pk, search_text from customers where pk > ? and ${sqliteHasTextWindow('search_text')} order by pk limit ?)`;
+  return fillByChunks(connection, 'customer_text_windows', sincePk, chunk, (json) => {
     const customers = JSON.parse(json) as Array<[number, string]>;
     const keys = new WindowKeys(customers.length * 2);
     for (const [pk, text] of customers) for (const win of textWindowsOf(text)) keys.add(win, pk);
-    written += await keys.write(connection, 'customer_text_windows');
-    after = Number(last);
-  }
+    return keys;
+  });
 }

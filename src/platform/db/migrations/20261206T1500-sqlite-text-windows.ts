@@ -1,6 +1,6 @@
 import { type Kysely, type Migration, sql } from 'kysely';
 import type { Dialect } from '../dialect.js';
-import { SQLITE_HAS_TEXT_WINDOW, fillTextWindows, sqliteTextWindowsOf } from '../phone-windows.js';
+import { sqliteHasTextWindow, fillTextWindows, sqliteTextWindowsOf } from '../phone-windows.js';
 import { windowsConnection } from './20261206T0900-sqlite-phone-windows.js';
 
 /**
@@ -34,8 +34,8 @@ const removeOld = `delete from customer_text_windows where customer_pk = old.pk 
 const TRIGGER_NAMES = ['customers_text_windows_insert', 'customers_text_windows_delete', 'customers_text_windows_update'];
 // As the phone windows' triggers: distinct windows, the old ones deleted first, so nothing conflicts.
 const TRIGGERS = [
-  `create trigger customers_text_windows_insert after insert on customers when ${SQLITE_HAS_TEXT_WINDOW('new.search_text')} and ${NOT_DEFERRED} begin ${addNew} end`,
-  `create trigger customers_text_windows_delete after delete on customers when ${SQLITE_HAS_TEXT_WINDOW('old.search_text')} begin ${removeOld} end`,
+  `create trigger customers_text_windows_insert after insert on customers when ${sqliteHasTextWindow('new.search_text')} and ${NOT_DEFERRED} begin ${addNew} end`,
+  `create trigger customers_text_windows_delete after delete on customers when ${sqliteHasTextWindow('old.search_text')} begin ${removeOld} end`,
   'create trigger customers_text_windows_update after update of search_text on customers when new.search_text <> old.search_text ' +
     `begin ${removeOld} ${addNew} end`,
 ];
