@@ -67,7 +67,9 @@ async function pages(store: Store, query: string, read: typeof indexedSearchPage
 }
 
 async function assertSearchEqualsScan(store: Store): Promise<void> {
-  for (const query of ['smi', 'ohns', 'ohn', 'son', 'lee', 'mmm', 'a b', 'xyz', '555 0107', '5550111', '(212) 555-01', '0103', '99999']) {
+  // Three to six digits read the text and digits indexes together in label order (migration 20261206T1900);
+  // `212 55` holds no trigram any text holds: the digits index alone.
+  for (const query of ['smi', 'ohns', 'ohn', 'son', 'lee', 'mmm', 'a b', 'xyz', '555 0107', '5550111', '(212) 555-01', '0103', '99999', '555', '5550', '212 55', '0001']) {
     assert.deepEqual(await pages(store, query, indexedSearchPage), await pages(store, query, scanSearchPage), query);
   }
 }
@@ -79,7 +81,7 @@ async function assertSearchEqualsScan(store: Store): Promise<void> {
 async function assertRememberedUntilWritten(store: Store): Promise<void> {
   const ids = async (query: string) => (await pages(store, query, indexedSearchPage)).flat().map((row) => row.customer_id);
   const asked = (text: string) => {
-    const query = listOrderQuery(store, { column: 'search_text', text });
+    const query = listOrderQuery(store, [{ column: 'search_text', text }]);
     return typeof query === 'string' ? query : query.fts;
   };
   for (let i = 0; i < 2; i++) assert.deepEqual([asked('qz'), asked('qzb')], ['nobody', 'nobody']);
@@ -140,8 +142,10 @@ describe('SQLite: list-order labels under every writer', () => {
   test('when the labels leave no room anywhere, every customer is relabelled', async () => {
     const db = database(store);
     db.exec("insert into customer_search_text(customer_search_text) values ('delete-all')");
+    db.exec("insert into customer_search_digits(customer_search_digits) values ('delete-all')");
     db.exec('update customers set list_pos = r.n from (select pk, row_number() over (order by sort_key, customer_id) as n from customers) r where customers.pk = r.pk');
     db.exec("insert into customer_search_text(rowid, search_text) select list_pos, search_text || char(10, 10) from customers order by list_pos");
+    db.exec("insert into customer_search_digits(rowid, phone_digits) select list_pos, phone_digits from customers where phone_digits <> '' order by list_pos");
     assertLabelled(store);
     await insertOne(store, 'squeezed', 'Carla Johnson 00005');
     assert.equal(assertLabelled(store), 961);
@@ -177,7 +181,7 @@ describe('SQLite: list-order labels under every writer', () => {
         assert.equal(shortListingKnown(store, fragment), false);
         assert.deepEqual(await pages(store, 'qy', indexedSearchPage, scope, 7), scanned);
         // Listed (as a search whose first window fell short lists it): streamed at once, the same pages.
-        assert.equal(typeof listOrderQuery(store, fragment), 'object');
+        assert.equal(typeof listOrderQuery(store, [fragment]), 'object');
         assert.equal(shortListingKnown(store, fragment), true);
         assert.deepEqual(await pages(store, 'qy', indexedSearchPage, scope, 7), scanned);
         // A write from another connection: the listing no longer counts.
@@ -256,7 +260,7 @@ describe('SQLite: a fragment held widely, searched in a rep\'s book', () => {
       assert.equal(heldWidely(store, { column: 'search_text', text: 'other' }), false);
       // `7@widely`: every trigram is held by more than RARE_TRIGRAM (4,000) customers, `7@w` by 6,600 and the
       // others by all 66,000: only `7@w` is asked for (the others' row lists would each be read whole).
-      assert.deepEqual(listOrderQuery(store, { column: 'search_text', text: '7@widely' }), { fts: '"7@w"', fewerThan: 6601 });
+      assert.deepEqual(listOrderQuery(store, [{ column: 'search_text', text: '7@widely' }]), { fts: '"7@w"', fewerThan: 6601 });
       const rep = { kind: 'worker', worker: 'a@example.com' } as const;
       // `ample`: the book's first rows fill each page; `widely`: none of its first 300 rows hold it.
       for (const query of ['ample', 'widely', 'ly.exa', 'wide 1', '7@widely']) {
@@ -299,13 +303,35 @@ describe('upgrading a SQLite store to migration 20261203T1900', () => {
   test('the customers already stored are labelled in list order and found; and back down', async () => {
     await atMigration('20261203T0100-search-text-ends', async (store, migrator) => {
       for (let i = 0; i < 50; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${50 - i}`);
-      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order']);
       assert.equal(assertLabelled(store), 50);
       await assertSearchEqualsScan(store);
       assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
       database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
       await insertOne(store, 'after-down', 'Ann Smith 99');
       database(store).prepare("insert into customer_search_text(customer_search_text, rank) values ('integrity-check', 1)").run();
+    });
+  });
+});
+
+describe('upgrading a SQLite store to migration 20261206T1900 (the digits index by label)', () => {
+  test('the numbers already stored are indexed under their labels and found; and back down', async () => {
+    await atMigration('20261206T1700-search-blocks-characters', async (store, migrator) => {
+      for (let i = 0; i < 60; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${60 - i}`, i % 4 === 3 ? '' : `1212555${String(100 + i).padStart(4, '0')}`);
+      assert.deepEqual(await migrateToLatest(store), ['20261206T1900-sqlite-digits-list-order']);
+      // assertLabelled checks both indexes against their content: the digits index's is (list_pos, phone_digits).
+      assert.equal(assertLabelled(store), 60);
+      const labels = database(store).prepare("select rowid from customer_search_digits where customer_search_digits match '\"555\"'").pluck().all();
+      assert.deepEqual(labels, database(store).prepare("select list_pos from customers where phone_digits <> '' order by list_pos").pluck().all());
+      await assertSearchEqualsScan(store);
+      await insertOne(store, 'after-up', 'Ann Smith 99', '12125550999');
+      assert.equal(assertLabelled(store), 61);
+      assert.equal((await migrator.migrateTo('20261206T1700-search-blocks-characters')).error, undefined);
+      database(store).prepare("insert into customer_search_digits(customer_search_digits, rank) values ('integrity-check', 1)").run();
+      await insertOne(store, 'after-down', 'Bob Jones 99', '12125550998');
+      database(store).prepare("insert into customer_search_digits(customer_search_digits, rank) values ('integrity-check', 1)").run();
+      const pks = database(store).prepare("select rowid from customer_search_digits where customer_search_digits match '\"5550998\"'").pluck().all();
+      assert.deepEqual(pks, database(store).prepare("select pk from customers where customer_id = 'after-down'").pluck().all());
     });
   });
 });
@@ -320,7 +346,7 @@ describe('SQLite: the digits index is merged into one segment (migration 2026120
       // One transaction each: FTS5 writes a segment per transaction (and merges them four at a time).
       for (let i = 0; i < 3; i++) await insertOne(store, `u-${i}`, `${NAMES[i]} ${i}`, `1212555010${i}`);
       assert.ok(digitsSegments(store) >= 3, `${digitsSegments(store)} segments`);
-      assert.deepEqual(await migrateToLatest(store), ['20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters']);
+      assert.deepEqual(await migrateToLatest(store), ['20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order']);
       assert.equal(digitsSegments(store), 1);
       assert.equal(assertLabelled(store), 3);
       await assertSearchEqualsScan(store);

@@ -23,10 +23,13 @@
  * - Rank 0 is a range of the list order: names in [query, successor(query)),
  *   read in order through the same index as a list page (LIMIT: one page),
  *   plus the one customer whose id is the query.
- * - Ranks 1 and 2 are "contains" predicates. On SQLite, for a text query
- *   (not a phone number), the text index's rowids are list-order labels
- *   (migration 20261203T1900), so FTS5 names the customers holding the
- *   fragment in list order: the rank is read from that answer, from the
+ * - Ranks 1 and 2 are "contains" predicates. On SQLite the text index's
+ *   rowids are list-order labels (migration 20261203T1900), and the digits
+ *   index's too (migration 20261206T1900), so FTS5 names the customers
+ *   holding the fragment in list order (for a query with three to six digits,
+ *   both indexes at once, their answers merged in label order; seven or more
+ *   name a few customers through their windows: the first way below): the
+ *   rank is read from that answer, from the
  *   cursor's label on, checking scope, predicate and rank on each row, and
  *   stops when the page is full (STREAM). Cost: the index rows up to the
  *   page's last match, at most STREAM_BUDGET (a fragment many customers hold
@@ -40,7 +43,7 @@
  *   whose every trigram is common, searched in a rep's book: a first window
  *   of the book usually fills the page, where a stream reads every rep's
  *   matches to find the book's.
- *   Otherwise (PostgreSQL, phone numbers), found one of two ways:
+ *   Otherwise (PostgreSQL, SQLite's numbers of seven digits or more), found one of two ways:
  *   - rare fragment: the store's substring index (FTS5 trigram on SQLite,
  *     pg_trgm GIN on PostgreSQL) names the customers containing it, read up
  *     to CANDIDATE_CAP of them; the exact predicate and the rank are checked
@@ -440,8 +443,10 @@ const WORD_SCAN = byScopeAfter((scope, after) => wordScan(scope, after, false));
 const WORD_SCAN_UNTIL = byScope((scope) => wordScan(scope, true, true));
 
 interface StreamValues extends RankValues {
-  /** The FTS5 query naming every customer whose text holds the fragment (a superset; rows are checked). */
-  fts: string;
+  /** The FTS5 query naming every customer whose text holds the fragment (a superset; rows are checked)… */
+  fts?: string;
+  /** …and the one naming every customer whose numbers hold the query's digits (both indexes are in label order). */
+  digitsFts?: string;
   /** The label to read from (SQLite's labels order like the list: migration 20261203T1900). */
   fromLabel: number;
   /** At most this many of the index's customers are read. */
@@ -452,10 +457,14 @@ interface StreamValues extends RankValues {
  * SQLite: the matches of one rank in list order, read from the text index, whose rowids are list-order
  * labels (migration 20261203T1900): the index's customers from `fromLabel` on, in label order, up to
  * `budget` of them, each checked for scope, the exact predicate and the rank, until the page is full.
+ * With phone digits, the text and digits indexes (labels too: migration 20261206T1900) are read together,
+ * merged in label order.
  */
 const STREAM = byScopeAfter((scope, after) =>
+  bySources((sources) =>
   readStatement((kit, v: StreamValues & AfterValues) => {
-    const named = streamedLabels(v);
+    const withDigits = sources !== 'text';
+    const named = streamedLabels(v, sources);
     const rank = rankOf(kit, v);
     // A rep's rows are read from their book (customer_owners holds every column used here), reached
     // from the label through the index customers_list_pos alone: a customer of another book costs two
@@ -485,23 +494,42 @@ const STREAM = byScopeAfter((scope, after) =>
         : kit.db.selectFrom(named.as('f')).crossJoin('customers as s').where(sql<SqlBool>`s.list_pos = f.label`);
     let query = (rows as unknown as ReturnType<typeof ownersOf>)
       .select([...LIST_COLUMNS, rank.as('rank')])
-      .where(matches(kit, v, false))
+      .where(matches(kit, v, withDigits))
       .where(sql<SqlBool>`${rank} = ${v.rank}`);
     if (after) query = query.where(afterPosition(v));
     return query.orderBy(sql`f.label`).limit(kit.rows(v.limit));
   }),
+  ),
 );
+
+/** Which indexes a stream reads: the text index, the digits index, or both merged in label order. */
+type Sources = 'text' | 'digits' | 'both';
+
+/** One statement per set of indexes a stream reads. */
+function bySources<S>(make: (sources: Sources) => S): Record<Sources, S> {
+  return { text: make('text'), digits: make('digits'), both: make('both') };
+}
 
 /**
  * The labels a stream reads: the index's customers from `fromLabel` on, in label order, at most `budget`
  * (`+ 0`: bound as an expression, as StatementKit.rows does, or SQLite would prepare the statement again on every run).
+ * With digits, the union of both indexes' labels: SQLite merges the two answers, each in label order
+ * (MERGE (UNION)), so the read still stops at the page.
  */
-const streamedLabels = (v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
-  sql<{ label: number }>`(select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel} order by rowid limit (${v.budget} + 0))`;
+function streamedLabels(v: Pick<StreamValues, 'fts' | 'digitsFts' | 'fromLabel' | 'budget'>, sources: Sources) {
+  const text = sql`select rowid as label from customer_search_text where customer_search_text match ${v.fts} and rowid >= ${v.fromLabel}`;
+  const digits = sql`select rowid as label from customer_search_digits where customer_search_digits match ${v.digitsFts} and rowid >= ${v.fromLabel}`;
+  const labels = sources === 'both' ? sql`${text} union ${digits} order by 1` : sql`${sources === 'text' ? text : digits} order by rowid`;
+  return sql<{ label: number }>`(${labels} limit (${v.budget} + 0))`;
+}
 
 /** The last label of STREAM's read and how many it read: whether the budget ended it before the index did. */
-const STREAM_END = readStatement((kit, v: Pick<StreamValues, 'fts' | 'fromLabel' | 'budget'>) =>
-  kit.db.selectFrom(streamedLabels(v).as('f')).select([sql<number>`max(f.label)`.as('last'), sql<number>`count(*)`.as('read')]),
+const STREAM_END = bySources((sources) =>
+  readStatement((kit, v: Pick<StreamValues, 'fts' | 'digitsFts' | 'fromLabel' | 'budget'>) =>
+    kit.db
+      .selectFrom(streamedLabels(v, sources).as('f'))
+      .select([sql<number>`max(f.label)`.as('last'), sql<number>`count(*)`.as('read')]),
+  ),
 );
 
 /** SQLite: the label of the first customer after a position in list order (none: the list ends there). */
@@ -813,7 +841,7 @@ async function rankContains(
     if (pks !== undefined) return among(pks, from);
   }
   if (streams && !streamLater) {
-    const stream = await streamRank(store, scope, values, fragment, from, limit);
+    const stream = await streamRank(store, scope, values, fragments, from, limit);
     if (stream !== 'common') {
       if (stream.end === undefined) return stream.rows;
       // More than STREAM_BUDGET customers hold it, and too few of them are this scope's: on in list order.
@@ -873,7 +901,7 @@ async function rankContains(
     read += window;
     if (streamLater) {
       streamLater = false;
-      const stream = await streamRank(store, scope, values, fragment, position, limit - rows.length);
+      const stream = await streamRank(store, scope, values, fragments, position, limit - rows.length);
       if (stream !== 'common') {
         for (const row of stream.rows) rows.push(row);
         if (stream.end === undefined) return rows;
@@ -918,19 +946,19 @@ async function rankAmong(
 const STREAM_BUDGET = 4096;
 
 /**
- * One rank's matches in list order from SQLite's text index (STREAM), from the position `from` on. `end`
- * is where the read stopped when the budget ran out before the page was full or the index's customers
- * ended: the caller goes on from there.
+ * One rank's matches in list order from SQLite's text index, and its digits index for a query with
+ * digits (STREAM), from the position `from` on. `end` is where the read stopped when the budget ran out
+ * before the page was full or the indexes' customers ended: the caller goes on from there.
  */
 async function streamRank(
   store: Store,
   scope: Scope,
   values: RankValues,
-  fragment: Fragment,
+  fragments: readonly Fragment[],
   from: Position | undefined,
   limit: number,
 ): Promise<{ rows: ListRow[]; end?: Position } | 'common'> {
-  const query = listOrderQuery(store, fragment);
+  const query = listOrderQuery(store, fragments);
   if (query === 'common') return query;
   if (query === 'nobody') return { rows: [] };
   let fromLabel = 0;
@@ -944,10 +972,11 @@ async function streamRank(
   // ended a stream doubled the cost of a rare fragment's search). A stale count costs time, never rows.
   const bounded = query.fewerThan > STREAM_BUDGET;
   const budget = bounded ? STREAM_BUDGET : Number.MAX_SAFE_INTEGER;
-  const streamValues = { ...values, ...afterValues(from), limit, fts: query.fts, fromLabel, budget };
-  const rows = await STREAM[scope.kind][from ? 'after' : 'first'].all(store, streamValues);
+  const streamValues = { ...values, ...afterValues(from), limit, fts: query.fts, digitsFts: query.digitsFts, fromLabel, budget };
+  const sources: Sources = query.fts === undefined ? 'digits' : query.digitsFts === undefined ? 'text' : 'both';
+  const rows = await STREAM[scope.kind][from ? 'after' : 'first'][sources].all(store, streamValues);
   if (rows.length >= limit || !bounded) return { rows };
-  const end = await STREAM_END.first(store, streamValues);
+  const end = await STREAM_END[sources].first(store, streamValues);
   if (!end || end.read < STREAM_BUDGET) return { rows };
   const at = await AT_LABEL.first(store, { label: end.last });
   if (!at) throw new Error(`no customer holds the label ${end.last} the text index named`);

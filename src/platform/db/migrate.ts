@@ -30,6 +30,7 @@ import { sqlitePhoneWindows } from './migrations/20261206T0900-sqlite-phone-wind
 import { searchBlocksVersion } from './migrations/20261206T1300-search-blocks-version.js';
 import { sqliteTextWindows } from './migrations/20261206T1500-sqlite-text-windows.js';
 import { searchBlocksCharacters } from './migrations/20261206T1700-search-blocks-characters.js';
+import { sqliteDigitsListOrder } from './migrations/20261206T1900-sqlite-digits-list-order.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -57,6 +58,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T1300-search-blocks-version': searchBlocksVersion(dialect),
     '20261206T1500-sqlite-text-windows': sqliteTextWindows(dialect),
     '20261206T1700-search-blocks-characters': searchBlocksCharacters(dialect),
+    '20261206T1900-sqlite-digits-list-order': sqliteDigitsListOrder(dialect),
   };
 }
 

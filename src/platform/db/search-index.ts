@@ -5,16 +5,17 @@
  * every trigram of the fragment; for one or two characters, rows holding the
  * fragment as the index stores text: see asStored) and exact on PostgreSQL
  * (it re-checks); callers always apply the exact predicate to the rows
- * themselves, so only speed depends on it. SQLite's text index is keyed by
- * list-order labels (migration 20261203T1900), so it also answers in list
- * order (`listOrderQuery`, read by customer.repository.ts a page at a time).
+ * themselves, so only speed depends on it. SQLite's text and digits indexes are
+ * keyed by list-order labels (migrations 20261203T1900, 20261206T1900), so they
+ * also answer in list order (`listOrderQuery`, read by customer.repository.ts a
+ * page at a time).
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Store } from './connect.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
-import { INDEX_ALL, LABEL_ALL } from './migrations/20261203T1900-search-list-order.js';
-import { OPTIMIZE_DIGITS } from './migrations/20261204T2000-search-digits-merged.js';
+import { INDEX_ALL, LABEL_ALL, LABEL_GAP } from './migrations/20261203T1900-search-list-order.js';
+import { digitsInOrder } from './migrations/20261206T1900-sqlite-digits-list-order.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 import { blockIndex, textBits } from './search-blocks.js';
 import { SQLITE_FIND, SQLITE_TEXT_FIND, WINDOWED, fillTextWindows, fillWindows, textWindowAsked, windowsAsked } from './phone-windows.js';
@@ -83,10 +84,19 @@ async function buildIndexes(trx: Kysely<Database>, indexes: ReadonlyArray<{ sql:
 }
 
 /**
- * Indexes the customers inserted since `deferSearchIndex`, labels (migration 20261203T1900) the ones
- * inserted or renamed since, and lets the triggers index again. When at least half the customers need
- * a label (a first import), every customer is labelled afresh and the text index rebuilt in label
- * order (about 7 s at 1,000,000 customers); otherwise the update trigger places each between its
+ * The digits index written afresh after LABEL_ALL, in label order: the labels as LABEL_ALL gives them,
+ * read in list order from customers_search_scan (which holds the digits) without a fetch of each row.
+ */
+const DIGITS_ALL = digitsInOrder(
+  `select label, phone_digits from (select row_number() over (order by sort_key, customer_id) * ${LABEL_GAP} as label, phone_digits ` +
+    "from customers order by sort_key, customer_id) where phone_digits <> ''",
+);
+
+/**
+ * Labels (migration 20261203T1900) the customers inserted or renamed since `deferSearchIndex`, indexes
+ * their text and digits under their labels, and lets the triggers index again. When at least half the
+ * customers need a label (a first import), every customer is labelled afresh and both indexes rebuilt in
+ * label order (about 7 s at 1,000,000 customers); otherwise the update trigger places each between its
  * neighbours (0.1 ms each at 1,000,000, a relabelled window around a crowded gap 1–2 ms).
  * The indexes a first import dropped are built again here: those of the labels once the labels are
  * written, the others before labelling (which reads the list order through them).
@@ -95,33 +105,30 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
   if (dialect !== 'sqlite') return;
   const deferred = await deferredIndexes(trx);
   const ofLabels = deferred.filter((index) => /\blist_pos\b/.test(index.sql));
-  const digits = await sql
-    .raw(
-      'insert into customer_search_digits(rowid, phone_digits) select pk, phone_digits from customers ' +
-        "where pk > (select max(since_pk) from search_index_deferred) and phone_digits <> ''",
-    )
-    .execute(trx);
   await buildIndexes(trx, deferred.filter((index) => !ofLabels.includes(index)));
   const all = await countOf(trx, sql`true`);
   // After a first import no customer has a label yet (and none of list_pos's index to count them by).
   const unlabelled = deferred.length > 0 ? all : await countOf(trx, sql`list_pos is null`);
-  // Most of the digits index just written: merged into one segment (migration 20261204T2000), as the text index is below.
-  if (Number(digits.numAffectedRows ?? 0) * 2 >= all && all > 0) await sql.raw(OPTIMIZE_DIGITS).execute(trx);
   const afresh = unlabelled > 0 && unlabelled * 2 >= all;
   if (afresh) {
-    if (unlabelled < all) await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
+    // Both indexes are keyed by label (migration 20261206T1900): every entry moves.
+    if (unlabelled < all) {
+      await sql`insert into customer_search_text(customer_search_text) values ('delete-all')`.execute(trx);
+      await sql`insert into customer_search_digits(customer_search_digits) values ('delete-all')`.execute(trx);
+    }
     for (const statement of LABEL_ALL) await sql.raw(statement).execute(trx);
   }
   await buildIndexes(trx, ofLabels);
   if (deferred.length > 0) await sql`drop table temp.deferred_indexes`.execute(trx);
-  if (afresh) for (const statement of INDEX_ALL) await sql.raw(statement).execute(trx);
+  if (afresh) for (const statement of [...INDEX_ALL, ...DIGITS_ALL]) await sql.raw(statement).execute(trx);
   // The phone windows of the customers inserted since (their trigger was deferred too).
   const since = await sql<{ since: number }>`select max(since_pk) as since from search_index_deferred`.execute(trx);
   const sincePk = Number(since.rows[0]?.since ?? 0);
   await fillWindows(windowsConnection(trx), sincePk);
   await fillTextWindows(windowsConnection(trx), sincePk);
   await sql`delete from search_index_deferred`.execute(trx);
-  // The few left: the update trigger places each (customer_id is only named, so that it fires).
+  // The few left: the update trigger places each and indexes its text and digits under its label
+  // (customer_id is only named, so that it fires).
   if (unlabelled > 0 && !afresh) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
 }
 
@@ -143,18 +150,20 @@ export function indexable(store: Store, fragment: Fragment): boolean {
 }
 
 /**
- * Whether the store's index names the customers holding `fragments` in list order (SQLite's text index,
- * whose rowids are list-order labels: migration 20261203T1900): one text fragment.
- * A digits fragment is found by pk.
+ * Whether the store's indexes name the customers holding `fragments` in list order (SQLite's text and
+ * digits indexes, whose rowids are list-order labels: migrations 20261203T1900, 20261206T1900): a text
+ * fragment, and a query's digits beside it unless they are found through their windows (seven digits or
+ * more name a few customers: asked for first, see sqliteFind).
  */
 export function streamsInListOrder(store: Store, fragments: readonly Fragment[]): boolean {
-  const [fragment] = fragments;
+  const [fragment, digits] = fragments;
   return (
     store.dialect === 'sqlite' &&
-    fragments.length === 1 &&
     fragment !== undefined &&
     fragment.column !== 'phone_digits' &&
-    fragment.text.length > 0
+    fragment.text.length > 0 &&
+    (fragments.length === 1 ||
+      (fragments.length === 2 && digits?.column === 'phone_digits' && indexable(store, digits) && !WINDOWED.test(digits.text)))
   );
 }
 
@@ -257,13 +266,9 @@ function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteState
   if (!statements) {
     const table = SQLITE_TABLE[column];
     statements = {
-      // The text index's rowids are list-order labels (migration 20261203T1900), the digits index's pks.
+      // Both indexes' rowids are list-order labels (migrations 20261203T1900, 20261206T1900).
       find: reader
-        .prepare(
-          table === 'customer_search_text'
-            ? `select c.pk from (select rowid as label from ${table} where ${table} match ? limit (? + 0)) f join customers c on c.list_pos = f.label`
-            : `select rowid from ${table} where ${table} match ? limit (? + 0)`,
-        )
+        .prepare(`select c.pk from (select rowid as label from ${table} where ${table} match ? limit (? + 0)) f join customers c on c.list_pos = f.label`)
         .pluck(true),
       count: reader
         .prepare(`select count(*) from (select 1 from ${table} where ${table} match ? limit (? + 0))`)
@@ -373,15 +378,34 @@ export function heldWidely(store: Store, fragment: Fragment): boolean {
   return query !== 'nobody' && query !== 'common' && query.fewerThan === Infinity;
 }
 
+/** What a stream in list order asks SQLite's indexes for (at least one of the two), or nobody, or too common to ask. */
+export type ListOrderQuery =
+  | {
+      /** The text index's FTS5 query (none: no customer's text holds the fragment)… */
+      readonly fts?: string;
+      /** …and the digits index's, for a query with digits. */
+      readonly digitsFts?: string;
+      /** At most about this many customers answer it: it chooses plans, never answers. */
+      readonly fewerThan: number;
+    }
+  | 'nobody'
+  | 'common';
+
 /**
- * The FTS5 query naming, in list order, every customer whose text holds `fragment` (SQLite's text index:
- * its rowids are list-order labels, migration 20261203T1900); `nobody` when no customer can hold it;
- * `common` for a one- or two-character fragment whose terms are too many to list cheaply.
+ * The FTS5 queries naming, in list order, every customer whose text holds the first of `fragments`, and
+ * whose numbers hold the second when there is one (streamsInListOrder: SQLite's indexes are keyed by
+ * list-order labels); `nobody` when no customer can hold them; `common` for a one- or two-character text
+ * fragment whose terms are too many to list cheaply.
  */
-export function listOrderQuery(store: Store, fragment: Fragment): IndexQuery {
-  if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') throw new Error('only SQLite\'s text index is in list order');
+export function listOrderQuery(store: Store, fragments: readonly Fragment[]): ListOrderQuery {
+  if (store.driver.kind !== 'sqlite' || !streamsInListOrder(store, fragments)) throw new Error('only SQLite\'s indexes are in list order');
   const reader = store.driver.reader;
-  return sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAM_BOUND);
+  const [fragment, digits] = fragments as [Fragment, Fragment | undefined];
+  const text = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAM_BOUND);
+  if (text === 'common') return text;
+  // The digits index keeps positions: the digits as a phrase name exactly their holders, uncounted.
+  if (digits !== undefined) return text === 'nobody' ? { digitsFts: quote(digits.text), fewerThan: Infinity } : { ...text, digitsFts: quote(digits.text), fewerThan: Infinity };
+  return text;
 }
 
 /**

@@ -26,7 +26,8 @@ import type { Dialect } from '../dialect.js';
  *   moved; this costs about the window (1–2 ms for 32 a side at 1,000,000).
  * A bulk import defers both (search_index_deferred) and labels what it wrote
  * at its end (search-index.ts, catchUpSearchIndex). The digits index keeps the
- * pk as its rowid (a digits fragment is rare: its few customers are ranked).
+ * pk as its rowid (a digits fragment is rare: its few customers are ranked), until
+ * migration 20261206T1900 keys it by label too (createTriggers('label')).
  *
  * The upgrade labels every customer and rebuilds the text index: 8.9 s at
  * 1,000,000 customers here. PostgreSQL: nothing (GIN answers are not ordered).
@@ -145,9 +146,9 @@ export const INDEX_ALL: readonly string[] = [
 
 const NOT_DEFERRED = 'not exists (select 1 from search_index_deferred)';
 const OLD_TRIGGERS = ['customers_search_insert', 'customers_search_delete', 'customers_search_update'];
-const TRIGGERS = ['customers_search_insert', 'customers_search_delete', 'customers_search_update', 'customers_search_digits_update'];
+export const TRIGGERS = ['customers_search_insert', 'customers_search_delete', 'customers_search_update', 'customers_search_digits_update'];
 
-async function dropTriggers(db: Kysely<any>, names: readonly string[]): Promise<void> {
+export async function dropTriggers(db: Kysely<any>, names: readonly string[]): Promise<void> {
   for (const name of new Set(names)) await sql.raw(`drop trigger if exists ${name}`).execute(db);
 }
 
@@ -179,7 +180,7 @@ const RELABEL_LEVELS = [32, 256, 2048, 16384];
  * entries moved), then it takes the midpoint, and its text is indexed under its label when `fresh` (the
  * row had no label when the trigger began; otherwise the trigger indexes it itself).
  */
-function place(guard: string, fresh: string): string[] {
+function place(guard: string, fresh: string, digits: DigitsKey = 'pk'): string[] {
   // Whether room must be made, as nested CASEs, which SQLite evaluates lazily: as plain ANDed terms the
   // walk to a level's outer neighbours could run on every update of every row (a re-import of 1,000,000
   // customers did not finish in 10 minutes). Here a row that has its label costs one lookup.
@@ -201,6 +202,12 @@ function place(guard: string, fresh: string): string[] {
     ...window,
     `insert into customer_search_text(customer_search_text, rowid, search_text) select 'delete', c.list_pos, ${indexed('c')} ` +
       `from customers c, search_list_window w where ${inWindow('c')} and c.search_text <> '';`,
+    ...(digits === 'label'
+      ? [
+          "insert into customer_search_digits(customer_search_digits, rowid, phone_digits) select 'delete', c.list_pos, c.phone_digits " +
+            `from customers c, search_list_window w where ${inWindow('c')} and c.phone_digits <> '';`,
+        ]
+      : []),
     // The new labels are worked out first, then written by pk (an UPDATE … FROM read every customer).
     'insert into search_relabel (pk, label) select r.pk, w.lo + r.n * ((w.hi - w.lo) / (r.total + 1)) from search_list_window w, ' +
       '(select pk, row_number() over (order by sort_key, customer_id) as n, count(*) over () as total from ' +
@@ -210,6 +217,12 @@ function place(guard: string, fresh: string): string[] {
     'delete from search_relabel;',
     `insert into customer_search_text(rowid, search_text) select c.list_pos, ${indexed('c')} from customers c, search_list_window w ` +
       `where ${inWindow('c')} and c.pk <> new.pk and c.search_text <> '';`,
+    ...(digits === 'label'
+      ? [
+          'insert into customer_search_digits(rowid, phone_digits) select c.list_pos, c.phone_digits from customers c, search_list_window w ' +
+            `where ${inWindow('c')} and c.pk <> new.pk and c.phone_digits <> '';`,
+        ]
+      : []),
     'delete from search_list_window;',
     // The label: at the end of the list, the last plus LABEL_GAP while there is room; else the midpoint.
     'update customers set list_pos = case ' +
@@ -217,16 +230,29 @@ function place(guard: string, fresh: string): string[] {
       `else ${below(0)} + (${above(0)} - ${below(0)}) / 2 end where pk = new.pk and list_pos is null and ${guard};`,
     `insert into customer_search_text(rowid, search_text) select list_pos, ${indexed('customers')} from customers ` +
       `where pk = new.pk and list_pos is not null and search_text <> '' and (${fresh});`,
+    ...(digits === 'label'
+      ? [
+          'insert into customer_search_digits(rowid, phone_digits) select list_pos, phone_digits from customers ' +
+            `where pk = new.pk and list_pos is not null and phone_digits <> '' and (${fresh});`,
+        ]
+      : []),
   ];
 }
 
-/** The triggers keeping labels and both indexes (the digits index by pk, the text index by label). */
-function createTriggers(): string[] {
+/**
+ * What the digits index's rowid is: the customer's pk (this migration), or its label like the text
+ * index's (migration 20261206T1900, whose triggers are these with `label`).
+ */
+export type DigitsKey = 'pk' | 'label';
+
+/** The triggers keeping labels and both indexes (the text index by label, the digits index by `digits`). */
+export function createTriggers(digits: DigitsKey = 'pk'): string[] {
   const untext =
     `insert into customer_search_text(customer_search_text, rowid, search_text) select 'delete', old.list_pos, ${indexed('old')} ` +
     "where old.list_pos is not null and old.search_text <> '';";
   // A renamed customer moves in the list: it is labelled again (now, or at a deferred import's end).
   const renamed = 'new.sort_key <> old.sort_key or new.customer_id <> old.customer_id';
+  if (digits === 'label') return labelledTriggers(untext, renamed);
   return [
     `create trigger customers_search_insert after insert on customers when ${NOT_DEFERRED} begin ${addDigits} ${place('1', '1').join(' ')} end`,
     `create trigger customers_search_delete after delete on customers begin ${untext} ${removeDigits} end`,
@@ -241,5 +267,29 @@ function createTriggers(): string[] {
       `insert into customer_search_text(rowid, search_text) select new.list_pos, ${indexed('new')} ` +
       `where not (${renamed}) and new.list_pos is not null and new.search_text <> ''; ` +
       `${place(NOT_DEFERRED, `${renamed} or new.list_pos is null`).join(' ')} end`,
+  ];
+}
+
+/**
+ * The triggers with the digits index keyed by label: its entries follow the text index's wherever a
+ * label is given, moved or taken away, and a changed number is indexed again under the row's label by
+ * the one update trigger (a row renamed and renumbered in one statement is placed once).
+ */
+function labelledTriggers(untext: string, renamed: string): string[] {
+  const undigits =
+    "insert into customer_search_digits(customer_search_digits, rowid, phone_digits) select 'delete', old.list_pos, old.phone_digits " +
+    "where old.list_pos is not null and old.phone_digits <> '';";
+  return [
+    `create trigger customers_search_insert after insert on customers when ${NOT_DEFERRED} begin ${place('1', '1', 'label').join(' ')} end`,
+    `create trigger customers_search_delete after delete on customers begin ${untext} ${undigits} end`,
+    'create trigger customers_search_update after update of search_text, sort_key, customer_id, phone_digits on customers ' +
+      `when new.search_text <> old.search_text or new.phone_digits <> old.phone_digits or ${renamed} or new.list_pos is null begin ` +
+      `${untext} ${undigits} ` +
+      `update customers set list_pos = null where pk = new.pk and (${renamed}); ` +
+      `insert into customer_search_text(rowid, search_text) select new.list_pos, ${indexed('new')} ` +
+      `where not (${renamed}) and new.list_pos is not null and new.search_text <> ''; ` +
+      'insert into customer_search_digits(rowid, phone_digits) select new.list_pos, new.phone_digits ' +
+      `where not (${renamed}) and new.list_pos is not null and new.phone_digits <> ''; ` +
+      `${place(NOT_DEFERRED, `${renamed} or new.list_pos is null`, 'label').join(' ')} end`,
   ];
 }
