@@ -93,7 +93,9 @@ import {
   blocksHolding,
   blocksWorthAsking,
   cheapToAsk,
-  customersContaining,
+  type Candidates,
+  type Place,
+  candidatesContaining,
   heldWidely,
   indexable,
   keepsSearchBlocks,
@@ -760,10 +762,10 @@ async function ranksOneAndTwo(
   // A fragment found through a text window (five digits) is asked for first, like any on PostgreSQL.
   if (streamsInListOrder(store, fragments) && !fragments.some((f) => textWindowFinds(store, f))) return 'not here';
   if (!askedFirst(store, fragments)) return 'not here';
-  const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
-  if (pks === undefined) return 'common';
+  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP);
+  if (candidates === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
-  return rankAmong(store, scope, values, pks, from, limit, 2);
+  return rankAmong(store, scope, values, search, candidates, from, limit, 2);
 }
 
 /** Rank 0: names in the query's prefix range, in list order, and the customer whose id is the query. */
@@ -823,7 +825,7 @@ async function rankContains(
       : containsFragments(search);
   const useIndex = fragments.every((f) => indexable(store, f));
   const askFirst = askedFirst(store, fragments) && !(rank === 2 && knownCommon);
-  const among = (pks: number[], after: Position | undefined) => rankAmong(store, scope, values, pks, after, limit);
+  const among = (candidates: Candidates, after: Position | undefined) => rankAmong(store, scope, values, search, candidates, after, limit);
   const rows: ListRow[] = [];
   let position = from;
   // SQLite, a text fragment: its matches in list order, from the index. A fragment of three characters or
@@ -837,8 +839,8 @@ async function rankContains(
     streams && (short ? !shortListingKnown(store, fragment) : scope.kind === 'worker' && heldWidely(store, fragment));
   // Five digits in it (SQLite's text windows): its holders first, streamed only when they are many.
   if (streams && !knownCommon && textWindowFinds(store, fragment)) {
-    const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
-    if (pks !== undefined) return among(pks, from);
+    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP);
+    if (candidates !== undefined) return among(candidates, from);
   }
   if (streams && !streamLater) {
     const stream = await streamRank(store, scope, values, fragments, from, limit);
@@ -849,8 +851,8 @@ async function rankContains(
       position = stream.end;
     }
   } else if (askFirst && !streams) {
-    const pks = await customersContaining(store, fragments, CANDIDATE_CAP);
-    if (pks !== undefined) return among(pks, from);
+    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP);
+    if (candidates !== undefined) return among(candidates, from);
   }
 
   // Common (or not indexable): read the book in list order, window after window. Matches of a
@@ -910,9 +912,9 @@ async function rankContains(
     }
     while (chances.length > 0 && read >= (chances[0] as SecondChance).afterRows) {
       const { cap } = chances.shift() as SecondChance;
-      const pks = await customersContaining(store, fragments, cap);
-      if (pks !== undefined) {
-        for (const row of await among(pks, position)) if (rows.length < limit) rows.push(row);
+      const candidates = await candidatesContaining(store, fragments, cap);
+      if (candidates !== undefined) {
+        for (const row of await among(candidates, position)) if (rows.length < limit) rows.push(row);
         return rows;
       }
     }
@@ -926,20 +928,74 @@ const MAX_RANGES = 32;
 /** Sort keys compared as both stores compare them (byte-wise). */
 const byteOrder = (a: string, b: string) => Buffer.compare(Buffer.from(a), Buffer.from(b));
 
-/** The rows of one rank among `pks` (customers the index named), in list order after `after`. */
+/**
+ * The rows of ranks `values.rank` to `lastRank` among the customers the index named, by rank and in list
+ * order after `after`. When the index said where each stands in the list (PostgreSQL) and they are more
+ * than a page, they are put in that order here (rankOfPlace) and asked for a page's worth at a time: the
+ * statement fetches each row it is given, and a fetch costs about 1.8 µs a row at 1,000,000 customers
+ * (`4321`: 900 candidates, 3.1 ms a page, every page). The statement still checks predicate, rank and
+ * scope on every row it is given, so the order chosen here only decides which rows are asked for first;
+ * the next ones are asked for until the page is full (a rep's book holds some of them, or none).
+ */
 async function rankAmong(
   store: Store,
   scope: Scope,
   values: RankValues,
-  pks: number[],
+  search: SearchTerms,
+  candidates: Candidates,
   after: Position | undefined,
   limit: number,
   lastRank = values.rank,
 ): Promise<ListRow[]> {
-  if (pks.length === 0) return [];
+  if (candidates.pks.length === 0) return [];
   const match: Match = values.digits === undefined ? 'text' : 'digits';
-  const amongValues: AmongValues = { ...values, ...afterValues(after), limit, pks, lastRank, afterRank: values.rank };
-  return RANK_AMONG[scope.kind][after ? 'after' : 'first'][match].all(store, amongValues);
+  const statement = RANK_AMONG[scope.kind][after ? 'after' : 'first'][match];
+  const amongValues = (pks: number[], most: number): AmongValues => ({ ...values, ...afterValues(after), limit: most, pks, lastRank, afterRank: values.rank });
+  const { places } = candidates;
+  if (places === undefined || candidates.pks.length <= limit) return statement.all(store, amongValues(candidates.pks, limit));
+  const ordered = inRankOrder(search, candidates.pks, places, values.rank, lastRank, after);
+  const rows: ListRow[] = [];
+  // Every visible: a page's worth is the page, unless a rank worked out here is not the statement's.
+  let chunk = scope.kind === 'all' ? limit : AMONG_FIRST_CHUNK * limit;
+  for (let from = 0; from < ordered.length && rows.length < limit; from += chunk, chunk *= 4) {
+    const pks = ordered.slice(from, from + chunk);
+    for (const row of await statement.all(store, amongValues(pks, limit - rows.length))) rows.push(row);
+  }
+  return rows;
+}
+
+/** A rep's book holds a share of the candidates: its first ask is this many pages' worth of them, each next four times more. */
+const AMONG_FIRST_CHUNK = 4;
+
+/**
+ * The candidates of ranks `rank` to `lastRank` after `after` (in rank `rank`), in the order of a search's
+ * answer: by the rank rankOf gives, then list order.
+ */
+function inRankOrder(search: SearchTerms, pks: readonly number[], places: ReadonlyMap<number, Place>, rank: number, lastRank: number, after: Position | undefined): number[] {
+  // Keys as bytes once each (list order compares them byte-wise): a sort compares each many times.
+  const afterKey = after && { sortKey: Buffer.from(after.sortKey), customerId: Buffer.from(after.customerId) };
+  const ranked: Array<{ pk: number; rank: number; sortKey: Buffer; customerId: Buffer }> = [];
+  for (const pk of pks) {
+    const place = places.get(pk);
+    if (place === undefined) throw new Error(`no place for candidate ${pk}`);
+    const its = rankOfPlace(search, place);
+    if (its < rank || its > lastRank) continue;
+    const key = { pk, rank: its, sortKey: Buffer.from(place[0]), customerId: Buffer.from(place[1]) };
+    if (afterKey && its === rank && (Buffer.compare(key.sortKey, afterKey.sortKey) || Buffer.compare(key.customerId, afterKey.customerId)) <= 0) continue;
+    ranked.push(key);
+  }
+  ranked.sort((a, b) => a.rank - b.rank || Buffer.compare(a.sortKey, b.sortKey) || Buffer.compare(a.customerId, b.customerId));
+  return ranked.map((candidate) => candidate.pk);
+}
+
+/**
+ * rankOf, worked out from a customer's place in the list: 0 for the whole customer_id or a name that
+ * starts with the query, 1 for a name with a word that does (`like 'q%'` and `like '% q%'`, the query's
+ * LIKE characters escaped, are a prefix and a substring), 2 otherwise.
+ */
+function rankOfPlace(search: SearchTerms, [sortKey, customerId]: Place): number {
+  if (customerId === search.raw || sortKey.startsWith(search.folded)) return 0;
+  return sortKey.includes(` ${search.folded}`) ? 1 : 2;
 }
 
 /** Customers of the index a stream reads at most before the search goes on in list-order windows. */
