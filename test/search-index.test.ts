@@ -15,6 +15,7 @@ import { seededRandom } from '../src/application/files/seed.js';
 import {
   SAMPLE_SEPARATOR,
   asStored,
+  candidatesContaining,
   customersContaining,
   forgetTrigramCounts,
   linesContaining,
@@ -150,6 +151,78 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.equal(await customersContaining(store, [{ column: 'search_text', text: 'user1234@' }], 4000), undefined);
       // 'son' and 'jones' parts are common but 'jones 2999' is one customer: digits narrow it.
       assert.equal((await customersContaining(store, [{ column: 'search_text', text: 'jones 2999' }], 1500))?.length, 1);
+    });
+  });
+}
+
+for (const kind of storeKinds().filter((k) => k === 'postgres')) {
+  describe(`a query's digits and text on ${kind}`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    before(async () => {
+      db = await createTestDatabase(kind);
+      store = await openTestStore(db);
+      // 1,200 customers, 600 of whose numbers end in `4321`; one address holds `4321` too.
+      await seed(
+        store,
+        Array.from({ length: 1200 }, (_, i) => ({
+          customer_id: `c-${String(i).padStart(4, '0')}`,
+          display_name: `${i % 2 ? 'Ann' : 'Bob'} Digits ${i}`,
+          channels: [
+            { type: 'sms' as const, value: `+1212555${String(i % 2 ? 4321 : 1000 + (i % 1000)).padStart(4, '0')}` },
+            ...(i === 7 ? [{ type: 'email' as const, value: 'x4321@example.org' }] : []),
+          ],
+          workers: ['rep@example.com'],
+        })),
+      );
+      forgetTrigramCounts(store);
+      await trigramCounts(store);
+    });
+    after(async () => {
+      await store.close();
+      await db.drop();
+    });
+
+    /** The statements `fn` sends to the server. */
+    async function statementsOf(fn: () => Promise<unknown>): Promise<string[]> {
+      const asked: string[] = [];
+      const pool = (store.driver as Extract<Store['driver'], { kind: 'postgres' }>).pool;
+      const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+      (pool as { query: unknown }).query = (...args: unknown[]) => {
+        asked.push(JSON.stringify(args[0]));
+        return query(...args);
+      };
+      try {
+        await fn();
+      } finally {
+        (pool as { query: unknown }).query = query;
+      }
+      return asked;
+    }
+
+    test('digits the sampled numbers put above the cap are common, and the text is not fetched for them', async () => {
+      const fragments = [
+        { column: 'search_text' as const, text: '4321' },
+        { column: 'phone_digits' as const, text: '4321' },
+      ];
+      let found: unknown = 'not asked';
+      assert.deepEqual(await statementsOf(async () => (found = await customersContaining(store, fragments, 500))), []);
+      assert.equal(found, undefined);
+      // Under a cap they fit: found, both columns.
+      assert.equal((await customersContaining(store, fragments, 1500))?.length, 600);
+    });
+
+    test('candidates carry their places in the list (sort_key, customer_id), read with their rows', async () => {
+      const found = await candidatesContaining(store, [{ column: 'search_text', text: 'x4321@' }, { column: 'phone_digits', text: '5554321' }], 1500);
+      const places = found?.places;
+      assert.ok(places);
+      assert.equal(found?.pks.length, 600);
+      const { rows } = await sql<{ pk: number; sort_key: string; customer_id: string }>`select pk, sort_key, customer_id from customers`.execute(store.db);
+      for (const row of rows) {
+        const place = places.get(Number(row.pk));
+        if (place) assert.deepEqual(place, [row.sort_key, row.customer_id]);
+      }
+      assert.ok(places.has(Number(rows.find((row) => row.customer_id === 'c-0007')?.pk)));
     });
   });
 }

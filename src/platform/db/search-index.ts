@@ -233,9 +233,9 @@ export async function candidatesContaining(
   // PostgreSQL: every fragment's plan first, so that one judged common without a fetch (a query's digits,
   // `555`) spares the others' fetches (its text, about 3 ms for `555` at 1,000,000 customers).
   const plans = await Promise.all(fragments.map((fragment) => pgPlan(store, fragment, cap)));
+  if (plans.includes('common')) return undefined;
   const places = new Map<number, Place>();
-  for (const plan of plans) {
-    if (plan === 'common') return undefined;
+  for (const plan of plans as PgPlan[]) {
     const found = await pgFind(store, plan, cap);
     if (found === undefined) return undefined;
     for (const [pk, place] of found) places.set(Number(pk), place);
