@@ -8,7 +8,7 @@
  * Also reports the service's CPU time per request (from /proc), which is steadier than req/s, and on
  * PostgreSQL the server's (every `postgres` process's).
  *
- *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|erare6|common|id|miss|hphone rounds=5 dur=5 \
+ *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|erare6|common|id|miss|hphone|four rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
  *     bmain=dist/src/transports/cli/main.js bdb=<new store>   (store paths absolute: the services run in the temporary directory) [aname=before bname=after] [prof=DIR] [headers=1]
  *     [aflags=--flag,--other bflags=…]   (Node flags for either service: the same build with and without a flag)
@@ -74,6 +74,7 @@ const MIX = {
   id: (n) => n.customer_id,
   miss: (_n, i) => `zqx${i % 97}`,
   hphone: (n) => `${n.phone_digits.slice(-7, -4)} ${n.phone_digits.slice(-4)}`,
+  four: (n) => n.phone_digits.slice(-4),
 };
 function params(i) {
   if (scenario === 'list') return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30' };

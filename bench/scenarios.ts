@@ -133,6 +133,7 @@ export function buildSearchScenarios(samples: Sample[], workers: string[], perSc
     ['search mix: one letter', 'one letter of a name', (s, i) => (s.displayName[i % s.displayName.length] ?? 'a').toLowerCase(), any],
     ['search mix: two letters', 'two letters of a name', (s, i) => s.displayName.slice(i % 4, (i % 4) + 2).trim() || 'jo', any],
     ['search mix: phone digits', 'the last 7 digits of a number, spaced (`555 0134`)', (s) => `${s.phoneDigits.slice(-7, -4)} ${s.phoneDigits.slice(-4)}`, any],
+    ['search mix: last four digits', 'the last 4 digits of a number (`0134`): about a thousand numbers per million hold them', (s) => s.phoneDigits.slice(-4), any],
     ['search mix: e-mail, rare', 'a customer’s own e-mail fragment (`1234@example`)', (s) => `${Number(s.customerId.slice(1))}@example`, any],
     ['search mix: e-mail, common', 'a fragment every address has (`mple.or`)', () => 'mple.or', hasCustomers],
     ['search mix: id', 'a whole customer_id', (s) => s.customerId, any],

@@ -28,6 +28,9 @@ import { createCustomerIfAbsent } from '../src/domains/customers/customer-create
 import { deleteCustomer } from '../src/domains/customers/customer-record.repository.js';
 import { validateCustomer } from '../src/domains/customers/customer.validate.js';
 import { fold } from '../src/kernel/text.js';
+import { type ListRow, type Scope, indexedSearchPage, scanSearchPage } from '../src/domains/customers/customer.repository.js';
+import { searchTerms } from '../src/domains/customers/customer.service.js';
+import type { Cursor } from '../src/domains/customers/page-token.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
 
 describe('probes: the parts of a fragment pg_trgm turns into known trigrams', () => {
@@ -172,7 +175,8 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
             { type: 'sms' as const, value: `+1212555${String(i % 2 ? 4321 : 1000 + (i % 1000)).padStart(4, '0')}` },
             ...(i === 7 ? [{ type: 'email' as const, value: 'x4321@example.org' }] : []),
           ],
-          workers: ['rep@example.com'],
+          // The rep's book holds the last few holders in list order (`ann digits 1191` and on), others' the rest.
+          workers: [i % 2 && i < 1190 ? 'other@example.com' : 'rep@example.com'],
         })),
       );
       forgetTrigramCounts(store);
@@ -210,6 +214,29 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.equal(found, undefined);
       // Under a cap they fit: found, both columns.
       assert.equal((await customersContaining(store, fragments, 1500))?.length, 600);
+    });
+
+    test('many candidates are asked for in rank and list order, a page at a time, and give the scan\'s pages', async () => {
+      // 601 hold `4321` (fewer than the cap: found through the index); the rep's book holds five of them, none among
+      // the first pages' worth of candidates the book's first ask takes.
+      const pages = async (read: typeof indexedSearchPage, scope: Scope, query: string) => {
+        const out: ListRow[][] = [];
+        let after: Cursor | undefined;
+        for (;;) {
+          const page = await read(store, scope, searchTerms(query, 'US'), after, 7);
+          if (page.length === 0) return out;
+          out.push(page);
+          const last = page.at(-1) as ListRow;
+          after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
+        }
+      };
+      for (const scope of [{ kind: 'worker', worker: 'rep@example.com' }, { kind: 'all' }] as const) {
+        for (const query of ['4321', '5554321', 'digits 11', 'ann digits 1']) {
+          const scanned = await pages(scanSearchPage, scope, query);
+          assert.ok(scanned.length > 0, query);
+          assert.deepEqual(await pages(indexedSearchPage, scope, query), scanned, `${query} (${scope.kind})`);
+        }
+      }
     });
 
     test('candidates carry their places in the list (sort_key, customer_id), read with their rows', async () => {

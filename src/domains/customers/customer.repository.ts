@@ -955,17 +955,19 @@ async function rankAmong(
   if (places === undefined || candidates.pks.length <= limit) return statement.all(store, amongValues(candidates.pks, limit));
   const ordered = inRankOrder(search, candidates.pks, places, values.rank, lastRank, after);
   const rows: ListRow[] = [];
-  // Every visible: a page's worth is the page, unless a rank worked out here is not the statement's.
-  let chunk = scope.kind === 'all' ? limit : AMONG_FIRST_CHUNK * limit;
-  for (let from = 0; from < ordered.length && rows.length < limit; from += chunk, chunk *= 4) {
-    const pks = ordered.slice(from, from + chunk);
+  // Every visible: a page's worth is the page (the rest is asked for only if the statement ranked a row
+  // otherwise than rankOfPlace). A rep's book holds a share of them: a few pages' worth first, then all the
+  // rest, so that a small share costs one round trip more than asking for them all at once, never more rows.
+  const first = scope.kind === 'all' ? limit : AMONG_FIRST_ASK * limit;
+  for (const pks of [ordered.slice(0, first), ordered.slice(first)]) {
+    if (rows.length >= limit || pks.length === 0) break;
     for (const row of await statement.all(store, amongValues(pks, limit - rows.length))) rows.push(row);
   }
   return rows;
 }
 
-/** A rep's book holds a share of the candidates: its first ask is this many pages' worth of them, each next four times more. */
-const AMONG_FIRST_CHUNK = 4;
+/** A rep's book holds a share of the candidates: its first ask is this many pages' worth of them, then the rest. */
+const AMONG_FIRST_ASK = 8;
 
 /**
  * The candidates of ranks `rank` to `lastRank` after `after` (in rank `rank`), in the order of a search's

@@ -708,7 +708,7 @@ async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Array<[n
   const holds = `strpos(${column}, $${chosen.length + 1}) > 0`;
   const result = await store.driver.pool.query<FoundRow>({
     // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
-    text: `select pk, ${holds}, ${placeOfHolders(holds)} from customers where ${likes} limit $${chosen.length + 2}`,
+    text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id from customers where ${likes} limit $${chosen.length + 2}`),
     values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch],
     rowMode: 'array',
   });
@@ -718,8 +718,12 @@ async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Array<[n
 /** A find's row: pk, whether it holds the whole fragment, and its place in the list when it does. */
 type FoundRow = [number, boolean, string | null, string | null];
 
-/** The columns of a holder's place in the list (null for the rows that only hold every part: not sent). */
-const placeOfHolders = (holds: string) => `case when ${holds} then sort_key end, case when ${holds} then customer_id end`;
+/**
+ * A find's rows as FoundRow, from `found` (pk, holds, sort_key, customer_id): the place only for holders
+ * (the rows that only hold every part can be thousands: not sent), the fragment checked once a row.
+ */
+const placesOfHolders = (found: string) =>
+  `select pk, holds, case when holds then sort_key end, case when holds then customer_id end from (${found}) f`;
 
 /** pgFind's plan for `fragment`, or common: finding its customers would cost more than a read in list order. */
 async function pgPlan(store: Store, fragment: Fragment, cap: number): Promise<PgPlan | 'common'> {
@@ -787,10 +791,11 @@ function holders(rows: readonly FoundRow[], fetch: number, cap: number): Array<[
  */
 async function pgFindNumber(store: Store, digits: string, cap: number, budget: number): Promise<Array<[number, Place]> | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
-  const holds = 'strpos(phone_digits, $3) > 0';
   const result = await store.driver.pool.query<FoundRow>({
     name: 'fis:phone-windows-places',
-    text: `select pk, ${holds}, ${placeOfHolders(holds)} from customers where fis_phone_windows(phone_digits) && array[$1, $2]::integer[] limit $4`,
+    text: placesOfHolders(
+      'select pk, strpos(phone_digits, $3) > 0 as holds, sort_key, customer_id from customers where fis_phone_windows(phone_digits) && array[$1, $2]::integer[] limit $4',
+    ),
     values: [...windowsAsked(digits), digits, budget],
     rowMode: 'array',
   });
