@@ -753,19 +753,19 @@ async function pgPlan(store: Store, fragment: Fragment, cap: number): Promise<Pg
     read += probe.entries;
   }
   if (chosen.length === 0) return 'common';
-  // The sampled rows holding the whole fragment: when they say it is common, no fetch. Parts of digits
-  // overlap without being independent (`123` and `234` put 81 customers at `1234`, which 1,796 hold), and
-  // a fetch of its 6,001 rows cost 7.8 ms for `0000` before the read in list order that followed.
-  const margin = column === 'phone_digits' ? DIGITS_COMMON_MARGIN : COMMON_MARGIN;
-  if (counts.containing(column, fragment.text, cap * margin) > cap * margin) return 'common';
+  // A query's digits: the sampled numbers holding them decide, before any fetch. Parts of digits overlap
+  // without being independent (`123` and `234` put 81 customers at `1234`, which 1,796 hold), and a fetch
+  // that finds them common costs as much as the read in list order it ends in (DIGITS_COMMON_MARGIN).
+  if (column === 'phone_digits' && counts.containing(column, fragment.text, cap * DIGITS_COMMON_MARGIN) > cap * DIGITS_COMMON_MARGIN) return 'common';
   let fetch = budget;
   if (expectedRows(chosen, rows, true) > budget - 1) {
     // Parts of letters are not always dependent: many names start with `ch` and many hold `chm`, yet
     // none starts with `chmi`. If they were independent the rows would be few: a smaller fetch finds
-    // out, where showing that no word starts with it in list order reads the whole book. Often they are
-    // dependent (`ohn` and `hns` are in the same 33,000 Johnsons): the sampled rows said so above,
-    // without the fetch (which cost 19 ms of a 27 ms search for `ohns`).
+    // out, where showing that no word starts with it in list order reads the whole book.
     if (expectedRows(chosen, rows, false) > cap) return 'common';
+    // Often they are dependent (`ohn` and `hns` are in the same 33,000 Johnsons): the sampled rows
+    // holding the whole fragment say so without the fetch (which cost 19 ms of a 27 ms search for `ohns`).
+    if (counts.containing(column, fragment.text, cap * COMMON_MARGIN) > cap * COMMON_MARGIN) return 'common';
     fetch = cap + 1;
   }
   return { way: 'parts', fragment, chosen, fetch };
