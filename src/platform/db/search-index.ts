@@ -754,7 +754,7 @@ async function pgPlan(store: Store, fragment: Fragment, cap: number): Promise<Pg
   }
   if (chosen.length === 0) return 'common';
   // A query's digits: the sampled numbers holding them decide, before any fetch. Parts of digits overlap
-  // without being independent (`123` and `234` put 81 customers at `1234`, which 1,796 hold), and a fetch
+  // without being independent (`123` and `234` put about 140 customers at `1234`, which 1,796 hold), and a fetch
   // that finds them common costs as much as the read in list order it ends in (DIGITS_COMMON_MARGIN).
   if (column === 'phone_digits' && counts.containing(column, fragment.text, cap * DIGITS_COMMON_MARGIN) > cap * DIGITS_COMMON_MARGIN) return 'common';
   let fetch = budget;
