@@ -16,7 +16,6 @@ import {
   SAMPLE_SEPARATOR,
   asStored,
   candidatesContaining,
-  customersContaining,
   forgetTrigramCounts,
   linesContaining,
   probes,
@@ -52,6 +51,9 @@ describe('probes: the parts of a fragment pg_trgm turns into known trigrams', ()
     assert.deepEqual(probes('ñoño'), []);
   });
 });
+
+/** The pks of the customers the index finds holding one of `fragments` (candidatesContaining), or undefined past `cap`. */
+const customersContaining = async (...args: Parameters<typeof candidatesContaining>) => (await candidatesContaining(...args))?.pks;
 
 /** The statements `fn` sends to a PostgreSQL store's server. */
 async function statementsOf(store: Store, fn: () => Promise<unknown>): Promise<string[]> {

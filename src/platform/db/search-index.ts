@@ -179,7 +179,7 @@ export function cheapToAsk(store: Store, fragment: Fragment): boolean {
 }
 
 /**
- * Whether customersContaining may answer for a cap this large: PostgreSQL declines caps above PG_BUDGET
+ * Whether candidatesContaining may answer for a cap this large: PostgreSQL declines caps above PG_BUDGET
  * (each candidate is a table fetch, dearer than a row read in list order: see pgFind).
  */
 export function answersUpTo(store: Store, cap: number): boolean {
@@ -187,21 +187,11 @@ export function answersUpTo(store: Store, cap: number): boolean {
 }
 
 /**
- * The pks of the customers whose column contains one of `fragments`, when
- * there are at most `cap` of them; undefined when there are more (the index
- * read stops there, so this costs at most `cap` index entries per fragment),
- * or when the store judges that finding them would cost more than a read of
- * the book in list order (PostgreSQL, see pgFind).
+ * The customers whose column contains one of `fragments` (`pks`), when there are at most `cap` of them;
+ * undefined when there are more (the index read stops there, so this costs at most `cap` index entries per
+ * fragment), or when the store judges that finding them would cost more than a read of the book in list
+ * order (PostgreSQL, see pgFind). On PostgreSQL, with where each stands in the list (`places`).
  */
-export async function customersContaining(
-  store: Store,
-  fragments: readonly Fragment[],
-  cap: number,
-): Promise<number[] | undefined> {
-  return (await candidatesContaining(store, fragments, cap))?.pks;
-}
-
-/** What customersContaining finds, with where each customer stands in the list when the store says so. */
 export interface Candidates {
   readonly pks: number[];
   /**
@@ -214,7 +204,7 @@ export interface Candidates {
 /** Where a customer stands in the list: its sort_key and customer_id. */
 export type Place = readonly [sortKey: string, customerId: string];
 
-/** customersContaining, with the candidates' places in the list on PostgreSQL. */
+/** The Candidates holding one of `fragments`, at most `cap` of them, or undefined (see Candidates). */
 export async function candidatesContaining(
   store: Store,
   fragments: readonly Fragment[],
@@ -344,7 +334,7 @@ function foundThroughWindow(fragment: Fragment): number | undefined {
 /**
  * Whether SQLite finds the customers holding `fragment` through a text window (five digits: about as
  * many customers as hold them), rather than by streaming its trigrams' row lists in list order: the
- * caller asks customersContaining first, and streams only when they are more than its cap.
+ * caller asks candidatesContaining first, and streams only when they are more than its cap.
  */
 export function textWindowFinds(store: Store, fragment: Fragment): boolean {
   return store.dialect === 'sqlite' && foundThroughWindow(fragment) !== undefined;
@@ -439,9 +429,10 @@ export function listOrderQuery(store: Store, fragments: readonly Fragment[]): Li
   const [fragment, digits] = fragments as [Fragment, Fragment | undefined];
   const text = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAM_BOUND);
   if (text === 'common') return text;
+  if (digits === undefined) return text;
   // The digits index keeps positions: the digits as a phrase name exactly their holders, uncounted.
-  if (digits !== undefined) return text === 'nobody' ? { digitsFts: quote(digits.text), fewerThan: Infinity } : { ...text, digitsFts: quote(digits.text), fewerThan: Infinity };
-  return text;
+  const digitsFts = quote(digits.text);
+  return text === 'nobody' ? { digitsFts, fewerThan: Infinity } : { ...text, digitsFts, fewerThan: Infinity };
 }
 
 /**
