@@ -14,7 +14,8 @@ import { migrateToLatest, migrations, pendingMigrations } from '../src/platform/
 import { generateCustomers, workerIdentity } from '../src/application/files/seed.js';
 import { runCli, type ServeProcess, serveProcess } from './helpers/cli.js';
 import { postForm } from './helpers/service.js';
-import { AUTH_TOKEN, createTestDatabase, openTestStore, seed, storeKinds, type TestDatabase, testConfig } from './helpers/stores.js';
+import pg from 'pg';
+import { AUTH_TOKEN, createTestDatabase, openTestStore, seed, storeKinds, TEST_PG_URL, type TestDatabase, testConfig } from './helpers/stores.js';
 
 const ALICE = workerIdentity(0);
 
@@ -129,6 +130,42 @@ for (const kind of storeKinds()) {
       } finally {
         await db.drop();
       }
+    });
+
+    // PostgreSQL only: a SQLite store is a file of its own.
+    if (kind === 'postgres') test('other schemas of the database created and dropped meanwhile do not disturb a migration', async () => {
+      // Another deployment, or a test run's private schema, dropped while this store migrates: Kysely's own
+      // introspection named every schema of the database and failed on one dropped under it (3F000).
+      const admin = new pg.Client({ connectionString: TEST_PG_URL });
+      await admin.connect();
+      let churning = true;
+      let churned = 0;
+      const churn = (async () => {
+        while (churning) {
+          const other = `t_churn_${process.pid}_${churned++}`;
+          await admin.query(`create schema ${other}; create table ${other}.t (id serial primary key, x text)`);
+          await admin.query(`drop schema ${other} cascade`);
+        }
+      })();
+      try {
+        for (let round = 0; round < 3; round++) {
+          const db = await createTestDatabase(kind);
+          const store = openStore(testConfig(db));
+          try {
+            assert.deepEqual((await migrateToLatest(store)).sort(), Object.keys(migrations(store.dialect)).sort());
+            assert.deepEqual(await pendingMigrations(store), []);
+            assert.deepEqual(await migrateToLatest(store), []);
+          } finally {
+            await store.close();
+            await db.drop();
+          }
+        }
+      } finally {
+        churning = false;
+        await churn;
+        await admin.end();
+      }
+      assert.ok(churned > 10, `schemas were created and dropped meanwhile (${churned})`);
     });
 
     test('fis migrate from the command line, and serve refuses a database that is behind', async () => {

@@ -7,7 +7,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, type SqliteDialectConfig, sql, type Transaction } from 'kysely';
+import { Kysely, type SqliteDialectConfig, sql, type Transaction } from 'kysely';
 import pg from 'pg';
 import { SQLITE_DEFAULTS, type StoreUrl } from '../config.js';
 import type { StoreOptions } from './store-options.js';
@@ -16,6 +16,7 @@ import { type BulkStatements, postgresBulk, sqliteBulk } from './bulk.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
 import { EXCLUSIVE_SLICE_MS, ImmediateSqliteDialect, lockTablesForWrite, withLockWait, type WriteOptions } from './write.js';
+import { OneSchemaPostgresDialect } from './pg-introspection.js';
 
 export type { StoreOptions } from './store-options.js';
 
@@ -182,7 +183,7 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
   // two queries would emit an unhandled 'error' and crash the process. The query in flight still
   // fails (and becomes a 503); the dead client is discarded on release.
   pool.on('connect', (client) => client.on('error', (err) => options.onIdleError?.(err)));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool }, store.schema) });
   return {
     db,
     dialect: 'postgres',
@@ -218,7 +219,7 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
       application_name: 'frontline-integration-service (maintenance)',
     });
     own.on('error', (err) => options.onIdleError?.(err));
-    const ownDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: own }) });
+    const ownDb = new Kysely<Database>({ dialect: new OneSchemaPostgresDialect({ pool: own }, store.schema) });
     try {
       return await fn(ownDb);
     } finally {
