@@ -241,7 +241,20 @@ interface SqliteStatements {
   /** The text index's terms in a range (listTerms), prepared when first needed. */
   terms?: ReturnType<SqliteReader['prepare']>;
 }
-const sqliteStatements = new WeakMap<SqliteReader, Map<IndexedColumn, SqliteStatements>>();
+
+/**
+ * A value made once per read connection and kept as long as the connection is (a prepared statement, a
+ * cache of what it read): `perReader(make)` is the getter.
+ */
+function perReader<T>(make: (reader: SqliteReader) => T): (reader: SqliteReader) => T {
+  const made = new WeakMap<SqliteReader, T>();
+  return (reader) => {
+    let value = made.get(reader);
+    if (value === undefined) made.set(reader, (value = make(reader)));
+    return value;
+  };
+}
+const statementsByColumn = perReader(() => new Map<IndexedColumn, SqliteStatements>());
 
 /** A trigram in at most this many customers is "rare": worth driving a search with. */
 const RARE_TRIGRAM = 4000;
@@ -271,12 +284,7 @@ interface KnownCount {
   /** A zero's storeVersion: it stands only as long as nothing is written. */
   readonly version?: string;
 }
-const knownCounts = new WeakMap<SqliteReader, Map<string, KnownCount>>();
-function countCache(reader: SqliteReader): Map<string, KnownCount> {
-  let counts = knownCounts.get(reader);
-  if (!counts) knownCounts.set(reader, (counts = new Map()));
-  return counts;
-}
+const countCache = perReader(() => new Map<string, KnownCount>());
 
 /** What a store's index is asked for a fragment: an FTS5 query, nobody (no customer holds it), or too common to ask. */
 type IndexQuery = {
@@ -286,8 +294,7 @@ type IndexQuery = {
 } | 'nobody' | 'common';
 
 function statementsFor(reader: SqliteReader, column: IndexedColumn): SqliteStatements {
-  let byColumn = sqliteStatements.get(reader);
-  if (!byColumn) sqliteStatements.set(reader, (byColumn = new Map()));
+  const byColumn = statementsByColumn(reader);
   let statements = byColumn.get(column);
   if (!statements) {
     const table = SQLITE_TABLE[column];
@@ -343,20 +350,11 @@ export function textWindowFinds(store: Store, fragment: Fragment): boolean {
 /** A text window's holders read at most this many times the cap (the rest of the fragment is checked on each). */
 const WINDOW_FETCH_FACTOR = 4;
 
-const textWindowsStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
-function textWindowsStatement(reader: SqliteReader): ReturnType<SqliteReader['prepare']> {
-  let statement = textWindowsStatements.get(reader);
-  if (!statement) textWindowsStatements.set(reader, (statement = reader.prepare(SQLITE_TEXT_FIND).raw(true)));
-  return statement;
-}
+/** SQLite: the customers holding a text window, each with whether it holds the whole fragment (phone-windows.ts). */
+const textWindowsStatement = perReader((reader) => reader.prepare(SQLITE_TEXT_FIND).raw(true));
 
-const windowsStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
 /** SQLite: the customers holding digits of seven or more, through their windows (phone-windows.ts). */
-function windowsStatement(reader: SqliteReader): ReturnType<SqliteReader['prepare']> {
-  let statement = windowsStatements.get(reader);
-  if (!statement) windowsStatements.set(reader, (statement = reader.prepare(SQLITE_FIND).pluck(true)));
-  return statement;
-}
+const windowsStatement = perReader((reader) => reader.prepare(SQLITE_FIND).pluck(true));
 
 /**
  * A one- or two-character fragment is streamed when its terms name at most `entries` customers (with
@@ -607,16 +605,15 @@ function currentListings(reader: SqliteReader): TermsCache['listings'] {
   return cache.listings;
 }
 
-const versionStatements = new WeakMap<SqliteReader, ReturnType<SqliteReader['prepare']>>();
+const versionStatement = perReader((reader) => reader.prepare('select data_version, total_changes() as changes from pragma_data_version'));
+
 /**
  * Changes whenever anything is written to the store: `pragma data_version` moves when another connection
  * commits, `total_changes()` when this one writes (an in-memory store reads through its only connection,
  * whose own commits leave data_version as it was). About 3 µs.
  */
 function storeVersion(reader: SqliteReader): string {
-  let statement = versionStatements.get(reader);
-  if (!statement) versionStatements.set(reader, (statement = reader.prepare('select data_version, total_changes() as changes from pragma_data_version')));
-  const { data_version: data, changes } = statement.get([]) as { data_version: number; changes: number };
+  const { data_version: data, changes } = versionStatement(reader).get([]) as { data_version: number; changes: number };
   return `${data}:${changes}`;
 }
 
@@ -962,7 +959,7 @@ export async function warmSearchIndex(store: Store): Promise<void> {
 export function forgetTrigramCounts(store: Store): void {
   const state = countsByStore.get(store);
   if (state) state.until = 0;
-  if (store.driver.kind === 'sqlite') knownCounts.delete(store.driver.reader);
+  if (store.driver.kind === 'sqlite') countCache(store.driver.reader).clear();
   // Searches may run on reader threads, each remembering counts of its own.
   store.readerThreads?.forgetCounts();
 }
