@@ -18,6 +18,7 @@ import {
   candidatesContaining,
   forgetTrigramCounts,
   linesContaining,
+  type Fragment,
   probes,
   trigramCounts,
 } from '../src/platform/db/search-index.js';
@@ -123,6 +124,18 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.equal(found, undefined);
     });
 
+    test('filling a page in a small store: a text held widely is left to the read in list order, unfetched; digits and rare texts are fetched', async () => {
+      // 3,000 customers and a page of 31: past sqrt(31 × 3,000 / 5) = 136 holders a read in list order fills it for less.
+      await trigramCounts(store);
+      let found: unknown = 'not asked';
+      assert.deepEqual(await statementsOf(store, async () => (found = await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 1500, 31))), []);
+      assert.equal(found, undefined, '300 Smiths');
+      assert.equal((await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 1500))?.length, 300, 'no page: fetched');
+      // A page of 7 (the read fills it sooner still): 300 past sqrt(7 × 3,000 / 5) = 65.
+      assert.equal(await customersContaining(store, [{ column: 'sort_key', text: ' smith' }], 1500, 7), undefined);
+      assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: 'user1234@' }], 1500, 31), [1235]);
+    });
+
     test('every row containing a fragment matches each of its probes’ patterns (on the server’s LIKE)', async () => {
       await fc.assert(
         fc.asyncProperty(
@@ -206,6 +219,9 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.equal(found, undefined);
       // Under a cap they fit: found, both columns.
       assert.equal((await customersContaining(store, fragments, 1500))?.length, 600);
+      // Filling a page of 31 in 1,200 customers, 600 holders of a text would be left to the read in list order;
+      // a query's digits are fetched whatever their count (their read in list order has no blocks to skip by).
+      assert.equal((await customersContaining(store, [fragments[1] as Fragment], 1500, 31))?.length, 600);
     });
 
     test('many candidates are asked for in rank and list order, a page at a time, and give the scan\'s pages', async () => {

@@ -762,7 +762,7 @@ async function ranksOneAndTwo(
   // A fragment found through a text window (five digits) is asked for first, like any on PostgreSQL.
   if (streamsInListOrder(store, fragments) && !fragments.some((f) => textWindowFinds(store, f))) return 'not here';
   if (!askedFirst(store, fragments)) return 'not here';
-  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP);
+  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit);
   if (candidates === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
   return rankAmong(store, scope, values, search, candidates, from, limit, 2);
@@ -839,7 +839,7 @@ async function rankContains(
     streams && (short ? !shortListingKnown(store, fragment) : scope.kind === 'worker' && heldWidely(store, fragment));
   // Five digits in it (SQLite's text windows): its holders first, streamed only when they are many.
   if (streams && !knownCommon && textWindowFinds(store, fragment)) {
-    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP);
+    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit);
     if (candidates !== undefined) return among(candidates, from);
   }
   if (streams && !streamLater) {
@@ -851,7 +851,7 @@ async function rankContains(
       position = stream.end;
     }
   } else if (askFirst && !streams) {
-    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP);
+    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit);
     if (candidates !== undefined) return among(candidates, from);
   }
 
@@ -912,7 +912,7 @@ async function rankContains(
     }
     while (chances.length > 0 && read >= (chances[0] as SecondChance).afterRows) {
       const { cap } = chances.shift() as SecondChance;
-      const candidates = await candidatesContaining(store, fragments, cap);
+      const candidates = await candidatesContaining(store, fragments, cap, limit - rows.length);
       if (candidates !== undefined) {
         for (const row of await among(candidates, position)) if (rows.length < limit) rows.push(row);
         return rows;
