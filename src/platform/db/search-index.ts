@@ -747,7 +747,10 @@ async function pgPlan(store: Store, fragment: Fragment, cap: number, page: numbe
   // (fetchesWorthIt). Not for a query's digits: their read in list order has no search blocks to skip by.
   if (page !== undefined && column !== 'phone_digits') {
     const worth = fetchesWorthIt(rows, page);
-    if (worth < cap && counts.containing(column, fragment.text, worth) > worth) return 'common';
+    // Every holder holds each part, so the rarest part's count bounds them: past `worth`, the sampled texts
+    // are counted (at 10,000 customers the sample is the whole table, and a rare fragment's count reads it all).
+    const rarest = (chosen[0] as { count: number }).count;
+    if (worth < cap && rarest > worth && counts.containing(column, fragment.text, worth) > worth) return 'common';
   }
   // A query's digits: the sampled numbers holding them decide, before any fetch. Parts of digits overlap
   // without being independent (`123` and `234` put about 140 customers at `1234`, which 1,796 hold), and a fetch
