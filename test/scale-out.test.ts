@@ -168,6 +168,35 @@ for (const kind of storeKinds()) {
       assert.ok(churned > 10, `schemas were created and dropped meanwhile (${churned})`);
     });
 
+    // What the migrator asks the introspection (its own tables, by name) and what Kysely's introspection says of columns.
+    if (kind === 'postgres') test('the store’s introspection lists its own schema’s tables and columns, and no other’s', async () => {
+      const db = await createTestDatabase(kind);
+      const other = await createTestDatabase(kind);
+      const store = openStore(testConfig(db));
+      const otherStore = openStore(testConfig(other));
+      try {
+        await migrateToLatest(store);
+        await migrateToLatest(otherStore);
+        const tables = await store.db.introspection.getTables();
+        assert.ok(tables.every((t) => t.schema === db.env.DATABASE_SCHEMA));
+        assert.ok(!tables.some((t) => t.name === 'kysely_migration'), 'the migrator’s tables only when asked for');
+        const internal = await store.db.introspection.getTables({ withInternalKyselyTables: true });
+        assert.ok(internal.some((t) => t.name === 'kysely_migration'));
+        const customers = tables.find((t) => t.name === 'customers');
+        const column = (name: string) => customers?.columns.find((c) => c.name === name);
+        assert.deepEqual(
+          [column('pk')?.isAutoIncrementing, column('customer_id')?.isNullable, column('customer_id')?.dataType, column('avatar')?.isNullable],
+          [true, false, 'text', true],
+        );
+        assert.deepEqual(await store.db.introspection.getSchemas(), [{ name: db.env.DATABASE_SCHEMA }]);
+      } finally {
+        await store.close();
+        await otherStore.close();
+        await db.drop();
+        await other.drop();
+      }
+    });
+
     test('fis migrate from the command line, and serve refuses a database that is behind', async () => {
       const db = await createTestDatabase(kind);
       try {

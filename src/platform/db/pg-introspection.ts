@@ -52,7 +52,7 @@ class OneSchemaIntrospector implements DatabaseIntrospector {
     const { rows } = await sql<ColumnRow>`
       select c.relname as table, c.relkind as kind, a.attname as column, t.typname as type, tn.nspname as type_schema,
              a.attnotnull as not_null, a.atthasdef as has_default,
-             (a.attidentity <> '' or pg_get_expr(d.adbin, d.adrelid) like 'nextval(%') as identity_or_serial,
+             coalesce(a.attidentity <> '' or pg_get_expr(d.adbin, d.adrelid) like 'nextval(%', false) as identity_or_serial,
              col_description(a.attrelid, a.attnum) as comment
       from pg_catalog.pg_class c
       join pg_catalog.pg_attribute a on a.attrelid = c.oid and a.attnum > 0 and not a.attisdropped
