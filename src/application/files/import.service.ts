@@ -9,6 +9,7 @@
  */
 import { type FilePosition, positionText, type Problem } from '../../kernel/problems.js';
 import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
+import { holdAloneForFirstImport } from '../../platform/db/first-import-alone.js';
 import { buildDeferredIndexes, deferIndexesOfFirstImport, restoreDeferredIndexes } from '../../platform/db/deferred-indexes.js';
 import { afterLargeWrite } from '../../platform/db/maintenance.js';
 import { cutSearchBlocksIfDue } from '../../platform/db/search-blocks.js';
@@ -100,6 +101,8 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
     // Imports exclude each other (and the service's writes of customers) from the start: on SQLite the
     // transaction holds the file's write lock before its first read, so it never fails to upgrade.
     const lock = { lock: CUSTOMERS_WRITE_LOCK, waitMs: options.lockWaitMs, longRunning: true };
+    // SQLite: into an empty store no one else has open, without the write-ahead log (first-import-alone.ts).
+    const giveBack = holdAloneForFirstImport(store);
     const result = await store.write(async (trx) => {
       const before = await countCustomers(trx);
       // Into an empty store the search blocks are cut afresh at the end: the writer adds no bits.
@@ -135,7 +138,7 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const result = { records, created, updated: records - created, pruned };
       await options.beforeCommit?.(trx, result);
       return result;
-    }, lock);
+    }, lock).finally(giveBack);
     await afterLargeWrite(store, result.created + result.updated + result.pruned);
     return result;
   } catch (err) {

@@ -17,6 +17,7 @@ import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
 import { EXCLUSIVE_SLICE_MS, ImmediateSqliteDialect, lockTablesForWrite, withLockWait, type WriteOptions } from './write.js';
 import { OneSchemaPostgresDialect } from './pg-introspection.js';
+import { isSqliteBusy, StoreHeldAlone } from './errors.js';
 
 export type { StoreOptions } from './store-options.js';
 
@@ -33,7 +34,8 @@ export type Driver =
       /**
        * A second connection to the same file for the hot reads: it reads the last committed
        * state (WAL), never a transaction the writer has open, and never waits for the writer.
-       * The same connection as `database` for an in-memory store.
+       * The same connection as `database` for an in-memory store. Opened at its first use: a
+       * store that only writes (`fis import`) keeps one connection to the file (first-import-alone.ts).
        */
       readonly reader: SqliteDatabase.Database;
     }
@@ -93,18 +95,18 @@ function openSqlite(file: string, options: StoreOptions): Store {
     return reader;
   };
   let database: SqliteDatabase.Database;
-  let reader: SqliteDatabase.Database;
+  let reader: SqliteDatabase.Database | undefined;
   if (options.readOnly) {
     database = reader = openReader();
   } else {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     database = new SqliteDatabase(file, { timeout: options.databaseTimeoutMs });
     // WAL: readers never block the writer (an import) and always see a whole transaction.
-    database.pragma('journal_mode = WAL');
+    useWal(database, options.openWaitMs ?? options.databaseTimeoutMs, options.databaseTimeoutMs);
     database.pragma('synchronous = NORMAL');
     database.pragma(`cache_size = ${-cacheMb * 1024}`);
     if (sortThreads > 0) database.pragma(`threads = ${sortThreads}`);
-    reader = file === ':memory:' ? database : openReader();
+    if (file === ':memory:') reader = database;
   }
   const threads = file !== ':memory:' && !options.readOnly && readThreads > 0 ? readerThreads(options, readThreads, options.databaseTimeoutMs) : undefined;
   const db = new Kysely<Database>({
@@ -113,7 +115,13 @@ function openSqlite(file: string, options: StoreOptions): Store {
   return {
     db,
     dialect: 'sqlite',
-    driver: { kind: 'sqlite', database, reader },
+    driver: {
+      kind: 'sqlite',
+      database,
+      get reader() {
+        return (reader ??= openReader());
+      },
+    },
     bulk: sqliteBulk,
     // Every transaction on this store begins IMMEDIATE: `lock` has nothing to add.
     write: (fn, { waitMs = options.databaseTimeoutMs } = {}) =>
@@ -128,11 +136,40 @@ function openSqlite(file: string, options: StoreOptions): Store {
     },
     async close() {
       await threads?.close();
-      if (reader !== database) reader.close();
+      if (reader !== undefined && reader !== database) reader.close();
       await db.destroy();
     },
   };
 }
+
+/**
+ * Puts the file in WAL mode (it stays so), waiting up to `waitMs` for it: a first import may be writing
+ * it without the log, holding the file alone until it commits (first-import-alone.ts). Past the wait,
+ * StoreHeldAlone says so rather than SQLite's "database is locked". SQLite answers busy at once, without
+ * its busy handler, where waiting could deadlock (this connection reads the header, then needs the file
+ * alone): hence the loop. It blocks the thread, as the open of a store does anyway.
+ */
+function useWal(database: SqliteDatabase.Database, waitMs: number, busyTimeoutMs: number): void {
+  const deadline = performance.now() + waitMs;
+  for (;;) {
+    database.pragma(`busy_timeout = ${Math.max(0, Math.floor(deadline - performance.now()))}`);
+    try {
+      database.pragma('journal_mode = WAL');
+      break;
+    } catch (err) {
+      if (!isSqliteBusy(err) || performance.now() >= deadline) {
+        database.close();
+        throw isSqliteBusy(err) ? new StoreHeldAlone(waitMs, { cause: err }) : err;
+      }
+    }
+    Atomics.wait(OPEN_PAUSE, 0, 0, Math.min(OPEN_PAUSE_MS, Math.max(1, deadline - performance.now())));
+  }
+  database.pragma(`busy_timeout = ${busyTimeoutMs}`);
+}
+
+/** For useWal's pauses between attempts (a blocking sleep: the open is synchronous). */
+const OPEN_PAUSE = new Int32Array(new SharedArrayBuffer(4));
+const OPEN_PAUSE_MS = 20;
 
 /** How many compiled SQLite statements to keep (the hot paths use a handful; imports vary IN-list sizes). */
 const STATEMENT_CACHE_SIZE = 256;

@@ -16,6 +16,11 @@ export interface StoreOptions {
     /** Threads SQLite may add to a sort (`pragma threads`): building an index, `order by` of many rows. Default 0. */
     readonly sortThreads?: number;
   };
+  /**
+   * SQLite: how long opening the file may wait while a first import holds it alone (first-import-alone.ts).
+   * Default databaseTimeoutMs; `fis import` waits its --wait.
+   */
+  readonly openWaitMs?: number;
   /** SQLite: open only a read-only connection (a reader thread's store); writing fails. */
   readonly readOnly?: boolean;
   /** Called when an idle pooled connection dies (the pool replaces it by itself). */

@@ -145,7 +145,8 @@ program
   )
   .action(async (file: string, opts: { format?: FileFormat; prune?: boolean; wait: number }) => {
     if (!existsSync(file)) throw new InvalidArgumentError(`no such file: ${file}`);
-    const cfg = forBulkImport(config(), { sortThreads: IMPORT_SORT_THREADS });
+    // Opening the file waits as long as the write lock may (a first import may hold the file alone).
+    const cfg = { ...forBulkImport(config(), { sortThreads: IMPORT_SORT_THREADS }), openWaitMs: opts.wait * 1000 };
     const started = performance.now();
     const format = formatOf(file, opts.format);
     const progress = new Progress('imported');
