@@ -21,9 +21,14 @@ import {
   type Fragment,
   probes,
   trigramCounts,
+  catchUpSearchIndex,
+  deferSearchIndex,
 } from '../src/platform/db/search-index.js';
+import { windowsConnection } from '../src/platform/db/migrations/20261206T0900-sqlite-phone-windows.js';
+import { customerWriter, nextImportSeq } from '../src/domains/customers/customer-import.repository.js';
+import { customerRows } from '../src/domains/customers/customer-rows.js';
 import Database from 'better-sqlite3';
-import { WINDOWED, textWindowAsked, textWindowsOf, windowsAsked, windowsOf } from '../src/platform/db/phone-windows.js';
+import { InsertedWindows, WINDOWED, textWindowAsked, textWindowsOf, windowsAsked, windowsOf } from '../src/platform/db/phone-windows.js';
 import { createCustomerIfAbsent } from '../src/domains/customers/customer-create.repository.js';
 import { deleteCustomer } from '../src/domains/customers/customer-record.repository.js';
 import { validateCustomer } from '../src/domains/customers/customer.validate.js';
@@ -450,6 +455,53 @@ describe('names and addresses found by their five-digit windows on SQLite (phone
     // Pruned to the first 1,000: the others' windows go with them.
     await seed(store, changed.slice(0, 1000).map((own, i) => customer(i, own)), { prune: true });
     await assertWindowsKept();
+  });
+
+  test("an import writes its new customers' windows as it goes, a hold at a time; the catch-up reads none back", async () => {
+    const records = Array.from({ length: 45 }, (_, i) => {
+      const result = validateCustomer(
+        {
+          customer_id: `held-${i}`,
+          display_name: `Held ${digits(6)}`,
+          workers: ['rep@example.com'],
+          channels: [
+            { type: 'email', value: `h.${digits(7)}@example.com` },
+            { type: 'sms', value: `+1555${digits(7)}` },
+          ],
+        },
+        { defaultCountry: 'US' },
+      );
+      assert.ok(result.ok);
+      return result.value;
+    });
+    const held = (since: number, table: string) => sql<{ n: number }>`select count(*) as n from ${sql.table(table)} where customer_pk > ${since}`;
+    await store.write(async (trx) => {
+      const seq = await nextImportSeq(trx);
+      assert.ok(await deferSearchIndex(trx, 'sqlite'));
+      const since = Number((await sql<{ since: number }>`select since_pk as since from search_index_deferred`.execute(trx)).rows[0]?.since);
+      // A hold of 7 customers: written after each batch of 10.
+      const windows = new InsertedWindows(windowsConnection(trx), since, 7);
+      const writer = customerWriter(trx, store.bulk, seq, { insertedWindows: windows });
+      await writer.write(customerRows(records.slice(0, 10)));
+      assert.ok(Number((await held(since, 'customer_phone_windows').execute(trx)).rows[0]?.n) >= 10, 'the first batch is written already');
+      for (let i = 10; i < records.length; i += 10) await writer.write(customerRows(records.slice(i, i + 10)));
+      await writer.finish();
+      const last = Number((await sql<{ pk: number }>`select max(pk) as pk from customers`.execute(trx)).rows[0]?.pk);
+      assert.equal(last - since, records.length);
+      // Past every customer written: the catch-up's fill reads none of them back.
+      assert.equal(Number((await sql<{ since: number }>`select since_pk as since from search_index_deferred`.execute(trx)).rows[0]?.since), last);
+      await catchUpSearchIndex(trx, 'sqlite');
+    });
+    await assertWindowsKept();
+    const customers = await sql<{ pk: number; phone_digits: string }>`select pk, phone_digits from customers`.execute(store.db);
+    const expected = new Set(customers.rows.flatMap((row) => windowsOf(row.phone_digits).map((win) => `${win}:${row.pk}`)));
+    const stored = await sql<{ win: number; customer_pk: number }>`select win, customer_pk from customer_phone_windows`.execute(store.db);
+    assert.deepEqual(new Set(stored.rows.map((row) => `${row.win}:${row.customer_pk}`)), expected);
+    for (const record of records.slice(0, 5)) {
+      const fragment = record.phoneDigits.slice(1, 9);
+      const holders = await sql<{ pk: number }>`select pk from customers where instr(phone_digits, ${fragment}) > 0 order by pk`.execute(store.db);
+      assert.deepEqual(sorted(await customersContaining(store, [{ column: 'phone_digits', text: fragment }], 1500)), holders.rows.map((row) => Number(row.pk)), fragment);
+    }
   });
 });
 

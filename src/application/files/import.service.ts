@@ -108,8 +108,8 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       // Into an empty store the search blocks are cut afresh at the end: the writer adds no bits.
       const first = before === 0;
       const seq = await nextImportSeq(trx);
-      const writer = customerWriter(trx, store.bulk, seq, { blocksCutAfter: first });
-      await deferSearchIndex(trx, store.dialect);
+      const insertedWindows = await deferSearchIndex(trx, store.dialect);
+      const writer = customerWriter(trx, store.bulk, seq, { blocksCutAfter: first, insertedWindows });
 
       for await (const batch of batches) {
         records += batch.records;

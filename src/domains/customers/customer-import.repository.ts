@@ -10,6 +10,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { BulkStatements, Column, Table } from '../../platform/db/bulk.js';
 import type { Database } from '../../platform/db/database.js';
 import { NO_SEARCH_BLOCKS } from '../../platform/db/search-blocks.js';
+import type { InsertedWindows } from '../../platform/db/phone-windows.js';
 import { COLUMN, CUSTOMER_COLUMNS, customerRows, type CustomerRows, OWNER_COPIED_COLUMNS, pushOwnerRow, WIDTH } from './customer-rows.js';
 import type { NormalizedCustomer } from './customer.validate.js';
 
@@ -95,10 +96,16 @@ export async function upsertCustomers(
 
 /**
  * `blocksCutAfter`: the caller cuts the search blocks afresh after these writes (a first import:
- * search-blocks.ts), so the writer adds no bits of its own.
+ * search-blocks.ts), so the writer adds no bits of its own. `insertedWindows`: where the customers it
+ * inserts go for their search windows, when the caller deferred their triggers (deferSearchIndex).
  */
-export function customerWriter(trx: Trx, bulk: BulkStatements, seq: number, options: { blocksCutAfter?: boolean } = {}): CustomerWriter {
-  return new Writer(trx, bulk, seq, options.blocksCutAfter ?? false);
+export function customerWriter(
+  trx: Trx,
+  bulk: BulkStatements,
+  seq: number,
+  options: { blocksCutAfter?: boolean; insertedWindows?: InsertedWindows | undefined } = {},
+): CustomerWriter {
+  return new Writer(trx, bulk, seq, options.blocksCutAfter ?? false, options.insertedWindows);
 }
 
 class Writer implements CustomerWriter {
@@ -116,6 +123,7 @@ class Writer implements CustomerWriter {
     bulk: BulkStatements,
     private readonly seq: number,
     blocksCutAfter: boolean,
+    private readonly windows: InsertedWindows | undefined,
   ) {
     this.lookup = bulk.selectIn({ table: 'customers', columns: ['pk', 'customer_id', 'import_seq'], key: ['customer_id', 'text'] });
     this.insert = bulk.insert({ table: 'customers', columns: CUSTOMER, constants: [IMPORT_SEQ], returning: ['pk', 'customer_id'] });
@@ -133,6 +141,7 @@ class Writer implements CustomerWriter {
     await this.owners.finish();
     await this.addresses.finish();
     await this.blocks.save(this.trx);
+    await this.windows?.finish();
   }
 
   async write(rows: CustomerRows): Promise<Map<number, number | undefined>> {
@@ -175,6 +184,13 @@ class Writer implements CustomerWriter {
     }
     if (fresh.length > 0) {
       for (const row of await this.insert.run(this.trx, fresh, [this.seq])) pks.set(row.customer_id, row.pk);
+      if (this.windows) {
+        for (let at = 0; at < fresh.length; at += WIDTH) {
+          const pk = pks.get(fresh[at] as string) as number;
+          this.windows.add(pk, fresh[at + COLUMN.search_text] as string, fresh[at + COLUMN.phone_digits] as string);
+        }
+        await this.windows.writeIfFull();
+      }
     }
     if (replacedPks.length > 0) {
       await this.update.run(this.trx, replacedPks, replaced, [this.seq]);

@@ -96,13 +96,18 @@ class WindowKeys {
     this.keys[this.count++] = keyOf(win, pk);
   }
 
-  /** Writes the keys in window order, FILL_ROWS a statement (fixed text: prepared once, the store's statement cache). */
+  /**
+   * Writes the keys in window order, FILL_ROWS a statement (fixed text: prepared once, the store's
+   * statement cache), and forgets them.
+   */
   async write(connection: WindowsConnection, table: WindowsTable): Promise<number> {
-    const sorted = this.keys.subarray(0, this.count).sort();
+    const count = this.count;
+    this.count = 0;
+    const sorted = this.keys.subarray(0, count).sort();
     const many = insertMany(table);
     const values = new Array<number>(2 * FILL_ROWS);
     let i = 0;
-    for (; i + FILL_ROWS <= this.count; i += FILL_ROWS) {
+    for (; i + FILL_ROWS <= count; i += FILL_ROWS) {
       for (let j = 0; j < FILL_ROWS; j++) {
         const key = sorted[i + j] as number;
         values[2 * j] = Math.floor(key / 2 ** 32);
@@ -110,17 +115,77 @@ class WindowKeys {
       }
       await connection.run(many, values);
     }
-    for (; i < this.count; i++) {
+    for (; i < count; i++) {
       const key = sorted[i] as number;
       await connection.run(insertOne(table), [Math.floor(key / 2 ** 32), key % 2 ** 32]);
     }
-    return this.count;
+    return count;
+  }
+}
+
+/** Customers whose windows InsertedWindows holds before writing them (about 30 MB of keys). */
+const HELD_CUSTOMERS = 500_000;
+
+/**
+ * SQLite: the windows, numbers' and texts', of the customers an import inserts while their triggers are
+ * deferred (search-index.ts, deferSearchIndex), computed from the rows as they are written rather than
+ * read back at the end (fillWindows, fillTextWindows: the read of every row and its parse were 1.2 s of
+ * SQLite and about as much JavaScript at 1,000,000 customers), and written HELD_CUSTOMERS customers at a
+ * time in window order.
+ */
+export class InsertedWindows {
+  private readonly numbers = new WindowKeys(1 << 16);
+  private readonly texts = new WindowKeys(1 << 16);
+  private held = 0;
+  private inserted = 0;
+  private lastPk: number;
+
+  /** `sincePk`: the largest pk before the import (`search_index_deferred.since_pk`). */
+  constructor(
+    private readonly connection: WindowsConnection,
+    private readonly sincePk: number,
+    private readonly heldCustomers = HELD_CUSTOMERS,
+  ) {
+    this.lastPk = sincePk;
+  }
+
+  /** A customer the import inserted (pk, and its search_text and phone_digits as stored). */
+  add(pk: number, searchText: string, phoneDigits: string): void {
+    if (phoneDigits !== '') for (const win of windowsOf(phoneDigits)) this.numbers.add(win, pk);
+    if (TEXT_WINDOWED.test(searchText)) for (const win of textWindowsOf(searchText)) this.texts.add(win, pk);
+    this.held++;
+    this.inserted++;
+    if (pk > this.lastPk) this.lastPk = pk;
+  }
+
+  /** Writes the windows held once they are `heldCustomers` customers'. */
+  async writeIfFull(): Promise<void> {
+    if (this.held >= this.heldCustomers) await this.write();
+  }
+
+  /**
+   * Writes the rest, and moves `since_pk` past the customers written here, so that the catch-up's fill
+   * reads none of them again: only when they are every pk after `sincePk` (the import's inserts are the
+   * transaction's only ones; should they not be, the fill writes them all, its inserts ignoring these).
+   */
+  async finish(): Promise<void> {
+    await this.write();
+    if (this.inserted > 0 && this.lastPk - this.sincePk === this.inserted) {
+      await this.connection.run('update search_index_deferred set since_pk = ? where since_pk = ?', [this.lastPk, this.sincePk]);
+    }
+  }
+
+  private async write(): Promise<void> {
+    await this.numbers.write(this.connection, 'customer_phone_windows');
+    await this.texts.write(this.connection, 'customer_text_windows');
+    this.held = 0;
   }
 }
 
 /**
  * SQLite: writes the windows of every customer with a pk above `sincePk` (the upgrade: all; an import:
- * those it inserted, whose insert trigger it deferred), FILL_CHUNK customers at a time: read in pk order
+ * those it inserted, whose insert trigger it deferred, unless InsertedWindows wrote them as the import
+ * went), FILL_CHUNK customers at a time: read in pk order
  * as one row (`pk digits…` joined by commas: a row object per customer cost as much again in allocating
  * them), their windows computed here (in SQL, with `json_each`, 8.3 s for 1,000,000 customers), sorted,
  * and written in window order (WindowKeys).

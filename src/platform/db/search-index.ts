@@ -18,7 +18,16 @@ import { INDEX_ALL, LABEL_ALL, LABEL_GAP } from './migrations/20261203T1900-sear
 import { digitsInOrder } from './migrations/20261206T1900-sqlite-digits-list-order.js';
 import { escapeLike, successor } from '../../kernel/text.js';
 import { blockIndex, textBits } from './search-blocks.js';
-import { SQLITE_FIND, SQLITE_TEXT_FIND, WINDOWED, fillTextWindows, fillWindows, textWindowAsked, windowsAsked } from './phone-windows.js';
+import {
+  InsertedWindows,
+  SQLITE_FIND,
+  SQLITE_TEXT_FIND,
+  WINDOWED,
+  fillTextWindows,
+  fillWindows,
+  textWindowAsked,
+  windowsAsked,
+} from './phone-windows.js';
 import { windowsConnection } from './migrations/20261206T0900-sqlite-phone-windows.js';
 
 /**
@@ -54,15 +63,21 @@ const SQLITE_TABLE: Record<IndexedColumn, string> = {
  * insert of the customers took 14.7 s with them, 4.3 s without). Only into an empty store: there the
  * import only inserts, so no trigger and no read needs those indexes before they are back. The
  * service's readers keep reading the store as last committed, indexes and all (WAL).
+ *
+ * Returns, on SQLite, what the writer gives the customers it inserts, for their windows (InsertedWindows).
  */
-export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<void> {
-  if (dialect !== 'sqlite') return;
-  await sql`insert into search_index_deferred (since_pk) select coalesce(max(pk), 0) from customers`.execute(trx);
+export async function deferSearchIndex(trx: Kysely<Database>, dialect: Dialect): Promise<InsertedWindows | undefined> {
+  if (dialect !== 'sqlite') return undefined;
+  const since = await sql<{ since: number }>`select coalesce(max(pk), 0) as since from customers`.execute(trx);
+  const sincePk = Number(since.rows[0]?.since ?? 0);
+  await sql`insert into search_index_deferred (since_pk) values (${sincePk})`.execute(trx);
+  const windows = new InsertedWindows(windowsConnection(trx), sincePk);
   const empty = await sql<{ empty: number }>`select not exists (select 1 from customers) as empty`.execute(trx);
-  if (!empty.rows[0]?.empty) return;
+  if (!empty.rows[0]?.empty) return windows;
   const tables = sql.join(BUILT_AFTERWARDS.map((table) => sql.lit(table)));
   await sql`create temp table deferred_indexes as select name, sql from sqlite_master where type = 'index' and sql is not null and tbl_name in (${tables})`.execute(trx);
   for (const { name } of await deferredIndexes(trx)) await sql`drop index ${sql.id(name)}`.execute(trx);
+  return windows;
 }
 
 /** The tables a first import fills, whose secondary indexes it builds at its end (deferSearchIndex). */
@@ -121,7 +136,8 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
   await buildIndexes(trx, ofLabels);
   if (deferred.length > 0) await sql`drop table temp.deferred_indexes`.execute(trx);
   if (afresh) for (const statement of [...INDEX_ALL, ...DIGITS_ALL]) await sql.raw(statement).execute(trx);
-  // The phone windows of the customers inserted since (their trigger was deferred too).
+  // The windows of the customers inserted since (their triggers were deferred too) that the writer did
+  // not give InsertedWindows: none from an import, which moved since_pk past them.
   const since = await sql<{ since: number }>`select max(since_pk) as since from search_index_deferred`.execute(trx);
   const sincePk = Number(since.rows[0]?.since ?? 0);
   await fillWindows(windowsConnection(trx), sincePk);
