@@ -98,17 +98,12 @@ export class StoreBusy extends Error {
  * SQLite: opening the store's file waited past its bound while another process held the file alone:
  * a first import writing without the write-ahead log (first-import-alone.ts), until it commits.
  */
-export class StoreHeldAlone extends Error {
-  readonly code = 'STORE_BUSY';
-  constructor(
-    readonly waitedMs: number,
-    options?: { cause?: unknown },
-  ) {
-    super(
+export class StoreHeldAlone extends StoreBusy {
+  constructor(waitedMs: number, options?: { cause?: unknown }) {
+    super(waitedMs, options);
+    this.message =
       `the store's file is held by another process alone (a first import into an empty store holds it until it commits) ` +
-        `past the ${formatWait(waitedMs)} this command waits; try again once the import has finished`,
-      options,
-    );
+      `past the ${formatWait(waitedMs)} this command waits; try again once the import has finished`;
     this.name = 'StoreHeldAlone';
   }
 }
@@ -136,7 +131,7 @@ export function isUnavailableSqlState(code: string, severity?: string): boolean 
 /** True when the store could not be reached or did not answer in time: a 503, not a bug. */
 export function isStoreUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (err instanceof StoreBusy || err instanceof StoreHeldAlone || err instanceof ReadTimeout) return true;
+  if (err instanceof StoreBusy || err instanceof ReadTimeout) return true;
   const { code, severity } = err as { code?: unknown; severity?: unknown };
   if (typeof code === 'string') {
     if (NODE_NETWORK_CODES.has(code)) return true;

@@ -62,7 +62,8 @@ const SQLITE_TABLE: Record<IndexedColumn, string> = {
  * once, where one kept up row by row takes each key at a random place (at 1,000,000 customers the
  * insert of the customers took 14.7 s with them, 4.3 s without). Only into an empty store: there the
  * import only inserts, so no trigger and no read needs those indexes before they are back. The
- * service's readers keep reading the store as last committed, indexes and all (WAL).
+ * service's readers keep reading the store as last committed, indexes and all (WAL; with no reader
+ * open, the import may hold the file alone instead: first-import-alone.ts).
  *
  * Returns, on SQLite, what the writer gives the customers it inserts, for their windows (InsertedWindows).
  */
