@@ -23,6 +23,7 @@ import {
   trigramCounts,
   catchUpSearchIndex,
   deferSearchIndex,
+  streamBoundFor,
 } from '../src/platform/db/search-index.js';
 import { windowsConnection } from '../src/platform/db/migrations/20261206T0900-sqlite-phone-windows.js';
 import { customerWriter, nextImportSeq } from '../src/domains/customers/customer-import.repository.js';
@@ -550,6 +551,14 @@ describe('trigram counts remembered on SQLite', () => {
     // And one that has shrunk: the Joneses are pruned away, the remembered count still says 180.
     await seed(store, [person(1000, 'Qzxw Lee')], { prune: true });
     assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: 'jones' }], 1500), []);
+  });
+});
+
+describe('how common a short fragment may be and still be streamed (streamBoundFor)', () => {
+  test('400,000 entries and 32 terms up to 1,000,000 customers, the entries in proportion past it', () => {
+    for (const customers of [0, 10_000, 1_000_000]) assert.deepEqual(streamBoundFor(customers), { entries: 400_000, terms: 32 });
+    assert.deepEqual(streamBoundFor(2_500_000), { entries: 1_000_000, terms: 32 });
+    assert.deepEqual(streamBoundFor(10_000_000), { entries: 4_000_000, terms: 32 });
   });
 });
 

@@ -387,6 +387,30 @@ const windowsStatement = perReader((reader) => reader.prepare(SQLITE_FIND).pluck
  * fill the page (BENCHMARKS.md, issue 11, fourteenth round).
  */
 const STREAM_BOUND: ShortBound = { entries: 400_000, terms: 32 };
+/** The store size STREAM_BOUND was measured at. */
+const STREAM_BOUND_AT = 1_000_000;
+
+/**
+ * STREAM_BOUND, its entries grown in proportion past STREAM_BOUND_AT customers (by the largest pk: a
+ * store that deleted many counts them still, and lists a little more). The read in list order that a
+ * fragment past the bound gets instead costs in proportion to the store: at 10,000,000 customers `ee`
+ * (in about 4% of the names, none of the first ones in list order) read until its page was full in
+ * 1.6 s, every time, against a listing of its terms once, remembered until the store changes
+ * (BENCHMARKS.md, issue 11, twentieth round).
+ */
+function streamBound(reader: SqliteReader): ShortBound {
+  const cache = currentTermsCache(reader);
+  cache.customers ??= Number((customersStatement(reader).get([]) as { n: number }).n);
+  return streamBoundFor(cache.customers);
+}
+
+/** streamBound for a store of `customers` (its largest pk). */
+export function streamBoundFor(customers: number): ShortBound {
+  if (customers <= STREAM_BOUND_AT) return STREAM_BOUND;
+  return { entries: Math.round((STREAM_BOUND.entries * customers) / STREAM_BOUND_AT), terms: STREAM_BOUND.terms };
+}
+
+const customersStatement = perReader((reader) => reader.prepare('select coalesce(max(pk), 0) as n from customers'));
 
 /**
  * Whether a one- or two-character fragment's terms are already listed on this connection (since the
@@ -399,7 +423,7 @@ export function shortListingKnown(store: Store, fragment: Fragment): boolean {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') return false;
   const reader = store.driver.reader;
   const known = currentListings(reader).get(asStored(fragment.text));
-  return known !== undefined && known.listed !== 'common' && !beyond(known.listed, STREAM_BOUND);
+  return known !== undefined && known.listed !== 'common' && !beyond(known.listed, streamBound(reader));
 }
 
 /** A text fragment each of whose trigrams more customers than this hold is held widely (heldWidely). */
@@ -417,7 +441,7 @@ export function heldWidely(store: Store, fragment: Fragment): boolean {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits' || [...fragment.text].length < 3) return false;
   const reader = store.driver.reader;
   // sqliteQuery asks for a few trigrams spread over the fragment only when it counted every one past WIDELY_HELD.
-  const query = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAM_BOUND);
+  const query = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, streamBound(reader));
   return query !== 'nobody' && query !== 'common' && query.fewerThan === Infinity;
 }
 
@@ -444,7 +468,7 @@ export function listOrderQuery(store: Store, fragments: readonly Fragment[]): Li
   if (store.driver.kind !== 'sqlite' || !streamsInListOrder(store, fragments)) throw new Error('only SQLite\'s indexes are in list order');
   const reader = store.driver.reader;
   const [fragment, digits] = fragments as [Fragment, Fragment | undefined];
-  const text = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAM_BOUND);
+  const text = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, streamBound(reader));
   if (text === 'common') return text;
   if (digits === undefined) return text;
   // The digits index keeps positions: the digits as a phrase name exactly their holders, uncounted.
@@ -564,7 +588,7 @@ function sqliteShortQuery(
 }
 
 /** How many customers (with repeats) and terms a short fragment's listing may name to be asked for. */
-interface ShortBound {
+export interface ShortBound {
   readonly entries: number;
   readonly terms: number;
 }
@@ -581,6 +605,8 @@ interface TermsCache {
   /** The storeVersion when the listings were made. */
   version: string;
   readonly listings: Map<string, { listed: ListedTerms | 'common'; bound: number }>;
+  /** The store's largest pk at that version, once asked (streamBound). */
+  customers?: number;
 }
 /** Listings of terms remembered per read connection while nothing is written (TERMS_CACHE_SIZE most recent). */
 const termsCaches = new WeakMap<SqliteReader, TermsCache>();
@@ -618,10 +644,14 @@ function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: s
 
 /** The listings remembered on this read connection, forgotten first if anything was written since they were made. */
 function currentListings(reader: SqliteReader): TermsCache['listings'] {
+  return currentTermsCache(reader).listings;
+}
+
+function currentTermsCache(reader: SqliteReader): TermsCache {
   const version = storeVersion(reader);
   let cache = termsCaches.get(reader);
   if (!cache || cache.version !== version) termsCaches.set(reader, (cache = { version, listings: new Map() }));
-  return cache.listings;
+  return cache;
 }
 
 const versionStatement = perReader((reader) => reader.prepare('select data_version, total_changes() as changes from pragma_data_version'));
