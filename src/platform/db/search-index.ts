@@ -398,11 +398,13 @@ const STREAM_BOUND_AT = 1_000_000;
  * 1.6 s, every time, against a listing of its terms once, remembered until the store changes
  * (BENCHMARKS.md, issue 11, twentieth round).
  */
-function streamBound(reader: SqliteReader): ShortBound {
-  const cache = currentTermsCache(reader);
+function streamBound(reader: SqliteReader, cache = currentTermsCache(reader)): ShortBound {
   cache.customers ??= Number((customersStatement(reader).get([]) as { n: number }).n);
   return streamBoundFor(cache.customers);
 }
+
+/** A stream's bound (streamBound), worked out only for a short fragment: sqliteQuery's other ones need none. */
+const STREAMED = 'streamed';
 
 /** streamBound for a store of `customers` (its largest pk). */
 export function streamBoundFor(customers: number): ShortBound {
@@ -422,8 +424,9 @@ const customersStatement = perReader((reader) => reader.prepare('select coalesce
 export function shortListingKnown(store: Store, fragment: Fragment): boolean {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits') return false;
   const reader = store.driver.reader;
-  const known = currentListings(reader).get(asStored(fragment.text));
-  return known !== undefined && known.listed !== 'common' && !beyond(known.listed, streamBound(reader));
+  const cache = currentTermsCache(reader);
+  const known = cache.listings.get(asStored(fragment.text));
+  return known !== undefined && known.listed !== 'common' && !beyond(known.listed, streamBound(reader, cache));
 }
 
 /** A text fragment each of whose trigrams more customers than this hold is held widely (heldWidely). */
@@ -441,7 +444,7 @@ export function heldWidely(store: Store, fragment: Fragment): boolean {
   if (store.driver.kind !== 'sqlite' || fragment.column === 'phone_digits' || [...fragment.text].length < 3) return false;
   const reader = store.driver.reader;
   // sqliteQuery asks for a few trigrams spread over the fragment only when it counted every one past WIDELY_HELD.
-  const query = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, streamBound(reader));
+  const query = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAMED);
   return query !== 'nobody' && query !== 'common' && query.fewerThan === Infinity;
 }
 
@@ -468,7 +471,7 @@ export function listOrderQuery(store: Store, fragments: readonly Fragment[]): Li
   if (store.driver.kind !== 'sqlite' || !streamsInListOrder(store, fragments)) throw new Error('only SQLite\'s indexes are in list order');
   const reader = store.driver.reader;
   const [fragment, digits] = fragments as [Fragment, Fragment | undefined];
-  const text = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, streamBound(reader));
+  const text = sqliteQuery(reader, statementsFor(reader, fragment.column), fragment, STREAMED);
   if (text === 'common') return text;
   if (digits === undefined) return text;
   // The digits index keeps positions: the digits as a phrase name exactly their holders, uncounted.
@@ -492,12 +495,14 @@ function sqliteQuery(
   reader: SqliteReader,
   statements: SqliteStatements,
   fragment: Fragment,
-  shortBound: ShortBound,
+  shortBound: ShortBound | typeof STREAMED,
 ): IndexQuery {
   // The digits index keeps positions (migration 20261202T0600): the fragment as a phrase of its
   // consecutive trigrams names exactly the rows that contain it.
   if (fragment.column === 'phone_digits') return { fts: quote(fragment.text), fewerThan: Infinity };
-  if ([...fragment.text].length < 3) return sqliteShortQuery(reader, statements, fragment.text, shortBound);
+  if ([...fragment.text].length < 3) {
+    return sqliteShortQuery(reader, statements, fragment.text, shortBound === STREAMED ? streamBound(reader) : shortBound);
+  }
   // Counted in passes: first up to FEW (a trigram no customer has ends the search, and a few rare ones
   // drive it, before any long row list is read), then, if every trigram has more, up to RARE_TRIGRAM, and
   // then, if fewer than DRIVING_TRIGRAMS are that rare, the others up to WIDELY_HELD.
@@ -620,7 +625,7 @@ const TERMS_CACHE_SIZE = 10_000;
  * used once the index may have changed.
  */
 function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: string, bound: number): ListedTerms | 'common' {
-  const listings = currentListings(reader);
+  const { listings } = currentTermsCache(reader);
   const known = listings.get(stored);
   // A listing stopped at a smaller bound says only "more than that".
   if (known && (known.listed !== 'common' || known.bound >= bound)) return known.listed;
@@ -642,11 +647,7 @@ function listTerms(reader: SqliteReader, statements: SqliteStatements, stored: s
   return listed;
 }
 
-/** The listings remembered on this read connection, forgotten first if anything was written since they were made. */
-function currentListings(reader: SqliteReader): TermsCache['listings'] {
-  return currentTermsCache(reader).listings;
-}
-
+/** What this read connection remembers of the terms, forgotten first if anything was written since. */
 function currentTermsCache(reader: SqliteReader): TermsCache {
   const version = storeVersion(reader);
   let cache = termsCaches.get(reader);
