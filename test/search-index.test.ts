@@ -18,6 +18,7 @@ import {
   candidatesContaining,
   forgetTrigramCounts,
   linesContaining,
+  linesHoldingAll,
   type Fragment,
   probes,
   trigramCounts,
@@ -128,6 +129,20 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       let found: unknown = 'not asked';
       assert.deepEqual(await statementsOf(store, async () => (found = await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 50))), []);
       assert.equal(found, undefined);
+    });
+
+    test('a word start the sampled rows name in many texts is not fetched: its pattern would fail on most of them', async () => {
+      // ` ann` (a word of the name starting with `ann`, after the first): pg_trgm names every text with a word
+      // starting `an`, the first word included, so GIN names all 300 Anns, and `% an%` then fails on each (their
+      // `Ann` is the first word). Parts taken as independent put 30 rows there, under the cap of 50: it used to be
+      // fetched, reading all 300 rows to keep none.
+      const counts = await trigramCounts(store);
+      assert.equal(counts?.holdingAll('sort_key', [' an', 'ann'], 1000), 300);
+      let found: unknown = 'not asked';
+      assert.deepEqual(await statementsOf(store, async () => (found = await customersContaining(store, [{ column: 'sort_key', text: ' ann' }], 50))), []);
+      assert.equal(found, undefined);
+      // A word start GIN names in few rows is still fetched: no name has a word starting `ex`.
+      assert.deepEqual(await customersContaining(store, [{ column: 'sort_key', text: ' exa' }], 50), []);
     });
 
     test('filling a page in a small store: a text held widely is left to the read in list order, unfetched; digits and rare texts are fetched', async () => {
@@ -517,6 +532,19 @@ describe('sampled rows containing a fragment', () => {
     assert.equal(linesContaining(lines, `h${SAMPLE_SEPARATOR}b`, 10), 0);
     assert.equal(linesContaining(lines, 'zed', 10), 0);
     assert.equal(linesContaining(lines, '', 10), 0);
+  });
+});
+
+describe('sampled rows holding every part as pg_trgm indexes them', () => {
+  test('three characters anywhere; a word start at the start of a word, the text’s first included', () => {
+    const lines = ['', 'ann smith\nann@smith.example', 'bob marie-anne', 'joanna', 'dan annan', 'émile anne', 'léann', ''].join(SAMPLE_SEPARATOR);
+    assert.equal(linesHoldingAll(lines, ['ann'], 10), 6);
+    // A word starting `an`: at the text's start, after a space or a hyphen; not inside `joanna` or `léann`.
+    assert.equal(linesHoldingAll(lines, [' an'], 10), 4);
+    assert.equal(linesHoldingAll(lines, [' an', 'smi'], 10), 1);
+    assert.equal(linesHoldingAll(lines, [' an', 'ann'], 2), 2);
+    assert.equal(linesHoldingAll(lines, ['zed'], 10), 0);
+    assert.equal(linesHoldingAll(lines, [], 10), 0);
   });
 });
 
