@@ -366,3 +366,37 @@ describe('SQLite: the digits index is merged into one segment (migration 2026120
     });
   });
 });
+
+describe('SQLite: a word start whose other trigrams are held by addresses', () => {
+  test('asks for its first trigram, with the space, however common, and answers as the scan', async () => {
+    await inFreshStore(async (store) => {
+      // 100 Josés whose addresses start `jose.`, and 400 Joneses: ` jo` is the commonest of ` jose.`'s trigrams, so
+      // the three rarest (`jos`, `ose`, `se.`, each held by every José's address) were asked alone, and the rank
+      // of a word starting `jose.` read every José (and, past its stream's budget, the book after them).
+      await seed(store, [
+        ...Array.from({ length: 100 }, (_, i) => ({
+          customer_id: `j-${i}`,
+          display_name: `José García ${i}`,
+          workers: ['a@example.com'],
+          channels: [{ type: 'email' as const, value: `jose.garcia${i}@example.org` }],
+        })),
+        ...Array.from({ length: 400 }, (_, i) => ({
+          customer_id: `n-${i}`,
+          display_name: `Ana Jones ${i}`,
+          workers: [i % 2 === 0 ? 'a@example.com' : 'b@example.com'],
+          channels: [{ type: 'email' as const, value: `ana${i}@example.org` }],
+        })),
+      ]);
+      assert.deepEqual(listOrderQuery(store, [{ column: 'sort_key', text: ' jose.' }]), { fts: '"jos" AND "ose" AND "se." AND " jo"', fewerThan: 101 });
+      // A word start among the rarest is asked once.
+      assert.deepEqual(listOrderQuery(store, [{ column: 'sort_key', text: ' garc' }]), { fts: '" ga" AND "gar" AND "arc"', fewerThan: 101 });
+      for (const scope of [{ kind: 'all' }, { kind: 'worker', worker: 'a@example.com' }] as const) {
+        for (const query of ['jose.', 'jose', 'jones', 'garcia1']) {
+          const expected = await pages(store, query, scanSearchPage, scope, 7);
+          assert.ok(expected.length > 0, `${query}: some match`);
+          assert.deepEqual(await pages(store, query, indexedSearchPage, scope, 7), expected, `${scope.kind} ${query}`);
+        }
+      }
+    });
+  });
+});
