@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { type Store } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { BLOCK_BITS, addTextBits, blockIndex, blockStart } from '../src/platform/db/search-blocks.js';
-import { blocksHolding } from '../src/platform/db/search-index.js';
+import { blocksHolding, candidatesContaining } from '../src/platform/db/search-index.js';
 import { indexedSearchPage, scanSearchPage, type Scope } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
 import { createCustomerIfAbsent } from '../src/domains/customers/customer-create.repository.js';
@@ -144,6 +144,21 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.deepEqual(await blocksHolding(store, '-'), []);
       assert.equal((await search('v')).length, 30);
       assert.deepEqual(await search('-'), []);
+    });
+
+    test('a fragment the index names in many rows, in few blocks, is read there, not fetched, when the read goes through the blocks', async () => {
+      // ` xavier.` (rank 1 of `xavier.`: a word of the name after the first starting with it): GIN names the 400
+      // Xaviers (pg_trgm takes no `.`, and counts the name's start as a word start), none of whom holds it, while
+      // no block holds its pair `r.`. A read through the blocks reads nothing; a fetch, 400 rows.
+      await blocksHolding(store, 'xavier');
+      const fragment = [{ column: 'sort_key' as const, text: ' xavier.' }];
+      assert.deepEqual((await candidatesContaining(store, fragment, 1500, 30))?.pks, [], 'its read not through the blocks: fetched');
+      assert.equal(await candidatesContaining(store, fragment, 1500, 30, true), undefined, 'through the blocks: not fetched');
+      assert.deepEqual(await blocksHolding(store, ' xavier.'), []);
+      // Holders spread over every block (`lee 19`: the Lees 19, 190–199 and 1900–1999 of every first name) are fetched.
+      assert.equal((await candidatesContaining(store, [{ column: 'search_text', text: 'lee 19' }], 1500, 30, true))?.pks.length, 111);
+      assert.deepEqual(await search('xavier.'), []);
+      assert.equal((await search('lee 19')).length, 30);
     });
 
     test('a re-import that renames, the admin API’s writer and routing’s auto-create add their bits', async () => {

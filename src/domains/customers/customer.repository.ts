@@ -762,7 +762,7 @@ async function ranksOneAndTwo(
   // A fragment found through a text window (five digits) is asked for first, like any on PostgreSQL.
   if (streamsInListOrder(store, fragments) && !fragments.some((f) => textWindowFinds(store, f))) return 'not here';
   if (!askedFirst(store, fragments)) return 'not here';
-  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit);
+  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search));
   if (candidates === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
   return rankAmong(store, scope, values, search, candidates, from, limit, 2);
@@ -851,7 +851,7 @@ async function rankContains(
       position = stream.end;
     }
   } else if (askFirst && !streams) {
-    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit);
+    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search));
     if (candidates !== undefined) return among(candidates, from);
   }
 
@@ -867,7 +867,7 @@ async function rankContains(
   // PostgreSQL, a text fragment (one character or more): only the parts of the list whose search blocks
   // can hold it are read (search-blocks.ts), each to its end or until the page is full.
   const narrowing = fragment.text;
-  if (keepsSearchBlocks(store) && !withDigits && narrowable(narrowing) && (await blocksWorthAsking(store, narrowing))) {
+  if (readsBlocks(store, search) && narrowable(narrowing) && (await blocksWorthAsking(store, narrowing))) {
     const ranges = await blocksHolding(store, narrowing, MAX_RANGES);
     for (const range of ranges) {
       if (position && range.until !== undefined && byteOrder(range.until, position.sortKey) <= 0) continue;
@@ -921,6 +921,9 @@ async function rankContains(
   }
   return rows;
 }
+
+/** Whether a rank's read in list order goes through the search blocks (PostgreSQL, a query without a number's digits). */
+const readsBlocks = (store: Store, search: SearchTerms) => keepsSearchBlocks(store) && search.digits === undefined;
 
 /** At most this many reads of search blocks' ranges per rank (more are merged with their neighbours). */
 const MAX_RANGES = 32;
