@@ -400,3 +400,28 @@ describe('SQLite: a word start whose other trigrams are held by addresses', () =
     });
   });
 });
+
+describe('SQLite: a fragment whose rarest trigrams are all parts of one word', () => {
+  test('asks for its last trigram too, and answers as the scan', async () => {
+    await inFreshStore(async (store) => {
+      // `carmen.sm`: `car`, `arm`, `rme` are each held by all 350 Carmens, `.sm` by the 650 Smiths; only the 50
+      // Carmen Smiths hold all four. Asked alone, the three rarest named every Carmen.
+      const person = (first: string, last: string, count: number, worker: string) =>
+        Array.from({ length: count }, (_, i) => ({
+          customer_id: `${first}-${last}-${i}`,
+          display_name: `${first} ${last} ${i}`,
+          workers: [worker],
+          channels: [{ type: 'email' as const, value: `${first.toLowerCase()}.${last.toLowerCase()}${i}@example.org` }],
+        }));
+      await seed(store, [...person('Carmen', 'Smith', 50, 'a@example.com'), ...person('Carmen', 'Silva', 300, 'a@example.com'), ...person('Bob', 'Smith', 600, 'b@example.com')]);
+      assert.deepEqual(listOrderQuery(store, [{ column: 'search_text', text: 'carmen.sm' }]), { fts: '"car" AND "arm" AND "rme" AND ".sm"', fewerThan: 351 });
+      for (const scope of [{ kind: 'all' }, { kind: 'worker', worker: 'a@example.com' }] as const) {
+        for (const query of ['carmen.sm', 'carmen.s', 'n.smith1']) {
+          const expected = await pages(store, query, scanSearchPage, scope, 7);
+          assert.ok(expected.length > 0, `${query}: some match`);
+          assert.deepEqual(await pages(store, query, indexedSearchPage, scope, 7), expected, `${scope.kind} ${query}`);
+        }
+      }
+    });
+  });
+});
