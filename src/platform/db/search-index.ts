@@ -1211,17 +1211,7 @@ const sampledLines = (texts: readonly string[]): string => `${SAMPLE_SEPARATOR}$
 
 /** How many of the texts in `lines` (see sampledLines) contain `fragment`, counted up to `atMost`. */
 export function linesContaining(lines: string, fragment: string, atMost: number): number {
-  if (fragment === '' || fragment.includes(SAMPLE_SEPARATOR)) return 0;
-  let count = 0;
-  let from = 0;
-  while (count < atMost) {
-    const at = lines.indexOf(fragment, from);
-    if (at < 0) break;
-    count++;
-    from = lines.indexOf(SAMPLE_SEPARATOR, at + fragment.length) + 1;
-    if (from === 0) break;
-  }
-  return count;
+  return countLines(lines, fragment, atMost);
 }
 
 /**
@@ -1233,17 +1223,20 @@ export function linesContaining(lines: string, fragment: string, atMost: number)
 export function linesHoldingAll(lines: string, trigrams: readonly string[], atMost: number): number {
   const [first, ...rest] = trigrams;
   if (first === undefined) return 0;
-  const characters = first.trimStart();
+  return countLines(lines, first.trimStart(), atMost, (text) => holdsTrigram(text, first) && rest.every((trigram) => holdsTrigram(text, trigram)));
+}
+
+/** How many of the texts in `lines` contain `characters` (and pass `holds`, when given), counted up to `atMost`. */
+function countLines(lines: string, characters: string, atMost: number, holds?: (text: string) => boolean): number {
   if (characters === '' || characters.includes(SAMPLE_SEPARATOR)) return 0;
   let count = 0;
   let from = 0;
   while (count < atMost) {
     const at = lines.indexOf(characters, from);
     if (at < 0) break;
-    const end = lines.indexOf(SAMPLE_SEPARATOR, at);
+    const end = lines.indexOf(SAMPLE_SEPARATOR, at + characters.length);
     if (end < 0) break;
-    const text = lines.slice(lines.lastIndexOf(SAMPLE_SEPARATOR, at) + 1, end);
-    if (holdsTrigram(text, first) && rest.every((trigram) => holdsTrigram(text, trigram))) count++;
+    if (holds === undefined || holds(lines.slice(lines.lastIndexOf(SAMPLE_SEPARATOR, at) + 1, end))) count++;
     from = end + 1;
   }
   return count;
