@@ -228,7 +228,7 @@ export async function candidatesContaining(
   cap: number,
   /** PostgreSQL: the rows of the page the caller fills, when a read in list order is its other way (see fetchesWorthIt). */
   page?: number,
-  /** PostgreSQL: that read goes only through the search blocks that can hold the fragment (see worthReadingByBlocks). */
+  /** PostgreSQL: that read goes only through the search blocks that can hold the fragment (see rowsInBlocksHolding). */
   readsBlocks = false,
 ): Promise<Candidates | undefined> {
   if (store.driver.kind === 'sqlite') {
@@ -836,29 +836,36 @@ async function pgPlan(store: Store, fragment: Fragment, cap: number, page: numbe
   // included, and its pattern, with its space, fails on every Noah whose first word it is (20,000 rows
   // read at 1,000,000 customers, 110–190 ms, for 1,100 kept and no holder). Common, unfetched: read in list
   // order instead (through the search blocks that can hold it, for a query without a number's digits).
-  const named = counts.holdingAll(column, chosen.map((probe) => probe.key), fetch * COMMON_MARGIN);
-  if (named > fetch * COMMON_MARGIN) return 'common';
-  if (page !== undefined && readsBlocks && worthReadingByBlocks(store, fragment.text, rows, Math.min(named, fetch))) return 'common';
+  // Counting them reads the sampled texts (0.2–0.7 ms here), so only when the parts' own counts, each of
+  // which bounds them, leave it in doubt.
+  const most = Math.min(...chosen.map((probe) => probe.count));
+  let named: number | undefined;
+  const namedRows = () => (named ??= counts.holdingAll(column, chosen.map((probe) => probe.key), fetch * COMMON_MARGIN));
+  if (most > fetch * COMMON_MARGIN && namedRows() > fetch * COMMON_MARGIN) return 'common';
+  if (page !== undefined && readsBlocks) {
+    const read = rowsInBlocksHolding(store, fragment.text, rows);
+    if (read < FETCH_PER_READ * Math.min(most, fetch) && read < FETCH_PER_READ * Math.min(namedRows(), fetch)) return 'common';
+  }
   return { way: 'parts', fragment, chosen, fetch };
 }
 
 /**
- * Whether a read in list order through the search blocks that can hold `text` costs less than fetching the
- * `fetched` rows GIN names: at most every row of those blocks, each read from the covering index, against
- * a table fetch each (FETCH_PER_READ). Holders that sit together in list order are where it wins: the
- * address `jose.si…` of each José Silva and José Simón, about 2,000 at 1,000,000 customers, in a few
- * blocks (the list is in name order), fetched one by one in 15 ms (each row a table page: about 60 µs more
- * where it comes from disk), read there in 1.3 ms;
- * and the word start ` jose.si`, which no name holds, GIN names in the same 2,000 rows, where only a few
- * blocks hold its pairs. Judged on the blocks as last read (no statement; none read yet: no).
+ * About how many rows a read in list order through the search blocks that can hold `text` reads at most:
+ * the rows of those blocks (`rows` customers in all). It is the fragment's other way when it costs less than
+ * fetching the rows GIN names, a table fetch each (FETCH_PER_READ reads from the covering index). Holders
+ * that sit together in list order are where it wins: the address `jose.si…` of each José Silva and José
+ * Simón, about 2,000 at 1,000,000 customers, in a few blocks (the list is in name order), fetched one by one
+ * in 15 ms (each row a table page: about 60 µs more where it comes from disk), read there in 1.3 ms; and the
+ * word start ` jose.si`, which no name holds, GIN names in the same 2,000 rows, where only a few blocks hold
+ * its pairs. Judged on the blocks as last read (no statement); none read yet: every row.
  */
-function worthReadingByBlocks(store: Store, text: string, rows: number, fetched: number): boolean {
+function rowsInBlocksHolding(store: Store, text: string, rows: number): number {
   const kept = keptBlocks.get(store)?.kept;
-  if (kept === undefined || kept.bits.length === 0 || fetched === 0) return false;
+  if (kept === undefined || kept.bits.length === 0) return rows;
   const bits = textBits(text);
   let holding = 0;
   for (const blockBits of kept.bits) if (bits.every((bit) => hasBit(blockBits, bit))) holding++;
-  return (holding / kept.bits.length) * rows < FETCH_PER_READ * fetched;
+  return (holding / kept.bits.length) * rows;
 }
 
 /**
@@ -1212,29 +1219,39 @@ const sampledLines = (texts: readonly string[]): string => `${SAMPLE_SEPARATOR}$
 
 /** How many of the texts in `lines` (see sampledLines) contain `fragment`, counted up to `atMost`. */
 export function linesContaining(lines: string, fragment: string, atMost: number): number {
-  return countLines(lines, fragment, atMost);
+  return countLines(lines, fragment, false, atMost);
 }
 
 /**
  * How many of the texts in `lines` (see sampledLines) hold every one of `trigrams` as pg_trgm's GIN index
  * names them, counted up to `atMost`: `abc` when the text holds those characters, ` ab` when a word of it
- * (a run of letters and digits) starts with `ab`. The texts holding the first (the rarest, as the plan
- * sorts them) are found by its characters, then checked for the others.
+ * (a run of letters and digits) starts with `ab`. The texts are found by one of them, three characters
+ * when there are some (the rarest first, as the plan sorts them: a word start's two characters are in
+ * many more texts than start a word with them), then checked for the others.
  */
 export function linesHoldingAll(lines: string, trigrams: readonly string[], atMost: number): number {
-  const [first, ...rest] = trigrams;
-  if (first === undefined) return 0;
-  return countLines(lines, first.trimStart(), atMost, (text) => holdsTrigram(text, first) && rest.every((trigram) => holdsTrigram(text, trigram)));
+  const by = trigrams.find((trigram) => !trigram.startsWith(' ')) ?? trigrams[0];
+  if (by === undefined) return 0;
+  const others = trigrams.filter((trigram) => trigram !== by);
+  return countLines(lines, by.trimStart(), by.startsWith(' '), atMost, (text) => others.every((trigram) => holdsTrigram(text, trigram)));
 }
 
-/** How many of the texts in `lines` contain `characters` (and pass `holds`, when given), counted up to `atMost`. */
-function countLines(lines: string, characters: string, atMost: number, holds?: (text: string) => boolean): number {
+/**
+ * How many of the texts in `lines` contain `characters` (at a word's start when `wordStart`; and pass
+ * `holds`, when given), counted up to `atMost`.
+ */
+function countLines(lines: string, characters: string, wordStart: boolean, atMost: number, holds?: (text: string) => boolean): number {
   if (characters === '' || characters.includes(SAMPLE_SEPARATOR)) return 0;
   let count = 0;
   let from = 0;
   while (count < atMost) {
     const at = lines.indexOf(characters, from);
     if (at < 0) break;
+    // Not where a word starts: on to the next place, in this text or the next (the separator starts a word).
+    if (wordStart && WORD_CHARACTER.test(lines[at - 1] as string)) {
+      from = at + 1;
+      continue;
+    }
     const end = lines.indexOf(SAMPLE_SEPARATOR, at + characters.length);
     if (end < 0) break;
     if (holds === undefined || holds(lines.slice(lines.lastIndexOf(SAMPLE_SEPARATOR, at) + 1, end))) count++;
