@@ -5,6 +5,7 @@
  */
 import twilio from 'twilio';
 import type { Sample } from './dataset.js';
+import { addressPart } from '../src/application/files/seed.js';
 
 export type Params = Record<string, string>;
 
@@ -67,10 +68,8 @@ function namePrefix(sample: Sample, i: number): string {
  * and names' first words start with it: the word-start rank (` noah.mu`) is where searches went wrong.
  */
 function addressStart(sample: Sample): string {
-  // As the seed writes a name into an address: without its accents, letters only (`María Núñez`: `maria.nu`).
-  const ascii = (word: string) => word.normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^A-Za-z]/g, '').toLowerCase();
   const words = sample.displayName.split(' ');
-  return `${ascii(words[0] ?? '')}.${ascii(words.at(-1) ?? '').slice(0, 2)}`;
+  return `${addressPart(words[0] ?? '')}.${addressPart(words.at(-1) ?? '').slice(0, 2)}`;
 }
 
 export interface DeepPoints {

@@ -38,7 +38,8 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-const ascii = (s: string) =>
+/** A name as the seed writes it into an address: without its accents, letters only, lower case (`Núñez`: `nunez`). */
+export const addressPart = (s: string) =>
   s
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
@@ -50,7 +51,7 @@ export function workerIdentity(i: number): string {
   const first = FIRST[i % FIRST.length] as string;
   const last = LAST[Math.floor(i / FIRST.length) % LAST.length] as string;
   const round = Math.floor(i / (FIRST.length * LAST.length));
-  return `${ascii(first)}.${ascii(last)}${round > 0 ? round + 1 : ''}@example.com`;
+  return `${addressPart(first)}.${addressPart(last)}${round > 0 ? round + 1 : ''}@example.com`;
 }
 
 /** Area codes (201–998) × exchanges (200–999) × lines (0000–9999): the numbers `phoneOf` draws from. */
@@ -104,7 +105,7 @@ export function* generateCustomers(options: SeedOptions): Generator<CustomerReco
       channels: [
         { type: 'sms', value: phone },
         ...(rnd() < 0.4 ? [{ type: 'whatsapp' as const, value: `whatsapp:${phone}` }] : []),
-        { type: 'email', value: `${ascii(first)}.${ascii(last)}${i + 1}@example.org` },
+        { type: 'email', value: `${addressPart(first)}.${addressPart(last)}${i + 1}@example.org` },
       ],
       links: [{ type: 'CRM', value: `https://crm.example.com/customers/${id}`, display_name: 'Open in CRM' }],
       details: {

@@ -864,7 +864,7 @@ function rowsInBlocksHolding(store: Store, text: string, rows: number): number {
   if (kept === undefined || kept.bits.length === 0) return rows;
   const bits = textBits(text);
   let holding = 0;
-  for (const blockBits of kept.bits) if (bits.every((bit) => hasBit(blockBits, bit))) holding++;
+  for (const blockBits of kept.bits) if (holdsAll(blockBits, bits)) holding++;
   return (holding / kept.bits.length) * rows;
 }
 
@@ -1248,7 +1248,7 @@ function countLines(lines: string, characters: string, wordStart: boolean, atMos
     const at = lines.indexOf(characters, from);
     if (at < 0) break;
     // Not where a word starts: on to the next place, in this text or the next (the separator starts a word).
-    if (wordStart && WORD_CHARACTER.test(lines[at - 1] as string)) {
+    if (wordStart && !startsWord(lines, at)) {
       from = at + 1;
       continue;
     }
@@ -1263,13 +1263,14 @@ function countLines(lines: string, characters: string, wordStart: boolean, atMos
 /** pg_trgm's word characters, as a UTF-8 database's locale mostly counts them (an estimate's rule only). */
 const WORD_CHARACTER = /[\p{L}\p{N}]/u;
 
+/** Whether a word of `text` starts at `at` (at its start, or after a character that is no letter or digit). */
+const startsWord = (text: string, at: number) => at === 0 || !WORD_CHARACTER.test(text[at - 1] as string);
+
 /** Whether `text` holds `trigram` as pg_trgm indexes it (see linesHoldingAll). */
 function holdsTrigram(text: string, trigram: string): boolean {
   if (!trigram.startsWith(' ')) return text.includes(trigram);
   const start = trigram.slice(1);
-  for (let at = text.indexOf(start); at >= 0; at = text.indexOf(start, at + 1)) {
-    if (at === 0 || !WORD_CHARACTER.test(text[at - 1] as string)) return true;
-  }
+  for (let at = text.indexOf(start); at >= 0; at = text.indexOf(start, at + 1)) if (startsWord(text, at)) return true;
   return false;
 }
 
@@ -1361,6 +1362,8 @@ async function currentBlocks(store: Store): Promise<KeptBlocks> {
 }
 
 const hasBit = (bits: Buffer, bit: number) => ((bits[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0;
+/** Whether a block's bits hold every one of a fragment's (textBits): the block can hold the fragment. */
+const holdsAll = (blockBits: Buffer, bits: readonly number[]) => bits.every((bit) => hasBit(blockBits, bit));
 
 /** Whether the store keeps search blocks (PostgreSQL). */
 export function keepsSearchBlocks(store: Store): boolean {
@@ -1386,7 +1389,7 @@ export async function blocksHolding(store: Store, fragment: string, most = Infin
   const blocks = await currentBlocks(store);
   const holding: Array<[string, string | null]> = [];
   blocks.bits.forEach((blockBits, i) => {
-    if (bits.every((bit) => hasBit(blockBits, bit))) holding.push([blocks.prefixes[i] as string, blocks.prefixes[i + 1] ?? null]);
+    if (holdsAll(blockBits, bits)) holding.push([blocks.prefixes[i] as string, blocks.prefixes[i + 1] ?? null]);
   });
   const ranges: Array<{ from: string; until: string | undefined }> = [];
   for (const [prefix, next] of holding) {
