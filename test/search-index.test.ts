@@ -24,6 +24,7 @@ import {
   trigramCounts,
   catchUpSearchIndex,
   deferSearchIndex,
+  listBucket,
   streamBoundFor,
 } from '../src/platform/db/search-index.js';
 import { windowsConnection } from '../src/platform/db/migrations/20261206T0900-sqlite-phone-windows.js';
@@ -279,6 +280,90 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
         if (place) assert.deepEqual(place, [row.sort_key, row.customer_id]);
       }
       assert.ok(places.has(Number(rows.find((row) => row.customer_id === 'c-0007')?.pk)));
+    });
+  });
+}
+
+for (const kind of storeKinds().filter((k) => k === 'postgres')) {
+  describe(`a query's digits found one stretch of the list at a time on ${kind} (candidatesInListBuckets)`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    // First characters from every bucket: before `a`, each letter, past `z` in ASCII, and past ASCII in each of the four.
+    const FIRSTS = ['3rd', '!Bang', 'Émile', ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `${c.toUpperCase()}ara`), '~Tilde', 'Øyvind', 'Ольга', '山田', '한국', '😀 Happy'];
+    const random = seededRandom(20261207);
+    before(async () => {
+      db = await createTestDatabase(kind);
+      store = await openTestStore(db);
+      // 3,000 customers, one number in three ending in `3447`; the text holds it too in a few: an address, an id,
+      // a name's word (rank 1) and a name's start (rank 0), and one customer's id is the query (rank 0).
+      await seed(
+        store,
+        Array.from({ length: 3000 }, (_, i) => {
+          const first = FIRSTS[Math.floor(random() * FIRSTS.length)] as string;
+          const display_name = i === 11 ? '3447 Club' : i === 12 ? `${first} 3447 Unit` : `${first} Holder ${i}`;
+          const digits = i % 3 === 0 ? `555${String(i / 3).padStart(3, '0')}3447` : `555${String(Math.floor(random() * 1e7)).padStart(7, '0')}`;
+          return {
+            customer_id: i === 13 ? '3447' : i === 14 ? `id-3447-${i}` : `c-${i}`,
+            display_name,
+            channels: [{ type: 'sms' as const, value: `+1${digits}` }, ...(i % 97 === 0 ? [{ type: 'email' as const, value: `n3447.${i}@example.org` }] : [])],
+            workers: [i % 4 === 0 ? 'rep@example.com' : 'other@example.com'],
+          };
+        }),
+      );
+      forgetTrigramCounts(store);
+      await trigramCounts(store);
+    });
+    after(async () => {
+      await store.close();
+      await db.drop();
+    });
+
+    test('a sort key\'s bucket is the same in the service and on the server, and never decreases along the list', async () => {
+      const samples = ['', ' ', '!', '0', '9', 'A', 'Z', '`', 'a', 'm', 'z', '{', '~', '\u007f', '\u0080', 'é', 'ø', 'Ω', 'о', '\u{407f}', '\u{4080}', '山', '\u{807f}', '\u{8080}', '한', '\u{c07f}', '\u{c080}', '\uffff', '😀', '\u{10ffff}'];
+      for (let i = 0; i < 300; i++) {
+        const point = Math.floor(random() * 0x110000);
+        if (point > 0 && (point < 0xd800 || point > 0xdfff)) samples.push(`${String.fromCodePoint(point)}x`);
+      }
+      const { rows } = await sql<{ text: string; bucket: number[] }>`select t as text, fis_list_bucket(t) as bucket from unnest(${samples}::text[]) t`.execute(store.db);
+      assert.equal(rows.length, samples.length);
+      for (const row of rows) assert.deepEqual(row.bucket, [listBucket(row.text)], JSON.stringify(row.text));
+      const inOrder = [...samples].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+      for (let i = 1; i < inOrder.length; i++) assert.ok(listBucket(inOrder[i - 1] as string) <= listBucket(inOrder[i] as string), JSON.stringify(inOrder.slice(i - 1, i + 1)));
+    });
+
+    test('every page equals the scan\'s, by cursor, in a book and with all visible; with all visible the digits are asked for bucket by bucket', async () => {
+      const walk = async (read: typeof indexedSearchPage, scope: Scope, query: string, size: number) => {
+        const out: ListRow[][] = [];
+        let after: Cursor | undefined;
+        // At most as many pages as there are customers: a walk that repeats a page ends too.
+        while (out.length < 3000) {
+          const page = await read(store, scope, searchTerms(query, 'US'), after, size);
+          if (page.length === 0) return out;
+          out.push(page);
+          const last = page.at(-1) as ListRow;
+          after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
+        }
+        return out;
+      };
+      for (const scope of [{ kind: 'worker', worker: 'rep@example.com' }, { kind: 'all' }] as const) {
+        for (const size of [5, 31]) {
+          for (const query of ['3447', '53447', '(555) 3447', '344', '4473']) {
+            const scanned = await walk(scanSearchPage, scope, query, size);
+            let walked: ListRow[][] = [];
+            const asked = await statementsOf(store, async () => (walked = await walk(indexedSearchPage, scope, query, size)));
+            assert.deepEqual(walked, scanned, `${query} (${scope.kind}, pages of ${size})`);
+            if (query === '3447') {
+              assert.ok(scanned.flat().length > (scope.kind === 'all' ? 900 : 200), `${query}: ${scanned.flat().length}`);
+              // Every rank: a name's start and the id (0), a name's word (1), then the numbers and the address (2).
+              const first = scanned.flat().slice(0, 3).map((row) => [row.customer_id, Number(row.rank)]);
+              assert.deepEqual(first, scope.kind === 'all' ? [['c-11', 0], ['3447', 0], ['c-12', 1]] : [['c-12', 1], ...first.slice(1)]);
+              assert.ok(scanned.flat().some((row) => row.customer_id === 'c-0' && Number(row.rank) === 2));
+              // With every customer visible; a rep's book holds too few of each stretch's holders.
+              assert.equal(asked.some((text) => text.includes('fis_list_bucket')), scope.kind === 'all', `${query} (${scope.kind}): asked by buckets`);
+            }
+          }
+        }
+      }
     });
   });
 }
@@ -719,7 +804,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

@@ -73,6 +73,12 @@
  *   fragment in more than 25,000 customers, or a rare one- or two-character
  *   one) the windows continue until the page is full, which for a fragment
  *   common in the store but rare in one rep's book may read that book.
+ *   On PostgreSQL, with every customer visible, a query's digits that hundreds
+ *   or a few thousand numbers hold are found one stretch of the list at a time
+ *   (candidatesInListBuckets: the trigram indexes are keyed by the first letter
+ *   of the name too), rank 2 after rank 1 rather than both from the same
+ *   candidates, and each stretch's rows come after the last's, until the page
+ *   is full.
  *   On PostgreSQL (no second chances: each candidate is a table fetch) a text
  *   fragment of two characters or more read in list order reads only the
  *   ranges of the list whose search blocks hold all its pairs of characters
@@ -95,7 +101,10 @@ import {
   cheapToAsk,
   type Candidates,
   type Place,
+  type Shown,
   candidatesContaining,
+  candidatesInListBuckets,
+  findsInListBuckets,
   heldWidely,
   indexable,
   keepsSearchBlocks,
@@ -762,6 +771,8 @@ async function ranksOneAndTwo(
   // A fragment found through a text window (five digits) is asked for first, like any on PostgreSQL.
   if (streamsInListOrder(store, fragments) && !fragments.some((f) => textWindowFinds(store, f))) return 'not here';
   if (!askedFirst(store, fragments)) return 'not here';
+  // Rank 2's candidates one stretch of the list at a time hold only that stretch's rank-1 rows.
+  if (scope.kind === 'all' && (await findsInListBuckets(store, fragments, limit, from?.sortKey))) return 'not here';
   const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search));
   if (candidates === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
@@ -850,6 +861,25 @@ async function rankContains(
       for (const row of stream.rows) rows.push(row);
       position = stream.end;
     }
+  } else if (askFirst && !streams && rank === 2 && scope.kind === 'all' && (await findsInListBuckets(store, fragments, limit, from?.sortKey))) {
+    // A query's digits many customers hold (PostgreSQL), every customer visible: their holders one stretch
+    // of the list at a time, each stretch's after the last's, until the page is full. (A rep's book holds a
+    // share of them, a fifth in the largest books, so a page needs a stretch of a quarter of the list or
+    // more, which costs more than finding them all at once.)
+    let common = false;
+    for await (const candidates of candidatesInListBuckets(store, fragments, CANDIDATE_CAP, limit, from?.sortKey)) {
+      if ((common = candidates === 'common')) break;
+      const need = limit - rows.length;
+      const found = (candidates as Candidates).shown
+        ? shownRank(search, candidates as Candidates, from, need)
+        : await rankAmong(store, scope, { ...values, limit: need }, search, candidates as Candidates, from, need);
+      for (const row of found) rows.push(row);
+      if (rows.length >= limit) break;
+    }
+    if (!common) return rows;
+    // On in list order, from the last row found (every match before it, after the cursor, is in rows).
+    const last = rows.at(-1);
+    if (last) position = { sortKey: last.sort_key, customerId: last.customer_id };
   } else if (askFirst && !streams) {
     const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search));
     if (candidates !== undefined) return among(candidates, from);
@@ -967,6 +997,24 @@ async function rankAmong(
     for (const row of await statement.all(store, amongValues(pks, limit - rows.length))) rows.push(row);
   }
   return rows;
+}
+
+/**
+ * Rank 2's first `limit` rows after `after` among candidates that hold the query and came with what a page
+ * shows of them (Candidates.shown: a stretch of the list; every customer is visible), without a statement:
+ * each holds the fragment it was found for (checked on the server, as rankAmong's statement checks it), and
+ * its place says its rank (rankOfPlace, the statement's rankOf).
+ */
+function shownRank(search: SearchTerms, candidates: Candidates, after: Position | undefined, limit: number): ListRow[] {
+  const { places, shown } = candidates;
+  if (places === undefined || shown === undefined) throw new Error('shownRank needs the candidates’ places and what a page shows of them');
+  return inRankOrder(search, candidates.pks, places, 2, 2, after)
+    .slice(0, limit)
+    .map((pk) => {
+      const [sortKey, customerId] = places.get(pk) as Place;
+      const { displayName, avatar } = shown.get(pk) as Shown;
+      return { customer_id: customerId, display_name: displayName, avatar, sort_key: sortKey, rank: 2 };
+    });
 }
 
 /** A rep's book holds a share of the candidates: its first ask is this many pages' worth of them, then the rest. */

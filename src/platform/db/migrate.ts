@@ -31,6 +31,7 @@ import { searchBlocksVersion } from './migrations/20261206T1300-search-blocks-ve
 import { sqliteTextWindows } from './migrations/20261206T1500-sqlite-text-windows.js';
 import { searchBlocksCharacters } from './migrations/20261206T1700-search-blocks-characters.js';
 import { sqliteDigitsListOrder } from './migrations/20261206T1900-sqlite-digits-list-order.js';
+import { pgSearchListBuckets } from './migrations/20261207T0500-pg-search-list-buckets.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -59,6 +60,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T1500-sqlite-text-windows': sqliteTextWindows(dialect),
     '20261206T1700-search-blocks-characters': searchBlocksCharacters(dialect),
     '20261206T1900-sqlite-digits-list-order': sqliteDigitsListOrder(dialect),
+    '20261207T0500-pg-search-list-buckets': pgSearchListBuckets(dialect),
   };
 }
 

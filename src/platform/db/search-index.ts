@@ -216,6 +216,17 @@ export interface Candidates {
    * fetches it anyway), so that a page of many candidates is chosen without fetching them all again.
    */
   readonly places?: ReadonlyMap<number, Place>;
+  /**
+   * PostgreSQL, a stretch of the list (candidatesInListBuckets): what a page shows of each candidate that
+   * holds the fragment, read with its row, so that a page everyone may see needs no statement more.
+   */
+  readonly shown?: ReadonlyMap<number, Shown>;
+}
+
+/** What a page shows of a customer besides its place: its display name and avatar. */
+export interface Shown {
+  readonly displayName: string;
+  readonly avatar: string | null;
 }
 
 /** Where a customer stands in the list: its sort_key and customer_id. */
@@ -712,7 +723,15 @@ function spread<T>(items: readonly T[], most: number): T[] {
 type PgPlan =
   | { readonly way: 'number'; readonly digits: string; readonly budget: number }
   | { readonly way: 'whole'; readonly fragment: Fragment }
-  | { readonly way: 'parts'; readonly fragment: Fragment; readonly chosen: readonly Probe[]; readonly fetch: number };
+  | {
+      readonly way: 'parts';
+      readonly fragment: Fragment;
+      readonly chosen: readonly Probe[];
+      readonly fetch: number;
+      /** Only the customers in these list buckets (the indexes' first key: candidatesInListBuckets). */
+      readonly buckets?: readonly number[];
+    };
+type PartsPlan = Extract<PgPlan, { way: 'parts' }>;
 
 /**
  * PostgreSQL. pg_trgm asks GIN for every trigram of a LIKE pattern and reads
@@ -741,7 +760,7 @@ type PgPlan =
  *   list order from the covering index (about 1 µs a row).
  * Counts only choose the plan: rows are always checked for the whole fragment.
  */
-async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Array<[number, Place]> | undefined> {
+async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Found[] | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
   if (plan.way === 'number') return pgFindNumber(store, plan.digits, cap, plan.budget);
   // The column is one of three names, never input.
@@ -754,27 +773,39 @@ async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Array<[n
     });
     return result.rows.map(([pk, sortKey, customerId]) => [pk, [sortKey, customerId]]);
   }
-  const { chosen, fetch } = plan;
+  const { chosen, fetch, buckets } = plan;
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const holds = `strpos(${column}, $${chosen.length + 1}) > 0`;
+  // The list buckets are the trigram indexes' first key (migration 20261207T0500): GIN intersects them with the parts.
+  // A stretch's holders also bring what a page shows of them (candidatesInListBuckets).
+  const inBuckets = buckets === undefined ? '' : ` and fis_list_bucket(sort_key) && $${chosen.length + 3}::integer[]`;
+  const shown = buckets === undefined ? '' : ', display_name, avatar';
   const result = await store.driver.pool.query<FoundRow>({
     // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
-    text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id from customers where ${likes} limit $${chosen.length + 2}`),
-    values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch],
+    text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id${shown} from customers where ${likes}${inBuckets} limit $${chosen.length + 2}`, shown !== ''),
+    values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, ...(buckets === undefined ? [] : [buckets])],
     rowMode: 'array',
   });
   return holders(result.rows, fetch, cap);
 }
 
-/** A find's row: pk, whether it holds the whole fragment, and its place in the list when it does. */
-type FoundRow = [number, boolean, string | null, string | null];
+/**
+ * A find's row: pk, whether it holds the whole fragment, and its place in the list when it does (and,
+ * when asked, its display name and avatar).
+ */
+type FoundRow = [number, boolean, string | null, string | null, (string | null)?, (string | null)?];
+
+/** A holder a find named: its pk, its place in the list, and (when asked) what a page shows of it. */
+type Found = [pk: number, place: Place, shown?: Shown];
 
 /**
- * A find's rows as FoundRow, from `found` (pk, holds, sort_key, customer_id): the place only for holders
- * (the rows that only hold every part can be thousands: not sent), the fragment checked once a row.
+ * A find's rows as FoundRow, from `found` (pk, holds, sort_key, customer_id, and display_name and avatar
+ * when `shows`): the rest only for holders (the rows that only hold every part can be thousands: not
+ * sent), the fragment checked once a row.
  */
-const placesOfHolders = (found: string) =>
-  `select pk, holds, case when holds then sort_key end, case when holds then customer_id end from (${found}) f`;
+const placesOfHolders = (found: string, shows = false) =>
+  `select pk, holds, case when holds then sort_key end, case when holds then customer_id end` +
+  `${shows ? ', case when holds then display_name end, case when holds then avatar end' : ''} from (${found}) f`;
 
 /** pgFind's plan for `fragment`, or common: finding its customers would cost more than a read in list order. */
 async function pgPlan(store: Store, fragment: Fragment, cap: number, page: number | undefined, readsBlocks: boolean): Promise<PgPlan | 'common'> {
@@ -789,20 +820,7 @@ async function pgPlan(store: Store, fragment: Fragment, cap: number, page: numbe
   if (counts === undefined) return { way: 'whole', fragment };
   const column = fragment.column;
   const rows = Math.max(counts.rows, 1);
-  // The rarest parts first, while their posting lists stay cheap to read in all; a part in most rows
-  // narrows nothing.
-  const chosen: Array<Probe & { count: number }> = [];
-  let read = 0;
-  const candidates = probes(fragment.text)
-    .map((probe) => ({ ...probe, count: counts.estimate(column, probe.key), entries: probe.read.reduce((sum, key) => sum + counts.estimate(column, key), 0) }))
-    .filter((probe) => probe.count <= rows * PROBE_SHARE_MAX)
-    .sort((a, b) => a.count - b.count);
-  for (const probe of candidates) {
-    if (chosen.length === MAX_PROBES) break;
-    if (read + probe.entries > READ_MAX) continue;
-    chosen.push(probe);
-    read += probe.entries;
-  }
+  const chosen = cheapParts(counts, fragment);
   if (chosen.length === 0) return 'common';
   // A small store: past a few hundred holders of a text, a read in list order fills the page for less
   // (fetchesWorthIt). Not for a query's digits: their read in list order has no search blocks to skip by.
@@ -850,6 +868,176 @@ async function pgPlan(store: Store, fragment: Fragment, cap: number, page: numbe
 }
 
 /**
+ * A customer's list bucket, as `fis_list_bucket(sort_key)` gives it (migration 20261207T0500), from the
+ * code point of the sort key's first character (0 for an empty key): 0 before `a`, `a` to `z` 1 to 26, the
+ * rest of ASCII 27, and past it four buckets of 16,384 code points, the last holding the rest. Buckets
+ * never decrease along the list (sort keys compare byte-wise, and UTF-8 keeps code points' order), so the
+ * customers of a bucket come after those of every lower one.
+ */
+export function listBucket(sortKey: string): number {
+  const first = sortKey.codePointAt(0) ?? 0;
+  if (first < 97) return 0;
+  if (first < 123) return first - 96;
+  return first < 128 ? 27 : 28 + Math.min(3, (first - 128) >> 14);
+}
+const LAST_BUCKET = 31;
+
+/**
+ * A query's digits held by more customers than this many pages' worth are found one stretch of the list
+ * at a time (candidatesInListBuckets)…
+ */
+const BUCKETS_FROM = 4;
+/**
+ * …unless more than this many hold them: the first bucket alone (a letter's names, 3–7% of the list) would
+ * then be more fetches than the read in list order costs (a row in it for every holder in a hundred).
+ */
+const BUCKETS_UP_TO = 6000;
+/** The first stretch is expected to hold this many pages' worth of the holders (if every customer is visible)… */
+const FIRST_STRETCH_PAGES = 2;
+/** …and at most this share of the list (about one letter's names)… */
+const FIRST_STRETCH_MAX = 0.05;
+/** …and each next one this many times as many (the sampled count is rough, and the page may need more)… */
+const STRETCH_GROWTH = 4;
+/**
+ * …until a stretch would be more than this share of the list: GIN reads the whole posting list of each
+ * asked bucket (about 15 ns an entry here: 1 ms for a letter's 66,000 customers at 1,000,000), so the rest
+ * of the holders is then fetched at once, as without buckets; and a store whose first stretch is that large
+ * (names in one script past ASCII, one bucket) finds them all at once from the start.
+ */
+const MAX_STRETCH_SHARE = 0.25;
+
+/** The buckets from `first` on whose sampled shares make up at least `share` of the list (one at least). */
+function stretch(shares: readonly number[], first: number, share: number): { buckets: number[]; share: number } {
+  const buckets: number[] = [];
+  let taken = 0;
+  for (let bucket = first; bucket <= LAST_BUCKET && (buckets.length === 0 || taken < share); bucket++) {
+    buckets.push(bucket);
+    taken += shares[bucket] ?? 0;
+  }
+  return { buckets, share: taken };
+}
+
+/**
+ * PostgreSQL: the query's digits, and how a search's rank 2 finds their holders one stretch of the list at
+ * a time (candidatesInListBuckets) rather than all at once: when the sampled numbers put more of them there
+ * than BUCKETS_FROM pages' worth and at most BUCKETS_UP_TO, the first stretch from `from` is at most
+ * MAX_STRETCH_SHARE of the list, and the store's encoding makes a bucket the first character's code point
+ * (UTF-8).
+ */
+async function bucketedDigits(store: Store, fragments: readonly Fragment[], page: number, from: string | undefined) {
+  if (store.driver.kind !== 'postgres') return undefined;
+  const digits = fragments.find((fragment) => fragment.column === 'phone_digits');
+  if (digits === undefined || WINDOWED.test(digits.text)) return undefined;
+  const counts = await trigramCounts(store);
+  const shares = counts?.bucketShares;
+  if (counts === undefined || shares === undefined) return undefined;
+  const holders = counts.containing('phone_digits', digits.text, BUCKETS_UP_TO);
+  if (holders <= BUCKETS_FROM * page || holders > BUCKETS_UP_TO) return undefined;
+  // The sampled count is rough (about 10 sampled holders for four digits at 1,000,000): a first stretch of
+  // a letter or so, whatever it says.
+  const share = Math.min((FIRST_STRETCH_PAGES * page) / holders, FIRST_STRETCH_MAX);
+  const first = from === undefined ? 0 : listBucket(from);
+  if (stretch(shares, first, share).share > MAX_STRETCH_SHARE) return undefined;
+  return { counts, shares, digits, share, first };
+}
+
+/** Whether a search's rank 2 finds the customers holding `fragments` through candidatesInListBuckets (from `from`, a sort key). */
+export async function findsInListBuckets(store: Store, fragments: readonly Fragment[], page: number, from: string | undefined): Promise<boolean> {
+  return (await bucketedDigits(store, fragments, page, from)) !== undefined;
+}
+
+/**
+ * PostgreSQL: the customers holding one of `fragments`, a query's digits among them, one stretch of the
+ * list at a time from the bucket of `from` (a sort key) on, each stretch's Candidates complete for its
+ * buckets and after every earlier stretch's in list order; 'common' when a stretch's holders are more
+ * than `cap` (the search reads on in list order). Only when findsInListBuckets.
+ *
+ * The digits' holders are spread over the table: fetching them all to learn where each stands in the list
+ * (about 1,000 table pages for four digits at 1,000,000 customers, and 300 ids and addresses) cost the
+ * search 10–90 ms for a page of 30. GIN names the holders of each bucket (migration 20261207T0500), so a
+ * stretch fetches only its own:
+ * the first about FIRST_STRETCH_PAGES pages' worth, by the buckets' sampled shares of the list, each next
+ * one STRETCH_GROWTH times larger, until the caller's page is full or a stretch would pass
+ * MAX_STRETCH_SHARE (the rest then at once). The query's text is asked for the same way, stretch by
+ * stretch, when pgPlan would fetch it (its index is keyed by bucket too); when pgPlan finds it common, so is
+ * the search's rank.
+ */
+export async function* candidatesInListBuckets(
+  store: Store,
+  fragments: readonly Fragment[],
+  cap: number,
+  page: number,
+  from: string | undefined,
+): AsyncGenerator<Candidates | 'common'> {
+  const bucketed = await bucketedDigits(store, fragments, page, from);
+  if (bucketed === undefined) throw new Error('the digits are not found in list buckets here: ask findsInListBuckets first');
+  const { counts, shares, digits } = bucketed;
+  const chosen = cheapParts(counts, digits);
+  const fetch = FETCH_FACTOR * cap + 1;
+  const plans = await Promise.all(
+    fragments.map((fragment) => (fragment === digits ? ({ way: 'parts', fragment, chosen, fetch } as const) : pgPlan(store, fragment, cap, page, false))),
+  );
+  // Every plan names parts (the counts are sampled: bucketedDigits), so each can name buckets too.
+  const parts = plans.filter((plan): plan is PartsPlan => plan !== 'common' && plan.way === 'parts');
+  if (chosen.length === 0 || parts.length < plans.length) {
+    yield 'common';
+    return;
+  }
+  let share = bucketed.share;
+  for (let first = bucketed.first; first <= LAST_BUCKET; share *= STRETCH_GROWTH) {
+    const next = stretch(shares, first, share);
+    // Past MAX_STRETCH_SHARE: every holder, and those of the buckets before this one left out.
+    const rest = next.share > MAX_STRETCH_SHARE;
+    const found: Found[] = [];
+    for (const plan of parts) {
+      const holders = await pgFind(store, rest ? plan : { ...plan, buckets: next.buckets }, cap);
+      if (holders === undefined) {
+        yield 'common';
+        return;
+      }
+      found.push(...holders);
+    }
+    const last = rest ? LAST_BUCKET : (next.buckets.at(-1) as number);
+    const places = new Map<number, Place>();
+    const shown = new Map<number, Shown>();
+    for (const [pk, place, its] of found) {
+      const bucket = listBucket(place[0]);
+      if (bucket < first || bucket > last) continue;
+      places.set(Number(pk), place);
+      if (its) shown.set(Number(pk), its);
+    }
+    if (places.size > cap) {
+      yield 'common';
+      return;
+    }
+    yield { pks: [...places.keys()], places, ...(shown.size === places.size ? { shown } : {}) };
+    first = last + 1;
+  }
+}
+
+/**
+ * The parts of `fragment` pgFind asks GIN for: the rarest first, while their posting lists stay cheap to
+ * read in all, at most MAX_PROBES; a part in most rows narrows nothing. None: no part is cheap.
+ */
+function cheapParts(counts: TrigramCounts, fragment: Fragment): Array<Probe & { count: number }> {
+  const { column } = fragment;
+  const rows = Math.max(counts.rows, 1);
+  const chosen: Array<Probe & { count: number }> = [];
+  let read = 0;
+  const candidates = probes(fragment.text)
+    .map((probe) => ({ ...probe, count: counts.estimate(column, probe.key), entries: probe.read.reduce((sum, key) => sum + counts.estimate(column, key), 0) }))
+    .filter((probe) => probe.count <= rows * PROBE_SHARE_MAX)
+    .sort((a, b) => a.count - b.count);
+  for (const probe of candidates) {
+    if (chosen.length === MAX_PROBES) break;
+    if (read + probe.entries > READ_MAX) continue;
+    chosen.push(probe);
+    read += probe.entries;
+  }
+  return chosen;
+}
+
+/**
  * About how many rows a read in list order through the search blocks that can hold `text` reads at most:
  * the rows of those blocks (`rows` customers in all). It is the fragment's other way when it costs less than
  * fetching the rows GIN names, a table fetch each (FETCH_PER_READ reads from the covering index). Holders
@@ -872,10 +1060,14 @@ function rowsInBlocksHolding(store: Store, text: string, rows: number): number {
  * The holders among a find's rows (pk and place), or undefined (common) when the rows filled the fetch
  * (more were there) or the holders are more than the cap.
  */
-function holders(rows: readonly FoundRow[], fetch: number, cap: number): Array<[number, Place]> | undefined {
+function holders(rows: readonly FoundRow[], fetch: number, cap: number): Found[] | undefined {
   if (rows.length >= fetch) return undefined;
-  const found: Array<[number, Place]> = [];
-  for (const [pk, holds, sortKey, customerId] of rows) if (holds) found.push([pk, [sortKey as string, customerId as string]]);
+  const found: Found[] = [];
+  for (const [pk, holds, sortKey, customerId, displayName, avatar] of rows) {
+    if (!holds) continue;
+    const place: Place = [sortKey as string, customerId as string];
+    found.push(displayName === undefined ? [pk, place] : [pk, place, { displayName: displayName as string, avatar: avatar ?? null }]);
+  }
   return found.length > cap ? undefined : found;
 }
 
@@ -886,7 +1078,7 @@ function holders(rows: readonly FoundRow[], fetch: number, cap: number): Array<[
  * every holder (and a few that hold only a window), each checked for the whole digits. At most `budget`
  * rows are fetched; more: common (a number many customers share), as for any fragment.
  */
-async function pgFindNumber(store: Store, digits: string, cap: number, budget: number): Promise<Array<[number, Place]> | undefined> {
+async function pgFindNumber(store: Store, digits: string, cap: number, budget: number): Promise<Found[] | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
   const result = await store.driver.pool.query<FoundRow>({
     name: 'fis:phone-windows-places',
@@ -1037,6 +1229,11 @@ export interface TrigramCounts {
    * The count stops once it passes `atMost`.
    */
   blockShare(fragment: string, atMost: number): number;
+  /**
+   * Each list bucket's share of the sampled customers (listBucket; LAST_BUCKET + 1 of them, summing to 1),
+   * or undefined when buckets are not code points here (a database not in UTF-8) or nothing was sampled.
+   */
+  readonly bucketShares: readonly number[] | undefined;
 }
 
 interface CountsState {
@@ -1102,7 +1299,10 @@ export function forgetTrigramCounts(store: Store): void {
 async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
   const pool = store.driver.pool;
-  const size = await pool.query<{ rows: number }>(`select reltuples::float8 as rows from pg_class where oid = to_regclass('customers')`);
+  const size = await pool.query<{ rows: number; utf8: boolean }>(
+    `select reltuples::float8 as rows, current_setting('server_encoding') = 'UTF8' as utf8 from pg_class where oid = to_regclass('customers')`,
+  );
+  const utf8 = size.rows[0]?.utf8 === true;
   let estimated = size.rows[0]?.rows ?? -1;
   // reltuples is -1 before the table's first VACUUM or ANALYZE: count once instead (a sample's counts
   // scaled to a wrong size would call every fragment rare).
@@ -1157,7 +1357,16 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
     holdingAll: (column, trigrams, atLeast) =>
       textScale === 0 ? 0 : linesHoldingAll(lines[column], trigrams, Math.floor(atLeast / textScale) + 1) * textScale,
     blockShare: (fragment, atMost) => blocks.share(fragment, atMost),
+    bucketShares: utf8 ? bucketShares(texts.rows.map((row) => row[2])) : undefined,
   };
+}
+
+/** Each list bucket's share of `sortKeys` (see TrigramCounts.bucketShares). */
+function bucketShares(sortKeys: readonly string[]): number[] | undefined {
+  if (sortKeys.length === 0) return undefined;
+  const shares = new Array<number>(LAST_BUCKET + 1).fill(0);
+  for (const sortKey of sortKeys) shares[listBucket(sortKey)] += 1 / sortKeys.length;
+  return shares;
 }
 
 /** A fragment whose sampled holders' blocks hold more than this share of the customers is read without asking the blocks. */
