@@ -868,12 +868,11 @@ async function rankContains(
     // more, which costs more than finding them all at once.)
     let common = false;
     for await (const candidates of candidatesInListBuckets(store, fragments, CANDIDATE_CAP, limit, from?.sortKey)) {
-      if ((common = candidates === 'common')) break;
-      const need = limit - rows.length;
-      const found = (candidates as Candidates).shown
-        ? shownRank(search, candidates as Candidates, from, need)
-        : await rankAmong(store, scope, { ...values, limit: need }, search, candidates as Candidates, from, need);
-      for (const row of found) rows.push(row);
+      if (candidates === 'common') {
+        common = true;
+        break;
+      }
+      for (const row of shownRank(search, candidates, from, limit - rows.length)) rows.push(row);
       if (rows.length >= limit) break;
     }
     if (!common) return rows;
@@ -1005,9 +1004,8 @@ async function rankAmong(
  * each holds the fragment it was found for (checked on the server, as rankAmong's statement checks it), and
  * its place says its rank (rankOfPlace, the statement's rankOf).
  */
-function shownRank(search: SearchTerms, candidates: Candidates, after: Position | undefined, limit: number): ListRow[] {
+function shownRank(search: SearchTerms, candidates: Required<Candidates>, after: Position | undefined, limit: number): ListRow[] {
   const { places, shown } = candidates;
-  if (places === undefined || shown === undefined) throw new Error('shownRank needs the candidates’ places and what a page shows of them');
   return inRankOrder(search, candidates.pks, places, 2, 2, after)
     .slice(0, limit)
     .map((pk) => {

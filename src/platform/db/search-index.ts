@@ -728,8 +728,10 @@ type PgPlan =
       readonly fragment: Fragment;
       readonly chosen: readonly Probe[];
       readonly fetch: number;
-      /** Only the customers in these list buckets (the indexes' first key: candidatesInListBuckets). */
+      /** Only the customers in these list buckets (the indexes' first key: candidatesInListBuckets)… */
       readonly buckets?: readonly number[];
+      /** …and with what a page shows of each holder (Candidates.shown). */
+      readonly shows?: boolean;
     };
 type PartsPlan = Extract<PgPlan, { way: 'parts' }>;
 
@@ -773,16 +775,15 @@ async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Found[] 
     });
     return result.rows.map(([pk, sortKey, customerId]) => [pk, [sortKey, customerId]]);
   }
-  const { chosen, fetch, buckets } = plan;
+  const { chosen, fetch, buckets, shows = false } = plan;
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const holds = `strpos(${column}, $${chosen.length + 1}) > 0`;
   // The list buckets are the trigram indexes' first key (migration 20261207T0500): GIN intersects them with the parts.
-  // A stretch's holders also bring what a page shows of them (candidatesInListBuckets).
   const inBuckets = buckets === undefined ? '' : ` and fis_list_bucket(sort_key) && $${chosen.length + 3}::integer[]`;
-  const shown = buckets === undefined ? '' : ', display_name, avatar';
+  const shown = shows ? ', display_name, avatar' : '';
   const result = await store.driver.pool.query<FoundRow>({
     // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
-    text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id${shown} from customers where ${likes}${inBuckets} limit $${chosen.length + 2}`, shown !== ''),
+    text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id${shown} from customers where ${likes}${inBuckets} limit $${chosen.length + 2}`, shows),
     values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, ...(buckets === undefined ? [] : [buckets])],
     rowMode: 'array',
   });
@@ -948,9 +949,9 @@ export async function findsInListBuckets(store: Store, fragments: readonly Fragm
 
 /**
  * PostgreSQL: the customers holding one of `fragments`, a query's digits among them, one stretch of the
- * list at a time from the bucket of `from` (a sort key) on, each stretch's Candidates complete for its
- * buckets and after every earlier stretch's in list order; 'common' when a stretch's holders are more
- * than `cap` (the search reads on in list order). Only when findsInListBuckets.
+ * list at a time from the bucket of `from` (a sort key) on, each stretch's Candidates (with what a page
+ * shows of them) complete for its buckets and after every earlier stretch's in list order; 'common' when a
+ * stretch's holders are more than `cap` (the search reads on in list order). Only when findsInListBuckets.
  *
  * The digits' holders are spread over the table: fetching them all to learn where each stands in the list
  * (about 1,000 table pages for four digits at 1,000,000 customers, and 300 ids and addresses) cost the
@@ -968,7 +969,7 @@ export async function* candidatesInListBuckets(
   cap: number,
   page: number,
   from: string | undefined,
-): AsyncGenerator<Candidates | 'common'> {
+): AsyncGenerator<Required<Candidates> | 'common'> {
   const bucketed = await bucketedDigits(store, fragments, page, from);
   if (bucketed === undefined) throw new Error('the digits are not found in list buckets here: ask findsInListBuckets first');
   const { counts, shares, digits } = bucketed;
@@ -990,7 +991,7 @@ export async function* candidatesInListBuckets(
     const rest = next.share > MAX_STRETCH_SHARE;
     const found: Found[] = [];
     for (const plan of parts) {
-      const holders = await pgFind(store, rest ? plan : { ...plan, buckets: next.buckets }, cap);
+      const holders = await pgFind(store, { ...plan, shows: true, ...(rest ? {} : { buckets: next.buckets }) }, cap);
       if (holders === undefined) {
         yield 'common';
         return;
@@ -1004,13 +1005,13 @@ export async function* candidatesInListBuckets(
       const bucket = listBucket(place[0]);
       if (bucket < first || bucket > last) continue;
       places.set(Number(pk), place);
-      if (its) shown.set(Number(pk), its);
+      shown.set(Number(pk), its as Shown);
     }
     if (places.size > cap) {
       yield 'common';
       return;
     }
-    yield { pks: [...places.keys()], places, ...(shown.size === places.size ? { shown } : {}) };
+    yield { pks: [...places.keys()], places, shown };
     first = last + 1;
   }
 }
