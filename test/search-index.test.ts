@@ -81,6 +81,23 @@ async function statementsOf(store: Store, fn: () => Promise<unknown>): Promise<s
   return asked;
 }
 
+/**
+ * Every page of a search walked by cursor, as `next_page_token` walks it: through `read` (the indexed search
+ * or the scan). At most 3,000 pages, so that a walk that repeats a page ends too.
+ */
+async function searchPages(store: Store, read: typeof indexedSearchPage, scope: Scope, query: string, size: number): Promise<ListRow[][]> {
+  const out: ListRow[][] = [];
+  let after: Cursor | undefined;
+  while (out.length < 3000) {
+    const page = await read(store, scope, searchTerms(query, 'US'), after, size);
+    if (page.length === 0) break;
+    out.push(page);
+    const last = page.at(-1) as ListRow;
+    after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
+  }
+  return out;
+}
+
 for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   describe(`trigram counts and probes on ${kind}`, () => {
     let db: TestDatabase;
@@ -249,17 +266,7 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     test('many candidates are asked for in rank and list order, a page at a time, and give the scan\'s pages', async () => {
       // 601 hold `4321` (fewer than the cap: found through the index); the rep's book holds five of them, none among
       // the first pages' worth of candidates the book's first ask takes.
-      const pages = async (read: typeof indexedSearchPage, scope: Scope, query: string) => {
-        const out: ListRow[][] = [];
-        let after: Cursor | undefined;
-        for (;;) {
-          const page = await read(store, scope, searchTerms(query, 'US'), after, 7);
-          if (page.length === 0) return out;
-          out.push(page);
-          const last = page.at(-1) as ListRow;
-          after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
-        }
-      };
+      const pages = (read: typeof indexedSearchPage, scope: Scope, query: string) => searchPages(store, read, scope, query, 7);
       for (const scope of [{ kind: 'worker', worker: 'rep@example.com' }, { kind: 'all' }] as const) {
         for (const query of ['4321', '5554321', 'digits 11', 'ann digits 1']) {
           const scanned = await pages(scanSearchPage, scope, query);
@@ -332,19 +339,7 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     });
 
     test('every page equals the scan\'s, by cursor, in a book and with all visible; with all visible the digits are asked for bucket by bucket', async () => {
-      const walk = async (read: typeof indexedSearchPage, scope: Scope, query: string, size: number) => {
-        const out: ListRow[][] = [];
-        let after: Cursor | undefined;
-        // At most as many pages as there are customers: a walk that repeats a page ends too.
-        while (out.length < 3000) {
-          const page = await read(store, scope, searchTerms(query, 'US'), after, size);
-          if (page.length === 0) return out;
-          out.push(page);
-          const last = page.at(-1) as ListRow;
-          after = { rank: Number(last.rank), sortKey: last.sort_key, customerId: last.customer_id };
-        }
-        return out;
-      };
+      const walk = (read: typeof indexedSearchPage, scope: Scope, query: string, size: number) => searchPages(store, read, scope, query, size);
       for (const scope of [{ kind: 'worker', worker: 'rep@example.com' }, { kind: 'all' }] as const) {
         for (const size of [5, 31]) {
           for (const query of ['3447', '53447', '(555) 3447', '344', '4473']) {

@@ -956,10 +956,9 @@ export async function findsInListBuckets(store: Store, fragments: readonly Fragm
  * The digits' holders are spread over the table: fetching them all to learn where each stands in the list
  * (about 1,000 table pages for four digits at 1,000,000 customers, and 300 ids and addresses) cost the
  * search 10–90 ms for a page of 30. GIN names the holders of each bucket (migration 20261207T0500), so a
- * stretch fetches only its own:
- * the first about FIRST_STRETCH_PAGES pages' worth, by the buckets' sampled shares of the list, each next
- * one STRETCH_GROWTH times larger, until the caller's page is full or a stretch would pass
- * MAX_STRETCH_SHARE (the rest then at once). The query's text is asked for the same way, stretch by
+ * stretch fetches only its own: the first about FIRST_STRETCH_PAGES pages' worth, by the buckets' sampled
+ * shares of the list, each next one STRETCH_GROWTH times larger, until the caller's page is full or a
+ * stretch would pass MAX_STRETCH_SHARE (the rest then at once, its holders of earlier buckets left out). The query's text is asked for the same way, stretch by
  * stretch, when pgPlan would fetch it (its index is keyed by bucket too); when pgPlan finds it common, so is
  * the search's rank.
  */
