@@ -104,7 +104,7 @@ import {
   type Shown,
   candidatesContaining,
   candidatesInListBuckets,
-  findsInListBuckets,
+  listStretches,
   heldWidely,
   indexable,
   keepsSearchBlocks,
@@ -772,7 +772,7 @@ async function ranksOneAndTwo(
   if (streamsInListOrder(store, fragments) && !fragments.some((f) => textWindowFinds(store, f))) return 'not here';
   if (!askedFirst(store, fragments)) return 'not here';
   // Rank 2's candidates one stretch of the list at a time hold only that stretch's rank-1 rows.
-  if (scope.kind === 'all' && (await findsInListBuckets(store, fragments, limit, from?.sortKey))) return 'not here';
+  if (scope.kind === 'all' && (await listStretches(store, fragments, limit, from?.sortKey)) !== undefined) return 'not here';
   const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search));
   if (candidates === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
@@ -853,6 +853,9 @@ async function rankContains(
     const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit);
     if (candidates !== undefined) return among(candidates, from);
   }
+  // PostgreSQL, every customer visible: a query's digits many customers hold, found a stretch at a time.
+  const stretches =
+    askFirst && !streams && rank === 2 && scope.kind === 'all' ? await listStretches(store, fragments, limit, from?.sortKey) : undefined;
   if (streams && !streamLater) {
     const stream = await streamRank(store, scope, values, fragments, from, limit);
     if (stream !== 'common') {
@@ -861,13 +864,13 @@ async function rankContains(
       for (const row of stream.rows) rows.push(row);
       position = stream.end;
     }
-  } else if (askFirst && !streams && rank === 2 && scope.kind === 'all' && (await findsInListBuckets(store, fragments, limit, from?.sortKey))) {
+  } else if (stretches !== undefined) {
     // A query's digits many customers hold (PostgreSQL), every customer visible: their holders one stretch
     // of the list at a time, each stretch's after the last's, until the page is full. (A rep's book holds a
     // share of them, a fifth in the largest books, so a page needs a stretch of a quarter of the list or
     // more, which costs more than finding them all at once.)
     let common = false;
-    for await (const candidates of candidatesInListBuckets(store, fragments, CANDIDATE_CAP, limit, from?.sortKey)) {
+    for await (const candidates of candidatesInListBuckets(store, fragments, CANDIDATE_CAP, limit, stretches)) {
       if (candidates === 'common') {
         common = true;
         break;

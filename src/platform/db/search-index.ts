@@ -918,14 +918,24 @@ function stretch(shares: readonly number[], first: number, share: number): { buc
   return { buckets, share: taken };
 }
 
+/** How candidatesInListBuckets finds a query's holders: its digits, the sampled counts, and the first stretch. */
+export interface ListStretches {
+  readonly counts: TrigramCounts;
+  readonly shares: readonly number[];
+  readonly digits: Fragment;
+  /** The first stretch's share of the list, from the bucket `first` on. */
+  readonly share: number;
+  readonly first: number;
+}
+
 /**
- * PostgreSQL: the query's digits, and how a search's rank 2 finds their holders one stretch of the list at
- * a time (candidatesInListBuckets) rather than all at once: when the sampled numbers put more of them there
- * than BUCKETS_FROM pages' worth and at most BUCKETS_UP_TO, the first stretch from `from` is at most
- * MAX_STRETCH_SHARE of the list, and the store's encoding makes a bucket the first character's code point
- * (UTF-8).
+ * PostgreSQL: how a search's rank 2 finds the holders of `fragments` (a query's digits among them) one
+ * stretch of the list at a time from `from` (a sort key) on (candidatesInListBuckets), or undefined when it
+ * finds them all at once: when the sampled numbers put more holders there than BUCKETS_FROM pages' worth
+ * and at most BUCKETS_UP_TO, the first stretch from `from` is at most MAX_STRETCH_SHARE of the list, and the
+ * store's encoding makes a bucket the first character's code point (UTF-8).
  */
-async function bucketedDigits(store: Store, fragments: readonly Fragment[], page: number, from: string | undefined) {
+export async function listStretches(store: Store, fragments: readonly Fragment[], page: number, from: string | undefined): Promise<ListStretches | undefined> {
   if (store.driver.kind !== 'postgres') return undefined;
   const digits = fragments.find((fragment) => fragment.column === 'phone_digits');
   if (digits === undefined || WINDOWED.test(digits.text)) return undefined;
@@ -942,49 +952,42 @@ async function bucketedDigits(store: Store, fragments: readonly Fragment[], page
   return { counts, shares, digits, share, first };
 }
 
-/** Whether a search's rank 2 finds the customers holding `fragments` through candidatesInListBuckets (from `from`, a sort key). */
-export async function findsInListBuckets(store: Store, fragments: readonly Fragment[], page: number, from: string | undefined): Promise<boolean> {
-  return (await bucketedDigits(store, fragments, page, from)) !== undefined;
-}
-
 /**
  * PostgreSQL: the customers holding one of `fragments`, a query's digits among them, one stretch of the
- * list at a time from the bucket of `from` (a sort key) on, each stretch's Candidates (with what a page
- * shows of them) complete for its buckets and after every earlier stretch's in list order; 'common' when a
- * stretch's holders are more than `cap` (the search reads on in list order). Only when findsInListBuckets.
+ * list at a time as `stretches` (listStretches) begin, each stretch's Candidates (with what a page shows of
+ * them) complete for its buckets and after every earlier stretch's in list order; 'common' when a
+ * stretch's holders are more than `cap` (the search reads on in list order).
  *
  * The digits' holders are spread over the table: fetching them all to learn where each stands in the list
  * (about 1,000 table pages for four digits at 1,000,000 customers, and 300 ids and addresses) cost the
  * search 10–90 ms for a page of 30. GIN names the holders of each bucket (migration 20261207T0500), so a
  * stretch fetches only its own: the first about FIRST_STRETCH_PAGES pages' worth, by the buckets' sampled
  * shares of the list, each next one STRETCH_GROWTH times larger, until the caller's page is full or a
- * stretch would pass MAX_STRETCH_SHARE (the rest then at once, its holders of earlier buckets left out). The query's text is asked for the same way, stretch by
- * stretch, when pgPlan would fetch it (its index is keyed by bucket too); when pgPlan finds it common, so is
- * the search's rank.
+ * stretch would pass MAX_STRETCH_SHARE (the rest then at once, its holders of earlier buckets left out).
+ * The query's text is asked for the same way, stretch by stretch, when pgPlan would fetch it (its index is
+ * keyed by bucket too); when pgPlan finds it common, so is the search's rank.
  */
 export async function* candidatesInListBuckets(
   store: Store,
   fragments: readonly Fragment[],
   cap: number,
   page: number,
-  from: string | undefined,
+  stretches: ListStretches,
 ): AsyncGenerator<Required<Candidates> | 'common'> {
-  const bucketed = await bucketedDigits(store, fragments, page, from);
-  if (bucketed === undefined) throw new Error('the digits are not found in list buckets here: ask findsInListBuckets first');
-  const { counts, shares, digits } = bucketed;
+  const { counts, shares, digits } = stretches;
   const chosen = cheapParts(counts, digits);
   const fetch = FETCH_FACTOR * cap + 1;
   const plans = await Promise.all(
     fragments.map((fragment) => (fragment === digits ? ({ way: 'parts', fragment, chosen, fetch } as const) : pgPlan(store, fragment, cap, page, false))),
   );
-  // Every plan names parts (the counts are sampled: bucketedDigits), so each can name buckets too.
+  // Every plan names parts (the counts are sampled: listStretches), so each can name buckets too.
   const parts = plans.filter((plan): plan is PartsPlan => plan !== 'common' && plan.way === 'parts');
   if (chosen.length === 0 || parts.length < plans.length) {
     yield 'common';
     return;
   }
-  let share = bucketed.share;
-  for (let first = bucketed.first; first <= LAST_BUCKET; share *= STRETCH_GROWTH) {
+  let share = stretches.share;
+  for (let first = stretches.first; first <= LAST_BUCKET; share *= STRETCH_GROWTH) {
     const next = stretch(shares, first, share);
     // Past MAX_STRETCH_SHARE: every holder, and those of the buckets before this one left out.
     const rest = next.share > MAX_STRETCH_SHARE;
