@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { type Store } from '../src/platform/db/connect.js';
 import { migrateToLatest, migrations } from '../src/platform/db/migrate.js';
 import { BLOCK_BITS, addTextBits, blockIndex, blockStart } from '../src/platform/db/search-blocks.js';
-import { blocksHolding, candidatesContaining } from '../src/platform/db/search-index.js';
+import { type KeyRange, blocksHolding, candidatesContaining } from '../src/platform/db/search-index.js';
 import { indexedSearchPage, scanSearchPage, type Scope } from '../src/domains/customers/customer.repository.js';
 import { searchTerms } from '../src/domains/customers/customer.service.js';
 import { createCustomerIfAbsent } from '../src/domains/customers/customer-create.repository.js';
@@ -23,6 +23,7 @@ import { derive } from '../src/domains/customers/customer.validate.js';
 import type { CustomerRecord } from '../src/domains/customers/customer.types.js';
 import { fold } from '../src/kernel/text.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, type TestDatabase } from './helpers/stores.js';
+import { statementsOf } from './helpers/store-probes.js';
 
 const maskOf = (text: string) => {
   const mask = new Uint8Array(BLOCK_BITS / 8);
@@ -237,6 +238,26 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       }
       assert.ok(pages > 50);
     });
+
+    test('a search reads the blocks’ version once for all its ranks; a read sent before a write is not used after it', async () => {
+      const versionReads = (asked: string[]) => asked.filter((text) => text.includes('fis:search-blocks-version')).length;
+      // `v`: rank 1 (` v`: no word starts with it) and rank 2 both read in list order through the blocks.
+      let page: unknown[] = [];
+      assert.equal(versionReads(await statementsOf(store, async () => (page = await search('v')))), 1);
+      assert.equal(page.length, 30);
+      // Asks that began before a read was sent use it; at once or one after the other.
+      const began = performance.now();
+      await blocksHolding(store, 'av', Infinity, began);
+      assert.equal(versionReads(await statementsOf(store, () => Promise.all([blocksHolding(store, 'av', Infinity, began), blocksHolding(store, 'zz', Infinity, began)]))), 0);
+      // A customer written since with a pair no block held: an ask that begins now reads the version again and finds its block.
+      assert.deepEqual(await blocksHolding(store, 'qz', Infinity, began), []);
+      await store.write((trx) => createCustomerIfAbsent(trx, store.bulk, derive({ ...person(6000), display_name: 'Aqzel Quux' })));
+      assert.deepEqual(await blocksHolding(store, 'qz', Infinity, began), [], 'asked as of before the write: the read sent before it');
+      let after: KeyRange[] = [];
+      assert.equal(versionReads(await statementsOf(store, async () => (after = await blocksHolding(store, 'qz')))), 1);
+      assert.ok(inRanges(after, 'aqzel quux'), JSON.stringify(after));
+      assert.deepEqual((await search('qz')).map((row) => row.customer_id), ['c-6000']);
+    });
   });
 
   describe(`search blocks: the upgrade fills them on ${kind}`, () => {
@@ -271,5 +292,6 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.notEqual(blockHolding(blocks, 'øyvind lee 300').prefix, '');
       assert.deepEqual(await blocksHolding(store, 'qz'), []);
     });
+
   });
 }

@@ -40,6 +40,7 @@ import { type ListRow, type Scope, indexedSearchPage, scanSearchPage } from '../
 import { searchTerms } from '../src/domains/customers/customer.service.js';
 import type { Cursor } from '../src/domains/customers/page-token.js';
 import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type TestDatabase } from './helpers/stores.js';
+import { statementsOf } from './helpers/store-probes.js';
 
 describe('probes: the parts of a fragment pg_trgm turns into known trigrams', () => {
   test('every three ASCII letters or digits in a row, and every word start after a separator', () => {
@@ -63,23 +64,6 @@ describe('probes: the parts of a fragment pg_trgm turns into known trigrams', ()
 
 /** The pks of the customers the index finds holding one of `fragments` (candidatesContaining), or undefined past `cap`. */
 const customersContaining = async (...args: Parameters<typeof candidatesContaining>) => (await candidatesContaining(...args))?.pks;
-
-/** The statements `fn` sends to a PostgreSQL store's server. */
-async function statementsOf(store: Store, fn: () => Promise<unknown>): Promise<string[]> {
-  const asked: string[] = [];
-  const pool = (store.driver as Extract<Store['driver'], { kind: 'postgres' }>).pool;
-  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-  (pool as { query: unknown }).query = (...args: unknown[]) => {
-    asked.push(JSON.stringify(args[0]));
-    return query(...args);
-  };
-  try {
-    await fn();
-  } finally {
-    (pool as { query: unknown }).query = query;
-  }
-  return asked;
-}
 
 /**
  * Every page of a search walked by cursor, as `next_page_token` walks it: through `read` (the indexed search

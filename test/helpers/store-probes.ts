@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
+import type { Store } from '../../src/platform/db/connect.js';
 import type { CliProcess } from './cli.js';
 import { TEST_PG_URL, type TestDatabase } from './stores.js';
 
@@ -56,4 +57,21 @@ export async function pgClient(db: TestDatabase): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: TEST_PG_URL, options: `-c search_path=${db.env.DATABASE_SCHEMA}` });
   await client.connect();
   return client;
+}
+
+/** The statements `fn` sends to a PostgreSQL store's server. */
+export async function statementsOf(store: Store, fn: () => Promise<unknown>): Promise<string[]> {
+  const asked: string[] = [];
+  const pool = (store.driver as Extract<Store['driver'], { kind: 'postgres' }>).pool;
+  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
+  (pool as { query: unknown }).query = (...args: unknown[]) => {
+    asked.push(JSON.stringify(args[0]));
+    return query(...args);
+  };
+  try {
+    await fn();
+  } finally {
+    (pool as { query: unknown }).query = query;
+  }
+  return asked;
 }

@@ -717,6 +717,8 @@ export async function indexedSearchPage(
   after: Cursor | undefined,
   limit: number,
 ): Promise<ListRow[]> {
+  // Reads the search shares with others must be sent after this (see blocksHolding).
+  const began = performance.now();
   const rows: ListRow[] = [];
   let commonText = false;
   for (let rank = Math.max(after?.rank ?? 0, 0); rank <= 2 && rows.length < limit; rank++) {
@@ -733,7 +735,7 @@ export async function indexedSearchPage(
     const found =
       rank === 0
         ? await rankZero(store, scope, search, from, need)
-        : await rankContains(store, scope, search, rank, from, need, commonText);
+        : await rankContains(store, scope, search, rank, from, need, began, commonText);
     for (const row of found) rows.push(row);
   }
   return rows;
@@ -820,6 +822,8 @@ async function rankContains(
   rank: number,
   from: Position | undefined,
   limit: number,
+  /** When the search began (performance.now()). */
+  began: number,
   /** Rank 2's fragments were asked for already and found common (ranksOneAndTwo). */
   knownCommon = false,
 ): Promise<ListRow[]> {
@@ -900,7 +904,7 @@ async function rankContains(
   // can hold it are read (search-blocks.ts), each to its end or until the page is full.
   const narrowing = fragment.text;
   if (readsBlocks(store, search) && narrowable(narrowing) && (await blocksWorthAsking(store, narrowing))) {
-    const ranges = await blocksHolding(store, narrowing, MAX_RANGES);
+    const ranges = await blocksHolding(store, narrowing, MAX_RANGES, began);
     for (const range of ranges) {
       if (position && range.until !== undefined && byteOrder(range.until, position.sortKey) <= 0) continue;
       const start = position && byteOrder(position.sortKey, range.from) >= 0 ? position : { sortKey: range.from, customerId: '' };

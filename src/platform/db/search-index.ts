@@ -12,6 +12,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Store } from './connect.js';
+import type pg from 'pg';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL, LABEL_GAP } from './migrations/20261203T1900-search-list-order.js';
@@ -1528,7 +1529,13 @@ interface KeptBlocks {
   readonly prefixes: readonly string[];
   readonly bits: readonly Buffer[];
 }
-const keptBlocks = new WeakMap<Store, { kept?: KeptBlocks; reading?: Promise<KeptBlocks> }>();
+interface BlocksState {
+  kept?: KeptBlocks;
+  reading?: Promise<KeptBlocks>;
+  /** The last read of the version, and when it was sent (performance.now()): see currentBlocks. */
+  version?: { readonly sentAt: number; readonly read: Promise<string> };
+}
+const keptBlocks = new WeakMap<Store, BlocksState>();
 
 /** The version and every block, in one statement (one snapshot); bits as varbit_send gives them (a 4-byte length first). */
 const ALL_BLOCKS =
@@ -1539,19 +1546,17 @@ const ALL_BLOCKS =
  * The store's blocks, read again only when their version moved (every writer of a block moves it in its
  * own transaction: migration 20261206T1300): one row read per search instead of the server checking
  * every block's bits (0.2–0.5 ms of its time at 901 blocks). Read again at most once at a time.
+ *
+ * The version is read once for everything that starts at `since` or later (performance.now()): a read
+ * sent since then sees every write committed before, as a read of the caller's own would. So a search
+ * that asks the blocks for two ranks, and searches that start while its read is on the way, share it.
  */
-async function currentBlocks(store: Store): Promise<KeptBlocks> {
+async function currentBlocks(store: Store, since = performance.now()): Promise<KeptBlocks> {
   if (store.driver.kind !== 'postgres') throw new Error('only PostgreSQL keeps search blocks');
   const pool = store.driver.pool;
   let state = keptBlocks.get(store);
   if (!state) keptBlocks.set(store, (state = {}));
-  const { rows } = await pool.query<[string]>({
-    name: 'fis:search-blocks-version',
-    text: 'select version::text from customer_search_blocks_version where id = 1',
-    rowMode: 'array',
-  });
-  const version = rows[0]?.[0];
-  if (version === undefined) throw new Error('customer_search_blocks_version has no row (migration 20261206T1300)');
+  const version = await blocksVersion(pool, state, since);
   if (state.kept?.version === version) return state.kept;
   const current = state;
   for (;;) {
@@ -1576,6 +1581,27 @@ async function currentBlocks(store: Store): Promise<KeptBlocks> {
   }
 }
 
+/** customer_search_blocks_version as a read sent at `since` or later gave it (see currentBlocks). */
+function blocksVersion(pool: pg.Pool, state: BlocksState, since: number): Promise<string> {
+  const last = state.version;
+  if (last !== undefined && last.sentAt >= since) return last.read;
+  const sentAt = performance.now();
+  const read = pool
+    .query<[string]>({ name: 'fis:search-blocks-version', text: 'select version::text from customer_search_blocks_version where id = 1', rowMode: 'array' })
+    .then(({ rows }) => {
+      const version = rows[0]?.[0];
+      if (version === undefined) throw new Error('customer_search_blocks_version has no row (migration 20261206T1300)');
+      return version;
+    });
+  const current = { sentAt, read };
+  state.version = current;
+  // A failed read is not shared with later callers: they read again.
+  read.catch(() => {
+    if (state.version === current) state.version = undefined;
+  });
+  return read;
+}
+
 const hasBit = (bits: Buffer, bit: number) => ((bits[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0;
 /** Whether a block's bits hold every one of a fragment's (textBits): the block can hold the fragment. */
 const holdsAll = (blockBits: Buffer, bits: readonly number[]) => bits.every((bit) => hasBit(blockBits, bit));
@@ -1598,10 +1624,16 @@ export interface KeyRange {
  * `most` of them: beyond that, consecutive ranges are merged with what lies between them (a superset:
  * more rows read, never fewer), so that a read makes at most `most` statements.
  */
-export async function blocksHolding(store: Store, fragment: string, most = Infinity): Promise<KeyRange[]> {
+export async function blocksHolding(
+  store: Store,
+  fragment: string,
+  most = Infinity,
+  /** When the caller's search began (performance.now()): a version read sent since then is used (currentBlocks). */
+  since = performance.now(),
+): Promise<KeyRange[]> {
   const bits = textBits(fragment);
   if (bits.length === 0) throw new Error('an empty fragment has nothing to narrow by');
-  const blocks = await currentBlocks(store);
+  const blocks = await currentBlocks(store, since);
   const holding: Array<[string, string | null]> = [];
   blocks.bits.forEach((blockBits, i) => {
     if (holdsAll(blockBits, bits)) holding.push([blocks.prefixes[i] as string, blocks.prefixes[i + 1] ?? null]);
