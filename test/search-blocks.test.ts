@@ -239,7 +239,7 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       assert.ok(pages > 50);
     });
 
-    test('a search reads the blocks’ version once for all its ranks; a read sent before a write is not used after it', async () => {
+    test('a search reads the blocks’ version once for all its ranks; a read sent before a write is not used by an ask that begins after it', async () => {
       const versionReads = (asked: string[]) => asked.filter((text) => text.includes('fis:search-blocks-version')).length;
       // `v`: rank 1 (` v`: no word starts with it) and rank 2 both read in list order through the blocks.
       let page: unknown[] = [];
