@@ -260,6 +260,34 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       }
     });
 
+    if (kind === 'postgres') {
+      test("in a rep's book, digits many customers hold are found among the book's customers only, and the page ranked without a statement", async () => {
+        const rep: Scope = { kind: 'worker', worker: 'rep@example.com' };
+        const fragments = [
+          { column: 'search_text' as const, text: '4321' },
+          { column: 'phone_digits' as const, text: '4321' },
+        ];
+        // The store's 601 holders (more than BOOK_FINDS_FROM), of which the book holds five: only those come back,
+        // each with what a page shows of it.
+        const found = await candidatesContaining(store, fragments, 1500, 31, false, rep.worker);
+        const { rows } = await sql<{ pk: number; customer_id: string; display_name: string }>`
+          select c.pk, c.customer_id, c.display_name from customers c join customer_owners o on o.customer_pk = c.pk
+           where o.worker = ${rep.worker} and (c.phone_digits like '%4321%' or c.search_text like '%4321%')`.execute(store.db);
+        assert.equal(rows.length, 5);
+        assert.deepEqual([...(found?.pks ?? [])].sort((a, b) => a - b), rows.map((row) => Number(row.pk)).sort((a, b) => a - b));
+        for (const row of rows) assert.equal(found?.shown?.get(Number(row.pk))?.displayName, row.display_name);
+        // The search: rank 0, then each fragment's find through the book's index, and no statement ranking them.
+        let page: ListRow[] = [];
+        const asked = await statementsOf(store, async () => (page = await indexedSearchPage(store, rep, searchTerms('4321', 'US'), undefined, 31)));
+        assert.equal(asked.filter((statement) => statement.includes('fis_worker_key(worker)')).length, 2);
+        assert.ok(!asked.some((statement) => statement.includes('any(')), 'no statement ranks the candidates');
+        assert.deepEqual(page, await scanSearchPage(store, rep, searchTerms('4321', 'US'), undefined, 31));
+        // Everyone visible, the same digits are found in the store's own index.
+        const all = await statementsOf(store, () => candidatesContaining(store, fragments, 1500, 31));
+        assert.ok(!all.some((statement) => statement.includes('fis_worker_key')));
+      });
+    }
+
     test('candidates carry their places in the list (sort_key, customer_id), read with their rows', async () => {
       const found = await candidatesContaining(store, [{ column: 'search_text', text: 'x4321@' }, { column: 'phone_digits', text: '5554321' }], 1500);
       const places = found?.places;
@@ -276,6 +304,50 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
 }
 
 for (const kind of storeKinds().filter((k) => k === 'postgres')) {
+  describe(`a rep's book found through its own index on ${kind} (migration 20261207T1000)`, () => {
+    let db: TestDatabase;
+    let store: Store;
+    let reps: [string, string];
+    before(async () => {
+      db = await createTestDatabase(kind);
+      store = await openTestStore(db);
+      // Two reps whose keys in the index are equal (hashtext collides): the index names both books' rows.
+      const { rows } = await sql<{ pair: string[] }>`
+        select array_agg(w order by w) as pair from (select 'rep' || g || '@example.com' as w from generate_series(1, 200000) g) k
+         group by hashtext(w) having count(*) > 1 limit 1`.execute(store.db);
+      reps = (rows[0] as { pair: string[] }).pair.slice(0, 2) as [string, string];
+      await seed(
+        store,
+        Array.from({ length: 1200 }, (_, i) => ({
+          customer_id: `k-${String(i).padStart(4, '0')}`,
+          display_name: `${i % 5 ? 'Cara' : 'Dana'} Keys ${i}`,
+          // A third of the numbers end in 7777, the rest in digits no query here asks for.
+          channels: [{ type: 'sms' as const, value: `+1212${String(100 + (i % 800)).padStart(3, '0')}${i % 3 ? String(1000 + i).slice(-4) : '7777'}` }],
+          workers: [reps[i % 2] as string],
+        })),
+      );
+      forgetTrigramCounts(store);
+      await trigramCounts(store);
+    });
+    after(async () => {
+      await store.close();
+      await db.drop();
+    });
+
+    test('two reps whose keys collide: each search in a book finds only its own, every page the scan\'s', async () => {
+      const { rows } = await sql<{ same: boolean }>`select fis_worker_key(${reps[0]}) = fis_worker_key(${reps[1]}) as same`.execute(store.db);
+      assert.equal(rows[0]?.same, true, `${reps.join(' and ')} share a key`);
+      for (const worker of reps) {
+        const scope: Scope = { kind: 'worker', worker };
+        const asked = await statementsOf(store, () => searchPages(store, indexedSearchPage, scope, '7777', 31));
+        assert.ok(asked.some((statement) => statement.includes('fis_worker_key(worker)')), 'found through the book\'s index');
+        const pages = await searchPages(store, indexedSearchPage, scope, '7777', 31);
+        assert.equal(pages.flat().length, 200);
+        assert.deepEqual(pages, await searchPages(store, scanSearchPage, scope, '7777', 31));
+      }
+    });
+  });
+
   describe(`a query's digits found one stretch of the list at a time on ${kind} (candidatesInListBuckets)`, () => {
     let db: TestDatabase;
     let store: Store;
@@ -783,7 +855,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-trigram-indexes']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

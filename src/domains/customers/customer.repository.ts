@@ -775,7 +775,7 @@ async function ranksOneAndTwo(
   if (!askedFirst(store, fragments)) return 'not here';
   // Rank 2's candidates one stretch of the list at a time hold only that stretch's rank-1 rows.
   if (scope.kind === 'all' && (await listStretches(store, fragments, limit, from?.sortKey)) !== undefined) return 'not here';
-  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search));
+  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search), bookOf(scope));
   if (candidates === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
   return rankAmong(store, scope, values, search, candidates, from, limit, 2);
@@ -887,7 +887,7 @@ async function rankContains(
     const last = rows.at(-1);
     if (last) position = { sortKey: last.sort_key, customerId: last.customer_id };
   } else if (askFirst && !streams) {
-    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search));
+    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search), bookOf(scope));
     if (candidates !== undefined) return among(candidates, from);
   }
 
@@ -958,6 +958,9 @@ async function rankContains(
   return rows;
 }
 
+/** The rep whose book a scope is (candidatesContaining finds only its customers then). */
+const bookOf = (scope: Scope) => (scope.kind === 'worker' ? scope.worker : undefined);
+
 /** Whether a rank's read in list order goes through the search blocks (PostgreSQL, a query without a number's digits). */
 const readsBlocks = (store: Store, search: SearchTerms) => keepsSearchBlocks(store) && search.digits === undefined;
 
@@ -987,12 +990,16 @@ async function rankAmong(
   lastRank = values.rank,
 ): Promise<ListRow[]> {
   if (candidates.pks.length === 0) return [];
+  // Found with what the page shows (a rep's book, PostgreSQL): ranked here, no statement.
+  if (candidates.places !== undefined && candidates.shown !== undefined) {
+    return shownRank(search, { pks: candidates.pks, places: candidates.places, shown: candidates.shown }, after, limit, values.rank, lastRank);
+  }
   const match: Match = values.digits === undefined ? 'text' : 'digits';
   const statement = RANK_AMONG[scope.kind][after ? 'after' : 'first'][match];
   const amongValues = (pks: number[], most: number): AmongValues => ({ ...values, ...afterValues(after), limit: most, pks, lastRank, afterRank: values.rank });
   const { places } = candidates;
   if (places === undefined || candidates.pks.length <= limit) return statement.all(store, amongValues(candidates.pks, limit));
-  const ordered = inRankOrder(search, candidates.pks, places, values.rank, lastRank, after);
+  const ordered = inRankOrder(search, candidates.pks, places, values.rank, lastRank, after).map(({ pk }) => pk);
   const rows: ListRow[] = [];
   // Every visible: a page's worth is the page (the rest is asked for only if the statement ranked a row
   // otherwise than rankOfPlace). A rep's book holds a share of them: a few pages' worth first, then all the
@@ -1006,19 +1013,27 @@ async function rankAmong(
 }
 
 /**
- * Rank 2's first `limit` rows after `after` among candidates that hold the query and came with what a page
- * shows of them (Candidates.shown: a stretch of the list; every customer is visible), without a statement:
- * each holds the fragment it was found for (checked on the server, as rankAmong's statement checks it), and
- * its place says its rank (rankOfPlace, the statement's rankOf).
+ * The first `limit` rows of ranks `rank` to `lastRank` after `after` (in rank `rank`) among candidates that
+ * hold the query and came with what a page shows of them (Candidates.shown: a stretch of the list with every
+ * customer visible, or a rep's book), without a statement: each holds the fragment it was found for (checked
+ * on the server, as rankAmong's statement checks it), is one the scope shows, and its place says its rank
+ * (rankOfPlace, the statement's rankOf).
  */
-function shownRank(search: SearchTerms, candidates: Required<Candidates>, after: Position | undefined, limit: number): ListRow[] {
+function shownRank(
+  search: SearchTerms,
+  candidates: Required<Candidates>,
+  after: Position | undefined,
+  limit: number,
+  rank = 2,
+  lastRank = rank,
+): ListRow[] {
   const { places, shown } = candidates;
-  return inRankOrder(search, candidates.pks, places, 2, 2, after)
+  return inRankOrder(search, candidates.pks, places, rank, lastRank, after)
     .slice(0, limit)
-    .map((pk) => {
+    .map(({ pk, rank: its }) => {
       const [sortKey, customerId] = places.get(pk) as Place;
       const { displayName, avatar } = shown.get(pk) as Shown;
-      return { customer_id: customerId, display_name: displayName, avatar, sort_key: sortKey, rank: 2 };
+      return { customer_id: customerId, display_name: displayName, avatar, sort_key: sortKey, rank: its };
     });
 }
 
@@ -1029,7 +1044,14 @@ const AMONG_FIRST_ASK = 8;
  * The candidates of ranks `rank` to `lastRank` after `after` (in rank `rank`), in the order of a search's
  * answer: by the rank rankOf gives, then list order.
  */
-function inRankOrder(search: SearchTerms, pks: readonly number[], places: ReadonlyMap<number, Place>, rank: number, lastRank: number, after: Position | undefined): number[] {
+function inRankOrder(
+  search: SearchTerms,
+  pks: readonly number[],
+  places: ReadonlyMap<number, Place>,
+  rank: number,
+  lastRank: number,
+  after: Position | undefined,
+): Array<{ pk: number; rank: number }> {
   // Keys as bytes once each (list order compares them byte-wise): a sort compares each many times.
   const afterKey = after && { sortKey: Buffer.from(after.sortKey), customerId: Buffer.from(after.customerId) };
   const ranked: Array<{ pk: number; rank: number; sortKey: Buffer; customerId: Buffer }> = [];
@@ -1043,7 +1065,7 @@ function inRankOrder(search: SearchTerms, pks: readonly number[], places: Readon
     ranked.push(key);
   }
   ranked.sort((a, b) => a.rank - b.rank || Buffer.compare(a.sortKey, b.sortKey) || Buffer.compare(a.customerId, b.customerId));
-  return ranked.map((candidate) => candidate.pk);
+  return ranked.map(({ pk, rank: its }) => ({ pk, rank: its }));
 }
 
 /**

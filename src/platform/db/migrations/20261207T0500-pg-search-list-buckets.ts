@@ -60,7 +60,7 @@ const INDEXES = [
 ] as const;
 
 /** pg_trgm's GIN operator class, in the schema the extension lives in. */
-async function trgmOps(db: Kysely<any>) {
+export async function trgmOps(db: Kysely<any>) {
   const { rows } = await sql<{ schema: string }>`select n.nspname as schema from pg_extension e join pg_namespace n on n.oid = e.extnamespace where e.extname = 'pg_trgm'`.execute(db);
   const schema = (rows[0] as { schema: string }).schema;
   return sql.raw(`"${schema.replace(/"/g, '""')}".gin_trgm_ops`);
