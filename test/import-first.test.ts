@@ -166,7 +166,6 @@ const DEFERRED_ON_POSTGRES = [
   'customer_owners_customer',
   'customer_owners_phone_digits_trgm',
   'customer_owners_pk',
-  'customer_owners_search_text_trgm',
   'customers_import_seq',
   'customers_phone_digits_trgm',
   'customers_phone_windows',

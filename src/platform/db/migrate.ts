@@ -32,7 +32,7 @@ import { sqliteTextWindows } from './migrations/20261206T1500-sqlite-text-window
 import { searchBlocksCharacters } from './migrations/20261206T1700-search-blocks-characters.js';
 import { sqliteDigitsListOrder } from './migrations/20261206T1900-sqlite-digits-list-order.js';
 import { pgSearchListBuckets } from './migrations/20261207T0500-pg-search-list-buckets.js';
-import { pgBookTrigramIndexes } from './migrations/20261207T1000-pg-book-trigram-indexes.js';
+import { pgBookDigitsIndex } from './migrations/20261207T1000-pg-book-digits-index.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -62,7 +62,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T1700-search-blocks-characters': searchBlocksCharacters(dialect),
     '20261206T1900-sqlite-digits-list-order': sqliteDigitsListOrder(dialect),
     '20261207T0500-pg-search-list-buckets': pgSearchListBuckets(dialect),
-    '20261207T1000-pg-book-trigram-indexes': pgBookTrigramIndexes(dialect),
+    '20261207T1000-pg-book-digits-index': pgBookDigitsIndex(dialect),
   };
 }
 

@@ -234,7 +234,12 @@ export interface Shown {
 /** Where a customer stands in the list: its sort_key and customer_id. */
 export type Place = readonly [sortKey: string, customerId: string];
 
-/** A book's holders are found through its own index when the store's are expected to be more than this many (candidatesContaining). */
+/**
+ * A query's digits in a rep's book are found through the book's index when the store's holders are expected to
+ * be more than this many (pgFind): it costs about 0.5 ms more to start (GIN skips through the rep's long posting
+ * list) and saves a table fetch of each holder outside the book (`6353`: 860 rows fetched, 3–5 ms, against the
+ * 160 of the 200,000-customer book, 1.2).
+ */
 const BOOK_FINDS_FROM = 150;
 
 /** The Candidates holding one of `fragments`, at most `cap` of them, or undefined (see Candidates). */
@@ -247,9 +252,9 @@ export async function candidatesContaining(
   /** PostgreSQL: that read goes only through the search blocks that can hold the fragment (see rowsInBlocksHolding). */
   readsBlocks = false,
   /**
-   * PostgreSQL: the rep whose book is searched. Fragments of texts and digits whose plans fetch their parts are
-   * then found among the book's customers only (the book's indexes: migration 20261207T1000), each with what a
-   * page shows of it; the plans are the store's (its sampled counts bound a book's).
+   * PostgreSQL: the rep whose book is searched. When every fragment's plan fetches its parts (texts and digits),
+   * only the book's holders come back, each with what a page shows of it (see pgFind), so the page needs no
+   * statement more; the plans are the store's (its sampled counts bound a book's).
    */
   book?: string,
 ): Promise<Candidates | undefined> {
@@ -270,13 +275,8 @@ export async function candidatesContaining(
   // Each fetch at once, on a connection of its own: a search waits for the longer of them, not their sum
   // (a query's digits and its text: about 1,000 and 300 rows for four digits at 1,000,000 customers). A
   // fetch that finds its fragment common no longer spares the other's; the plans above catch most of those.
-  // Through the book's index when the store's rows named are many: it costs about 0.5 ms more to start (GIN
-  // skips through the rep's long posting list), and saves a table fetch of each holder outside the book and
-  // the statement that ranks them (`6353`: 1,100 rows, 5.5 ms, against 170 in the 200,000-customer book, 1.8).
-  const inBook =
-    book !== undefined &&
-    plans.every((plan) => plan !== 'common' && plan.way === 'parts' && plan.fragment.column !== 'sort_key') &&
-    plans.some((plan) => plan !== 'common' && plan.way === 'parts' && (plan.expected ?? 0) > BOOK_FINDS_FROM);
+  // A rep's book: each find gives only the book's holders, with what the page shows (see pgFind).
+  const inBook = book !== undefined && plans.every((plan) => plan !== 'common' && plan.way === 'parts' && plan.fragment.column !== 'sort_key');
   const finds = await Promise.all((plans as PgPlan[]).map((plan) => pgFind(store, inBook ? { ...(plan as PartsPlan), book } : plan, cap)));
   const places = new Map<number, Place>();
   const shown = new Map<number, Shown>();
@@ -759,7 +759,7 @@ type PgPlan =
       readonly shows?: boolean;
       /** About how many rows GIN names for the parts in the store (pgPlan's estimate). */
       readonly expected?: number;
-      /** Only this rep's customers, through the book's index (migration 20261207T1000), each with what a page shows. */
+      /** Only this rep's customers, each with what a page shows (see pgFind). */
       readonly book?: string;
     };
 type PartsPlan = Extract<PgPlan, { way: 'parts' }>;
@@ -808,17 +808,35 @@ async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Found[] 
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const holds = `strpos(${column}, $${chosen.length + 1}) > 0`;
   if (book !== undefined) {
-    // The rep's key is the index's first key; two reps' keys may be equal, so the rep is checked on the row too.
-    const result = await store.driver.pool.query<FoundRow>({
+    const rep = `$${chosen.length + 3}`;
+    const values = [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, book];
+    // A query's digits many numbers hold: only the book's holders, through its own index (migration
+    // 20261207T1000). Its first key, the rep's, may be another rep's too: the rep is checked on the row.
+    if (column === 'phone_digits' && (plan.expected ?? 0) > BOOK_FINDS_FROM) {
+      const result = await store.driver.pool.query<FoundRow>({
+        text: placesOfHolders(
+          `select customer_pk as pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customer_owners ` +
+            `where fis_worker_key(worker) && fis_worker_key(${rep}) and worker = ${rep} and ${likes} limit $${chosen.length + 2}`,
+          true,
+        ),
+        values,
+        rowMode: 'array',
+      });
+      return holders(result.rows, fetch, cap);
+    }
+    // Otherwise the store's holders, as without a book (the fetch's limit and the cap count them all), each
+    // checked for the book on the server: only the book's come back.
+    const result = await store.driver.pool.query<[...FoundRow, boolean | null]>({
       text: placesOfHolders(
-        `select customer_pk as pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customer_owners ` +
-          `where fis_worker_key(worker) && fis_worker_key($${chosen.length + 3}) and worker = $${chosen.length + 3} and ${likes} limit $${chosen.length + 2}`,
+        `select pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customers where ${likes} limit $${chosen.length + 2}`,
         true,
+        `exists (select 1 from customer_owners o where o.customer_pk = f.pk and o.worker = ${rep})`,
       ),
-      values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, book],
+      values,
       rowMode: 'array',
     });
-    return holders(result.rows, fetch, cap);
+    const mine = new Set(result.rows.filter((row) => row[6] === true).map((row) => Number(row[0])));
+    return holders(result.rows.map((row) => row.slice(0, 6) as FoundRow), fetch, cap)?.filter(([pk]) => mine.has(Number(pk)));
   }
   // The list buckets are the trigram indexes' first key (migration 20261207T0500): GIN intersects them with the parts.
   const inBuckets = buckets === undefined ? '' : ` and fis_list_bucket(sort_key) && $${chosen.length + 3}::integer[]`;
@@ -846,9 +864,10 @@ type Found = [pk: number, place: Place, shown?: Shown];
  * when `shows`): the rest only for holders (the rows that only hold every part can be thousands: not
  * sent), the fragment checked once a row.
  */
-const placesOfHolders = (found: string, shows = false) =>
+const placesOfHolders = (found: string, shows = false, also?: string) =>
   `select pk, holds, case when holds then sort_key end, case when holds then customer_id end` +
-  `${shows ? ', case when holds then display_name end, case when holds then avatar end' : ''} from (${found}) f`;
+  `${shows ? ', case when holds then display_name end, case when holds then avatar end' : ''}` +
+  `${also === undefined ? '' : `, case when holds then ${also} end`} from (${found}) f`;
 
 /** pgFind's plan for `fragment`, or common: finding its customers would cost more than a read in list order. */
 async function pgPlan(store: Store, fragment: Fragment, cap: number, page: number | undefined, readsBlocks: boolean): Promise<PgPlan | 'common'> {
