@@ -261,15 +261,15 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
     });
 
     if (kind === 'postgres') {
-      test("in a rep's book, digits many customers hold are found among the book's customers only, and the page ranked without a statement", async () => {
+      test("in a rep's book, digits many customers hold are found among the book's customers only; in a book and everyone visible, pages are ranked without a statement", async () => {
         const rep: Scope = { kind: 'worker', worker: 'rep@example.com' };
         const fragments = [
           { column: 'search_text' as const, text: '4321' },
           { column: 'phone_digits' as const, text: '4321' },
         ];
-        // The store's 601 holders (600 numbers: more than BOOK_FINDS_FROM), of which the book holds five: only
+        // The store's 600 holders (more than BOOK_FINDS_FROM), of which the book holds five: only
         // those come back, each with what a page shows of it.
-        const found = await candidatesContaining(store, fragments, 1500, 31, false, rep.worker);
+        const found = await candidatesContaining(store, fragments, 1500, 31, false, { book: rep.worker });
         const { rows } = await sql<{ pk: number; customer_id: string; display_name: string }>`
           select c.pk, c.customer_id, c.display_name from customers c join customer_owners o on o.customer_pk = c.pk
            where o.worker = ${rep.worker} and (c.phone_digits like '%4321%' or c.search_text like '%4321%')`.execute(store.db);
@@ -284,9 +284,17 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
         assert.equal(asked.filter((statement) => statement.includes('o.customer_pk = f.pk')).length, 1);
         assert.ok(!asked.some((statement) => statement.includes('any(')), 'no statement ranks the candidates');
         assert.deepEqual(page, await scanSearchPage(store, rep, searchTerms('4321', 'US'), undefined, 31));
-        // Everyone visible, the same digits are found in the store's own index.
-        const all = await statementsOf(store, () => candidatesContaining(store, fragments, 1500, 31));
+        // Everyone visible: the store's holders, each with what the page shows, and no ranking statement either.
+        let everyone: Awaited<ReturnType<typeof candidatesContaining>>;
+        const all = await statementsOf(store, async () => (everyone = await candidatesContaining(store, fragments, 1500, 31, false, 'everyone')));
         assert.ok(!all.some((statement) => statement.includes('fis_worker_key')));
+        assert.equal(everyone?.pks.length, 600);
+        assert.equal(everyone?.shown?.size, 600);
+        for (const query of ['x4321@example', '2125554321']) {
+          const asked = await statementsOf(store, async () => (page = await indexedSearchPage(store, { kind: 'all' }, searchTerms(query, 'US'), undefined, 31)));
+          assert.ok(!asked.some((statement) => statement.includes('any(')), `${query}: no statement ranks the candidates`);
+          assert.deepEqual(page, await scanSearchPage(store, { kind: 'all' }, searchTerms(query, 'US'), undefined, 31), query);
+        }
       });
     }
 

@@ -102,6 +102,7 @@ import {
   type Candidates,
   type Place,
   type Shown,
+  type ShownTo,
   candidatesContaining,
   candidatesInListBuckets,
   listStretches,
@@ -775,7 +776,7 @@ async function ranksOneAndTwo(
   if (!askedFirst(store, fragments)) return 'not here';
   // Rank 2's candidates one stretch of the list at a time hold only that stretch's rank-1 rows.
   if (scope.kind === 'all' && (await listStretches(store, fragments, limit, from?.sortKey)) !== undefined) return 'not here';
-  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search), bookOf(scope));
+  const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search), shownTo(scope));
   if (candidates === undefined) return 'common';
   const values: RankValues = { ...scopeValues(scope), ...searchValues(search), limit, rank: 1 };
   return rankAmong(store, scope, values, search, candidates, from, limit, 2);
@@ -887,7 +888,7 @@ async function rankContains(
     const last = rows.at(-1);
     if (last) position = { sortKey: last.sort_key, customerId: last.customer_id };
   } else if (askFirst && !streams) {
-    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search), bookOf(scope));
+    const candidates = await candidatesContaining(store, fragments, CANDIDATE_CAP, limit, readsBlocks(store, search), shownTo(scope));
     if (candidates !== undefined) return among(candidates, from);
   }
 
@@ -958,8 +959,8 @@ async function rankContains(
   return rows;
 }
 
-/** The rep whose book a scope is (candidatesContaining finds only its customers then). */
-const bookOf = (scope: Scope) => (scope.kind === 'worker' ? scope.worker : undefined);
+/** Whom a scope's pages are for, as candidatesContaining takes it (in a rep's book it finds only the book's customers). */
+const shownTo = (scope: Scope): ShownTo => (scope.kind === 'worker' ? { book: scope.worker } : 'everyone');
 
 /** Whether a rank's read in list order goes through the search blocks (PostgreSQL, a query without a number's digits). */
 const readsBlocks = (store: Store, search: SearchTerms) => keepsSearchBlocks(store) && search.digits === undefined;

@@ -218,9 +218,9 @@ export interface Candidates {
    */
   readonly places?: ReadonlyMap<number, Place>;
   /**
-   * PostgreSQL, a stretch of the list (candidatesInListBuckets) or a rep's book (candidatesContaining's
-   * `book`): what a page shows of each candidate that holds the fragment, read with its row, so that the
-   * page needs no statement more (every candidate is one the page's scope may show).
+   * PostgreSQL, a stretch of the list (candidatesInListBuckets), or any find told whom the page is for
+   * (candidatesContaining's `shownTo`): what a page shows of each candidate that holds the fragment, read with
+   * its row, so that the page needs no statement more (every candidate is one the page's scope may show).
    */
   readonly shown?: ReadonlyMap<number, Shown>;
 }
@@ -252,11 +252,11 @@ export async function candidatesContaining(
   /** PostgreSQL: that read goes only through the search blocks that can hold the fragment (see rowsInBlocksHolding). */
   readsBlocks = false,
   /**
-   * PostgreSQL: the rep whose book is searched. When every fragment's plan fetches its parts (texts and digits),
-   * only the book's holders come back, each with what a page shows of it (see pgFind), so the page needs no
-   * statement more; the plans are the store's (its sampled counts bound a book's).
+   * PostgreSQL: whom the page is for. When every fragment's plan fetches its parts or a number's windows, each
+   * holder comes with what a page shows of it, and in a rep's book only the book's holders come back (see
+   * pgFind), so the page needs no statement more; the plans are the store's (its sampled counts bound a book's).
    */
-  book?: string,
+  shownTo?: ShownTo,
 ): Promise<Candidates | undefined> {
   if (store.driver.kind === 'sqlite') {
     const found = new Set<number>();
@@ -275,9 +275,9 @@ export async function candidatesContaining(
   // Each fetch at once, on a connection of its own: a search waits for the longer of them, not their sum
   // (a query's digits and its text: about 1,000 and 300 rows for four digits at 1,000,000 customers). A
   // fetch that finds its fragment common no longer spares the other's; the plans above catch most of those.
-  // A rep's book: each find gives only the book's holders, with what the page shows (see pgFind).
-  const inBook = book !== undefined && plans.every((plan) => plan !== 'common' && plan.way === 'parts' && plan.fragment.column !== 'sort_key');
-  const finds = await Promise.all((plans as PgPlan[]).map((plan) => pgFind(store, inBook ? { ...(plan as PartsPlan), book } : plan, cap)));
+  // Each holder with what the page shows, when every find can give it (a plan of the whole fragment cannot).
+  const shows = shownTo !== undefined && plans.every((plan) => plan !== 'common' && plan.way !== 'whole');
+  const finds = await Promise.all((plans as PgPlan[]).map((plan) => pgFind(store, plan, cap, shows ? shownTo : undefined)));
   const places = new Map<number, Place>();
   const shown = new Map<number, Shown>();
   for (const found of finds) {
@@ -288,7 +288,7 @@ export async function candidatesContaining(
     }
     if (places.size > cap) return undefined;
   }
-  return { pks: [...places.keys()], places, ...(inBook ? { shown } : {}) };
+  return { pks: [...places.keys()], places, ...(shows ? { shown } : {}) };
 }
 
 type SqliteReader = Extract<Store['driver'], { kind: 'sqlite' }>['reader'];
@@ -759,8 +759,6 @@ type PgPlan =
       readonly shows?: boolean;
       /** About how many rows GIN names for the parts in the store (pgPlan's estimate). */
       readonly expected?: number;
-      /** Only this rep's customers, each with what a page shows (see pgFind). */
-      readonly book?: string;
     };
 type PartsPlan = Extract<PgPlan, { way: 'parts' }>;
 
@@ -791,9 +789,9 @@ type PartsPlan = Extract<PgPlan, { way: 'parts' }>;
  *   list order from the covering index (about 1 µs a row).
  * Counts only choose the plan: rows are always checked for the whole fragment.
  */
-async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Found[] | undefined> {
+async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo): Promise<Found[] | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
-  if (plan.way === 'number') return pgFindNumber(store, plan.digits, cap, plan.budget);
+  if (plan.way === 'number') return pgFindNumber(store, plan.digits, cap, plan.budget, shownTo);
   // The column is one of three names, never input.
   const column = plan.fragment.column;
   if (plan.way === 'whole') {
@@ -804,12 +802,13 @@ async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Found[] 
     });
     return result.rows.map(([pk, sortKey, customerId]) => [pk, [sortKey, customerId]]);
   }
-  const { chosen, fetch, buckets, shows = false, book } = plan;
+  const { chosen, fetch, buckets } = plan;
+  const shows = plan.shows === true || shownTo !== undefined;
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const holds = `strpos(${column}, $${chosen.length + 1}) > 0`;
-  if (book !== undefined) {
+  if (typeof shownTo === 'object') {
     const rep = `$${chosen.length + 3}`;
-    const values = [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, book];
+    const values = [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, shownTo.book];
     // A query's digits many numbers hold: only the book's holders, through its own index (migration
     // 20261207T1000). Its first key, the rep's, may be another rep's too: the rep is checked on the row.
     if (column === 'phone_digits' && (plan.expected ?? 0) > BOOK_FINDS_FROM) {
@@ -826,17 +825,16 @@ async function pgFind(store: Store, plan: PgPlan, cap: number): Promise<Found[] 
     }
     // Otherwise the store's holders, as without a book (the fetch's limit and the cap count them all), each
     // checked for the book on the server: only the book's come back.
-    const result = await store.driver.pool.query<[...FoundRow, boolean | null]>({
+    const result = await store.driver.pool.query<BookRow>({
       text: placesOfHolders(
         `select pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customers where ${likes} limit $${chosen.length + 2}`,
         true,
-        `exists (select 1 from customer_owners o where o.customer_pk = f.pk and o.worker = ${rep})`,
+        inBook(rep),
       ),
       values,
       rowMode: 'array',
     });
-    const mine = new Set(result.rows.filter((row) => row[6] === true).map((row) => Number(row[0])));
-    return holders(result.rows.map((row) => row.slice(0, 6) as FoundRow), fetch, cap)?.filter(([pk]) => mine.has(Number(pk)));
+    return booksHolders(result.rows, fetch, cap);
   }
   // The list buckets are the trigram indexes' first key (migration 20261207T0500): GIN intersects them with the parts.
   const inBuckets = buckets === undefined ? '' : ` and fis_list_bucket(sort_key) && $${chosen.length + 3}::integer[]`;
@@ -1140,6 +1138,21 @@ function holders(rows: readonly FoundRow[], fetch: number, cap: number): Found[]
   return found.length > cap ? undefined : found;
 }
 
+/** Whom a find's holders are shown to: everyone (every customer visible), or a rep (only the book's holders come back). */
+export type ShownTo = 'everyone' | { readonly book: string };
+
+/** A find's row in a rep's book: FoundRow with what a page shows, then whether the holder is the rep's. */
+type BookRow = [...Required<FoundRow>, boolean | null];
+
+/** Whether the holder `f.pk` is the rep's (`rep`: the parameter naming the rep). */
+const inBook = (rep: string) => `exists (select 1 from customer_owners o where o.customer_pk = f.pk and o.worker = ${rep})`;
+
+/** holders() of a find's rows, then only the rep's of them: the fetch and the cap count every holder, as without a book. */
+function booksHolders(rows: readonly BookRow[], fetch: number, cap: number): Found[] | undefined {
+  const mine = new Set(rows.filter((row) => row[6] === true).map((row) => Number(row[0])));
+  return holders(rows.map((row) => row.slice(0, 6) as FoundRow), fetch, cap)?.filter(([pk]) => mine.has(Number(pk)));
+}
+
 /**
  * The customers whose numbers hold `digits` (seven or more), through the index of six-digit windows at
  * even offsets (migration 20261206T0700): the digits hold the window starting at their first digit or
@@ -1147,14 +1160,25 @@ function holders(rows: readonly FoundRow[], fetch: number, cap: number): Found[]
  * every holder (and a few that hold only a window), each checked for the whole digits. At most `budget`
  * rows are fetched; more: common (a number many customers share), as for any fragment.
  */
-async function pgFindNumber(store: Store, digits: string, cap: number, budget: number): Promise<Found[] | undefined> {
+async function pgFindNumber(store: Store, digits: string, cap: number, budget: number, shownTo?: ShownTo): Promise<Found[] | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
+  const found = 'select pk, strpos(phone_digits, $3) > 0 as holds, sort_key, customer_id';
+  const where = 'from customers where fis_phone_windows(phone_digits) && array[$1, $2]::integer[] limit $4';
+  const values = [...windowsAsked(digits), digits, budget];
+  if (typeof shownTo === 'object') {
+    const result = await store.driver.pool.query<BookRow>({
+      name: 'fis:phone-windows-book',
+      text: placesOfHolders(`${found}, display_name, avatar ${where}`, true, inBook('$5')),
+      values: [...values, shownTo.book],
+      rowMode: 'array',
+    });
+    return booksHolders(result.rows, budget, cap);
+  }
+  const shows = shownTo !== undefined;
   const result = await store.driver.pool.query<FoundRow>({
-    name: 'fis:phone-windows-places',
-    text: placesOfHolders(
-      'select pk, strpos(phone_digits, $3) > 0 as holds, sort_key, customer_id from customers where fis_phone_windows(phone_digits) && array[$1, $2]::integer[] limit $4',
-    ),
-    values: [...windowsAsked(digits), digits, budget],
+    name: shows ? 'fis:phone-windows-shown' : 'fis:phone-windows-places',
+    text: placesOfHolders(`${found}${shows ? ', display_name, avatar' : ''} ${where}`, shows),
+    values,
     rowMode: 'array',
   });
   return holders(result.rows, budget, cap);
