@@ -317,23 +317,19 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   describe(`a rep's book found through its own index on ${kind} (migration 20261207T1000)`, () => {
     let db: TestDatabase;
     let store: Store;
-    let reps: [string, string];
+    // Reps whose names differ only in case or by a last character: each is a key of its own.
+    const reps = ['rep@example.com', 'Rep@example.com', 'rep@example.com.'] as const;
     before(async () => {
       db = await createTestDatabase(kind);
       store = await openTestStore(db);
-      // Two reps whose keys in the index are equal (hashtext collides): the index names both books' rows.
-      const { rows } = await sql<{ pair: string[] }>`
-        select array_agg(w order by w) as pair from (select 'rep' || g || '@example.com' as w from generate_series(1, 200000) g) k
-         group by hashtext(w) having count(*) > 1 limit 1`.execute(store.db);
-      reps = (rows[0] as { pair: string[] }).pair.slice(0, 2) as [string, string];
       await seed(
         store,
         Array.from({ length: 1200 }, (_, i) => ({
           customer_id: `k-${String(i).padStart(4, '0')}`,
           display_name: `${i % 5 ? 'Cara' : 'Dana'} Keys ${i}`,
-          // A third of the numbers end in 7777, the rest in digits no query here asks for.
-          channels: [{ type: 'sms' as const, value: `+1212${String(100 + (i % 800)).padStart(3, '0')}${i % 3 ? String(1000 + i).slice(-4) : '7777'}` }],
-          workers: [reps[i % 2] as string],
+          // A quarter of the numbers end in 7777, the rest in digits no query here asks for.
+          channels: [{ type: 'sms' as const, value: `+1212${String(100 + (i % 800)).padStart(3, '0')}${i % 4 ? String(1000 + i).slice(-4) : '7777'}` }],
+          workers: [reps[i % 3] as string],
         })),
       );
       forgetTrigramCounts(store);
@@ -344,15 +340,13 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       await db.drop();
     });
 
-    test('two reps whose keys collide: each search in a book finds only its own, every page the scan\'s', async () => {
-      const { rows } = await sql<{ same: boolean }>`select fis_worker_key(${reps[0]}) = fis_worker_key(${reps[1]}) as same`.execute(store.db);
-      assert.equal(rows[0]?.same, true, `${reps.join(' and ')} share a key`);
+    test('reps whose names differ only in case or by a character: each search in a book finds only its own, every page the scan\'s', async () => {
       for (const worker of reps) {
         const scope: Scope = { kind: 'worker', worker };
-        const asked = await statementsOf(store, () => searchPages(store, indexedSearchPage, scope, '7777', 31));
+        let pages: ListRow[][] = [];
+        const asked = await statementsOf(store, async () => (pages = await searchPages(store, indexedSearchPage, scope, '7777', 31)));
         assert.ok(asked.some((statement) => statement.includes('fis_worker_key(worker)')), 'found through the book\'s index');
-        const pages = await searchPages(store, indexedSearchPage, scope, '7777', 31);
-        assert.equal(pages.flat().length, 200);
+        assert.equal(pages.flat().length, 100);
         assert.deepEqual(pages, await searchPages(store, scanSearchPage, scope, '7777', 31));
       }
     });

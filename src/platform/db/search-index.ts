@@ -810,12 +810,12 @@ async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo
     const rep = `$${chosen.length + 3}`;
     const values = [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, shownTo.book];
     // A query's digits many numbers hold: only the book's holders, through its own index (migration
-    // 20261207T1000). Its first key, the rep's, may be another rep's too: the rep is checked on the row.
+    // 20261207T1000), whose first key is the rep.
     if (column === 'phone_digits' && (plan.expected ?? 0) > BOOK_FINDS_FROM) {
       const result = await store.driver.pool.query<FoundRow>({
         text: placesOfHolders(
           `select customer_pk as pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customer_owners ` +
-            `where fis_worker_key(worker) && fis_worker_key(${rep}) and worker = ${rep} and ${likes} limit $${chosen.length + 2}`,
+            `where fis_worker_key(worker) && fis_worker_key(${rep}) and ${likes} limit $${chosen.length + 2}`,
           true,
         ),
         values,
