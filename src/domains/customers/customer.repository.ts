@@ -991,7 +991,7 @@ async function rankAmong(
   lastRank = values.rank,
 ): Promise<ListRow[]> {
   if (candidates.pks.length === 0) return [];
-  // Found with what the page shows (a rep's book, PostgreSQL): ranked here, no statement.
+  // Found with what the page shows (PostgreSQL: every holder the scope may see, see candidatesContaining): ranked here, no statement.
   if (candidates.places !== undefined && candidates.shown !== undefined) {
     return shownRank(search, { pks: candidates.pks, places: candidates.places, shown: candidates.shown }, after, limit, values.rank, lastRank);
   }

@@ -16,7 +16,7 @@ import { trgmOps } from './20261207T0500-pg-search-list-buckets.js';
  * index pages read for `6353` in the 200,000-customer book), and only the book's holders are fetched, each with
  * what a page shows of it. The rep itself, not a hash of it: exact, and the same on every server version (a
  * built-in hash such as `hashtext` may change between major versions, which would leave the index's keys
- * unlike the queries' after an upgrade; it built no faster: 2.2 against 2.8 s).
+ * unlike the queries' after an upgrade; keyed by the hash it built in 2.2 s against 2.8, and read as many pages).
  *
  * Texts are not indexed so: a query's text is held by fewer customers (300 for four digits), fetched from the
  * store's index and checked for the book on the server (search-index.ts, pgFind), and a texts' index keyed so
