@@ -82,29 +82,43 @@ async function searchPages(store: Store, read: typeof indexedSearchPage, scope: 
   return out;
 }
 
+/**
+ * For one describe: a fresh store of `kind` seeded with `customers()` before its tests (its trigram counts
+ * forgotten, then sampled again unless `sample` is false), handed to `use`, and dropped after them.
+ */
+function seededStore(kind: TestDatabase['kind'], customers: () => Parameters<typeof seed>[1], use: (store: Store) => void, sample = true): void {
+  let db: TestDatabase;
+  let store: Store;
+  before(async () => {
+    db = await createTestDatabase(kind);
+    store = await openTestStore(db);
+    await seed(store, customers());
+    forgetTrigramCounts(store);
+    if (sample) await trigramCounts(store);
+    use(store);
+  });
+  after(async () => {
+    await store.close();
+    await db.drop();
+  });
+}
+
 for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   describe(`trigram counts and probes on ${kind}`, () => {
-    let db: TestDatabase;
     let store: Store;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      store = await openTestStore(db);
-      // 3,000 customers: every one at example.org, one in ten a Smith whose address holds `121212`.
-      await seed(
-        store,
+    // 3,000 customers: every one at example.org, one in ten a Smith whose address holds `121212`.
+    seededStore(
+      kind,
+      () =>
         Array.from({ length: 3000 }, (_, i) => ({
           customer_id: `c-${i}`,
           display_name: i % 10 === 0 ? `Ann Smith ${i}` : `Bob Jones ${i}`,
           channels: [{ type: 'email', value: i % 10 === 0 ? `s121212x${i}@example.org` : `user${i}@example.org` }],
           workers: ['rep@example.com'],
         })),
-      );
-      forgetTrigramCounts(store);
-    });
-    after(async () => {
-      await store.close();
-      await db.drop();
-    });
+      (seeded) => (store = seeded),
+      false,
+    );
 
     test('the counts are the table’s (sampled whole when it is small)', async () => {
       const counts = await trigramCounts(store);
@@ -205,14 +219,11 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
 
 for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   describe(`a query's digits and text on ${kind}`, () => {
-    let db: TestDatabase;
     let store: Store;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      store = await openTestStore(db);
-      // 1,200 customers, 600 of whose numbers end in `4321`; one address holds `4321` too.
-      await seed(
-        store,
+    // 1,200 customers, 600 of whose numbers end in `4321`; one address holds `4321` too.
+    seededStore(
+      kind,
+      () =>
         Array.from({ length: 1200 }, (_, i) => ({
           customer_id: `c-${String(i).padStart(4, '0')}`,
           display_name: `${i % 2 ? 'Ann' : 'Bob'} Digits ${i}`,
@@ -223,14 +234,8 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
           // The rep's book holds the last few holders in list order (`ann digits 1191` and on), others' the rest.
           workers: [i % 2 && i < 1190 ? 'other@example.com' : 'rep@example.com'],
         })),
-      );
-      forgetTrigramCounts(store);
-      await trigramCounts(store);
-    });
-    after(async () => {
-      await store.close();
-      await db.drop();
-    });
+      (seeded) => (store = seeded),
+    );
 
     test('digits the sampled numbers put above the cap are common, and the text is not fetched for them', async () => {
       const fragments = [
@@ -315,15 +320,12 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
 
 for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   describe(`a rep's book found through its own index on ${kind} (migration 20261207T1000)`, () => {
-    let db: TestDatabase;
     let store: Store;
     // Reps whose names differ only in case or by a last character: each is a key of its own.
     const reps = ['rep@example.com', 'Rep@example.com', 'rep@example.com.'] as const;
-    before(async () => {
-      db = await createTestDatabase(kind);
-      store = await openTestStore(db);
-      await seed(
-        store,
+    seededStore(
+      kind,
+      () =>
         Array.from({ length: 1200 }, (_, i) => ({
           customer_id: `k-${String(i).padStart(4, '0')}`,
           display_name: `${i % 5 ? 'Cara' : 'Dana'} Keys ${i}`,
@@ -331,14 +333,8 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
           channels: [{ type: 'sms' as const, value: `+1212${String(100 + (i % 800)).padStart(3, '0')}${i % 4 ? String(1000 + i).slice(-4) : '7777'}` }],
           workers: [reps[i % 3] as string],
         })),
-      );
-      forgetTrigramCounts(store);
-      await trigramCounts(store);
-    });
-    after(async () => {
-      await store.close();
-      await db.drop();
-    });
+      (seeded) => (store = seeded),
+    );
 
     test('reps whose names differ only in case or by a character: each search in a book finds only its own, every page the scan\'s', async () => {
       for (const worker of reps) {
@@ -353,18 +349,15 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
   });
 
   describe(`a query's digits found one stretch of the list at a time on ${kind} (candidatesInListBuckets)`, () => {
-    let db: TestDatabase;
     let store: Store;
     // First characters from every bucket: before `a`, each letter, past `z` in ASCII, and past ASCII in each of the four.
     const FIRSTS = ['3rd', '!Bang', 'Émile', ...'abcdefghijklmnopqrstuvwxyz'.split('').map((c) => `${c.toUpperCase()}ara`), '~Tilde', 'Øyvind', 'Ольга', '山田', '한국', '😀 Happy'];
     const random = seededRandom(20261207);
-    before(async () => {
-      db = await createTestDatabase(kind);
-      store = await openTestStore(db);
-      // 3,000 customers, one number in three ending in `3447`; the text holds it too in a few: an address, an id,
-      // a name's word (rank 1) and a name's start (rank 0), and one customer's id is the query (rank 0).
-      await seed(
-        store,
+    // 3,000 customers, one number in three ending in `3447`; the text holds it too in a few: an address, an id,
+    // a name's word (rank 1) and a name's start (rank 0), and one customer's id is the query (rank 0).
+    seededStore(
+      kind,
+      () =>
         Array.from({ length: 3000 }, (_, i) => {
           const first = FIRSTS[Math.floor(random() * FIRSTS.length)] as string;
           const display_name = i === 11 ? '3447 Club' : i === 12 ? `${first} 3447 Unit` : `${first} Holder ${i}`;
@@ -376,14 +369,8 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
             workers: [i % 4 === 0 ? 'rep@example.com' : 'other@example.com'],
           };
         }),
-      );
-      forgetTrigramCounts(store);
-      await trigramCounts(store);
-    });
-    after(async () => {
-      await store.close();
-      await db.drop();
-    });
+      (seeded) => (store = seeded),
+    );
 
     test('a sort key\'s bucket is the same in the service and on the server, and never decreases along the list', async () => {
       const samples = ['', ' ', '!', '0', '9', 'A', 'Z', '`', 'a', 'm', 'z', '{', '~', '\u007f', '\u0080', 'é', 'ø', 'Ω', 'о', '\u{407f}', '\u{4080}', '山', '\u{807f}', '\u{8080}', '한', '\u{c07f}', '\u{c080}', '\uffff', '😀', '\u{10ffff}'];

@@ -753,10 +753,8 @@ type PgPlan =
       readonly fragment: Fragment;
       readonly chosen: readonly Probe[];
       readonly fetch: number;
-      /** Only the customers in these list buckets (the indexes' first key: candidatesInListBuckets)… */
+      /** Only the customers in these list buckets (the indexes' first key: candidatesInListBuckets). */
       readonly buckets?: readonly number[];
-      /** …and with what a page shows of each holder (Candidates.shown). */
-      readonly shows?: boolean;
       /** About how many rows GIN names for the parts in the store (pgPlan's estimate). */
       readonly expected?: number;
     };
@@ -787,7 +785,8 @@ type PartsPlan = Extract<PgPlan, { way: 'parts' }>;
  *   table fetch (5 µs from shared buffers, about 50 µs from the OS cache when
  *   the table is larger than shared_buffers), dearer than reading the book in
  *   list order from the covering index (about 1 µs a row).
- * Counts only choose the plan: rows are always checked for the whole fragment.
+ * Counts only choose the plan: rows are always checked for the whole fragment. With `shownTo` each holder
+ * comes with what a page shows of it, and for a rep only the book's holders come back.
  */
 async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo): Promise<Found[] | undefined> {
   if (store.driver.kind !== 'postgres') throw new Error('unreachable');
@@ -803,7 +802,7 @@ async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo
     return result.rows.map(([pk, sortKey, customerId]) => [pk, [sortKey, customerId]]);
   }
   const { chosen, fetch, buckets } = plan;
-  const shows = plan.shows === true || shownTo !== undefined;
+  const shows = shownTo !== undefined;
   const likes = chosen.map((_, i) => `${column} like $${i + 1} escape '\\'`).join(' and ');
   const holds = `strpos(${column}, $${chosen.length + 1}) > 0`;
   if (typeof shownTo === 'object') {
@@ -1055,7 +1054,7 @@ export async function* candidatesInListBuckets(
     // Past MAX_STRETCH_SHARE: every holder, and those of the buckets before this one left out.
     const rest = next.share > MAX_STRETCH_SHARE;
     // The text's and the digits' holders at once (see candidatesContaining).
-    const finds = await Promise.all(parts.map((plan) => pgFind(store, { ...plan, shows: true, ...(rest ? {} : { buckets: next.buckets }) }, cap)));
+    const finds = await Promise.all(parts.map((plan) => pgFind(store, rest ? plan : { ...plan, buckets: next.buckets }, cap, 'everyone')));
     const found: Found[] = [];
     for (const holders of finds) {
       if (holders === undefined) {
