@@ -846,7 +846,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

@@ -33,6 +33,7 @@ import { searchBlocksCharacters } from './migrations/20261206T1700-search-blocks
 import { sqliteDigitsListOrder } from './migrations/20261206T1900-sqlite-digits-list-order.js';
 import { pgSearchListBuckets } from './migrations/20261207T0500-pg-search-list-buckets.js';
 import { pgBookDigitsIndex } from './migrations/20261207T1000-pg-book-digits-index.js';
+import { sqliteListPosPlaces } from './migrations/20261207T1400-sqlite-list-pos-places.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -63,6 +64,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261206T1900-sqlite-digits-list-order': sqliteDigitsListOrder(dialect),
     '20261207T0500-pg-search-list-buckets': pgSearchListBuckets(dialect),
     '20261207T1000-pg-book-digits-index': pgBookDigitsIndex(dialect),
+    '20261207T1400-sqlite-list-pos-places': sqliteListPosPlaces(dialect),
   };
 }
 
