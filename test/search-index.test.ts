@@ -17,6 +17,7 @@ import {
   asStored,
   candidatesContaining,
   forgetTrigramCounts,
+  heldWidely,
   linesContaining,
   linesHoldingAll,
   type Fragment,
@@ -709,6 +710,88 @@ describe('trigram counts remembered on SQLite', () => {
   });
 });
 
+describe('trigram counts stored on SQLite (migration 20261207T1500)', () => {
+  let db: TestDatabase;
+  let store: Store;
+  const person = (i: number, name: string, worker = 'rep@example.com') => ({
+    customer_id: `s-${i}`,
+    display_name: name,
+    channels: [{ type: 'email' as const, value: `${name.toLowerCase().replace(/ /g, '.')}@example.com` }],
+    workers: [worker],
+  });
+  const stored = async () =>
+    (await sql<{ term: string; doc: number }>`select term, doc from search_trigram_counts order by term`.execute(store.db)).rows;
+  const indexed = async () =>
+    (await sql<{ term: string; doc: number }>`select term, doc from customer_search_text_terms order by term`.execute(store.db)).rows;
+  const madeAt = async () => Number((await sql<{ customers: number }>`select customers from search_trigram_counts_made`.execute(store.db)).rows[0]?.customers);
+  before(async () => {
+    db = await createTestDatabase('sqlite');
+    store = await openTestStore(db);
+    await seed(store, Array.from({ length: 200 }, (_, i) => person(i, i % 10 === 0 ? `Ann Smith ${i}` : `Bob Jones ${i}`, i % 2 ? 'a@example.com' : 'b@example.com')));
+  });
+  after(async () => {
+    await store.close();
+    await db.drop();
+  });
+
+  test('a first import stores the index\'s counts; a small import leaves them behind, one that writes a fifth of the store counts again', async () => {
+    assert.deepEqual(await stored(), await indexed());
+    assert.equal(await madeAt(), 200);
+    // 10 customers into 200: under a fifth. Their trigrams (`qzx`) are not stored; the others' counts lag.
+    await seed(store, Array.from({ length: 10 }, (_, i) => person(1000 + i, `Qzxw Lee ${i}`)));
+    assert.equal((await stored()).some((t) => t.term === 'qzx'), false);
+    assert.notDeepEqual(await stored(), await indexed());
+    assert.equal(await madeAt(), 200);
+    // 60 more into 210: at least a fifth of the 270 after it.
+    await seed(store, Array.from({ length: 60 }, (_, i) => person(2000 + i, `Qzxw Ng ${i}`)));
+    assert.deepEqual(await stored(), await indexed());
+    assert.equal(await madeAt(), 270);
+  });
+
+  test('a search takes a stored count above 64 as it is, and counts on the index one stored at 64 or under, so a zero is the index\'s own', async () => {
+    // Every real count here is at most 270: "held widely" (more than 65,536) only by the stored counts.
+    const smith = { column: 'search_text' as const, text: 'smith' };
+    assert.equal(heldWidely(store, smith), false);
+    await sql`update search_trigram_counts set doc = 1000000`.execute(store.db);
+    forgetTrigramCounts(store);
+    assert.equal(heldWidely(store, smith), true);
+    // Stored at 64 or under (here none, as though every holder were gone), a trigram is counted on the index:
+    // a zero ends a search, so only the index's own is believed.
+    await sql`update search_trigram_counts set doc = 0`.execute(store.db);
+    forgetTrigramCounts(store);
+    assert.equal(heldWidely(store, smith), false);
+    assert.equal((await customersContaining(store, [smith], 1500))?.length, 20);
+  });
+
+  test('counts that lag behind the store (wrong on purpose) choose plans, never answers: every page is the scan\'s', async () => {
+    const queries = ['smith', 'ann smith 1', 'jones', 'bob.jones', 'qzxw', 'qzxw ng 5', 'mith 1', 'xample.c', 'zzqx', 'nes 19', 'lee 3'];
+    const scopes: Scope[] = [{ kind: 'worker', worker: 'a@example.com' }, { kind: 'worker', worker: 'rep@example.com' }, { kind: 'all' }];
+    // Every trigram held by a million, by 65 (just above the counted pass), or by a few hundred; and a
+    // trigram no customer holds (`zzq`) stored as held by 500.
+    for (const doc of [1_000_000, 65, 300]) {
+      await sql`update search_trigram_counts set doc = ${doc}`.execute(store.db);
+      await sql`insert or replace into search_trigram_counts (term, doc) values ('zzq', 500)`.execute(store.db);
+      forgetTrigramCounts(store);
+      for (const query of queries) {
+        const search = searchTerms(query, 'US');
+        for (const scope of scopes) {
+          for (const limit of [1, 7, 30]) {
+            let after: Cursor | undefined;
+            for (let page = 0; page < 4; page++) {
+              const expected = await scanSearchPage(store, scope, search, after, limit);
+              const got = await indexedSearchPage(store, scope, search, after, limit);
+              assert.deepEqual(got, expected, `${query} ${JSON.stringify(scope)} ${limit} page ${page} (stored ${doc})`);
+              const last = got.at(-1);
+              if (got.length < limit || !last) break;
+              after = { rank: last.rank, sortKey: last.sort_key, customerId: last.customer_id };
+            }
+          }
+        }
+      }
+    }
+  });
+});
+
 describe('how common a short fragment may be and still be streamed (streamBoundFor)', () => {
   test('400,000 entries and 32 terms up to 1,000,000 customers, the entries in proportion past it', () => {
     for (const customers of [0, 10_000, 1_000_000]) assert.deepEqual(streamBoundFor(customers), { entries: 400_000, terms: 32 });
@@ -846,7 +929,7 @@ describe('upgrading a SQLite store to migrations 20261203T0100 and 20261203T1900
         await sql`insert into customers (customer_id, display_name, sort_key, channels, links, search_text, phone_digits)
           values (${id}, ${name}, ${text.split('\n')[0]}, '[]', '[]', ${text}, '')`.execute(store.db);
       }
-      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T0100-search-text-ends', '20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places', '20261207T1500-sqlite-trigram-counts']);
       const ids = async (text: string) => {
         const pks = (await customersContaining(store, [{ column: 'search_text', text }], 100)) ?? [];
         if (pks.length === 0) return [];

@@ -308,7 +308,7 @@ describe('upgrading a SQLite store to migration 20261203T1900', () => {
   test('the customers already stored are labelled in list order and found; and back down', async () => {
     await atMigration('20261203T0100-search-text-ends', async (store, migrator) => {
       for (let i = 0; i < 50; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${50 - i}`);
-      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places']);
+      assert.deepEqual(await migrateToLatest(store), ['20261203T1900-search-list-order', '20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places', '20261207T1500-sqlite-trigram-counts']);
       assert.equal(assertLabelled(store), 50);
       await assertSearchEqualsScan(store);
       assert.equal((await migrator.migrateTo('20261203T0100-search-text-ends')).error, undefined);
@@ -323,7 +323,7 @@ describe('upgrading a SQLite store to migration 20261206T1900 (the digits index 
   test('the numbers already stored are indexed under their labels and found; and back down', async () => {
     await atMigration('20261206T1700-search-blocks-characters', async (store, migrator) => {
       for (let i = 0; i < 60; i++) await insertOne(store, `u-${i}`, `${NAMES[i % NAMES.length]} ${60 - i}`, i % 4 === 3 ? '' : `1212555${String(100 + i).padStart(4, '0')}`);
-      assert.deepEqual(await migrateToLatest(store), ['20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places']);
+      assert.deepEqual(await migrateToLatest(store), ['20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places', '20261207T1500-sqlite-trigram-counts']);
       // assertLabelled checks both indexes against their content: the digits index's is (list_pos, phone_digits).
       assert.equal(assertLabelled(store), 60);
       const labels = database(store).prepare("select rowid from customer_search_digits where customer_search_digits match '\"555\"'").pluck().all();
@@ -351,7 +351,7 @@ describe('SQLite: the digits index is merged into one segment (migration 2026120
       // One transaction each: FTS5 writes a segment per transaction (and merges them four at a time).
       for (let i = 0; i < 3; i++) await insertOne(store, `u-${i}`, `${NAMES[i]} ${i}`, `1212555010${i}`);
       assert.ok(digitsSegments(store) >= 3, `${digitsSegments(store)} segments`);
-      assert.deepEqual(await migrateToLatest(store), ['20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places']);
+      assert.deepEqual(await migrateToLatest(store), ['20261204T2000-search-digits-merged', '20261205T0100-search-blocks', '20261206T0100-deferred-indexes', '20261206T0300-sqlite-one-list-index', '20261206T0500-search-blocks-cut', '20261206T0700-phone-windows', '20261206T0900-sqlite-phone-windows', '20261206T1300-search-blocks-version', '20261206T1500-sqlite-text-windows', '20261206T1700-search-blocks-characters', '20261206T1900-sqlite-digits-list-order', '20261207T0500-pg-search-list-buckets', '20261207T1000-pg-book-digits-index', '20261207T1400-sqlite-list-pos-places', '20261207T1500-sqlite-trigram-counts']);
       assert.equal(digitsSegments(store), 1);
       assert.equal(assertLabelled(store), 3);
       await assertSearchEqualsScan(store);

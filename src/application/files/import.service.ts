@@ -8,7 +8,7 @@
  * file the first runs in a worker thread, so that the two overlap.
  */
 import { type FilePosition, positionText, type Problem } from '../../kernel/problems.js';
-import { catchUpSearchIndex, deferSearchIndex } from '../../platform/db/search-index.js';
+import { catchUpSearchIndex, countTrigramsIfDue, deferSearchIndex } from '../../platform/db/search-index.js';
 import { holdAloneForFirstImport } from '../../platform/db/first-import-alone.js';
 import { buildDeferredIndexes, deferIndexesOfFirstImport, restoreDeferredIndexes } from '../../platform/db/deferred-indexes.js';
 import { afterLargeWrite } from '../../platform/db/maintenance.js';
@@ -133,7 +133,10 @@ async function importBatches(store: Store, batches: AsyncIterable<PreparedBatch>
       const pruned = options.prune ? await pruneCustomersNotIn(trx, seq) : 0;
       const after = await countCustomers(trx);
       // PostgreSQL's search blocks, cut afresh after an import that changed much (search-blocks.ts).
-      await cutSearchBlocksIfDue(trx, store.dialect, { customers: after, written: records + pruned, first });
+      const size = { customers: after, written: records + pruned, first };
+      await cutSearchBlocksIfDue(trx, store.dialect, size);
+      // SQLite's stored trigram counts, likewise (search-index.ts).
+      await countTrigramsIfDue(trx, store.dialect, size);
       const created = after - (before - pruned);
       const result = { records, created, updated: records - created, pruned };
       await options.beforeCommit?.(trx, result);

@@ -34,6 +34,7 @@ import { sqliteDigitsListOrder } from './migrations/20261206T1900-sqlite-digits-
 import { pgSearchListBuckets } from './migrations/20261207T0500-pg-search-list-buckets.js';
 import { pgBookDigitsIndex } from './migrations/20261207T1000-pg-book-digits-index.js';
 import { sqliteListPosPlaces } from './migrations/20261207T1400-sqlite-list-pos-places.js';
+import { sqliteTrigramCounts } from './migrations/20261207T1500-sqlite-trigram-counts.js';
 
 /** Every migration, by name. Names sort in the order they apply; never rename or edit a released one. */
 export function migrations(dialect: Dialect): Record<string, Migration> {
@@ -65,6 +66,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '20261207T0500-pg-search-list-buckets': pgSearchListBuckets(dialect),
     '20261207T1000-pg-book-digits-index': pgBookDigitsIndex(dialect),
     '20261207T1400-sqlite-list-pos-places': sqliteListPosPlaces(dialect),
+    '20261207T1500-sqlite-trigram-counts': sqliteTrigramCounts(dialect),
   };
 }
 

@@ -251,7 +251,7 @@ export function blockIndex(bounds: readonly Buffer[], key: Buffer): number {
   return low;
 }
 
-/** What an import did, for cutIsDue. */
+/** What an import did, for cutIsDue (and search-index.ts, countTrigramsIfDue). */
 export interface ImportSize {
   /** Customers in the store after the import. */
   readonly customers: number;
@@ -262,16 +262,20 @@ export interface ImportSize {
 }
 
 /**
- * Whether an import should cut the blocks again (in its transaction, before its commit): a first import
- * (into an empty store), one after blocks were never cut, one that wrote at least a fifth of the store,
- * and one after which the store has doubled or halved since the last cut.
+ * Whether an import changed the store much since something was last made from it, when it held `last`
+ * customers (undefined: never made): a first import (into an empty store), one that wrote at least a fifth
+ * of the store, and one after which the store has doubled or halved since.
  */
-export async function cutIsDue(trx: Kysely<Database>, { customers, written, first }: ImportSize): Promise<boolean> {
-  if (first) return true;
+export function changedMuch({ customers, written, first }: ImportSize, last: number | undefined): boolean {
+  if (first || last === undefined) return true;
+  return written * 5 >= customers || customers >= last * 2 || customers * 2 <= last;
+}
+
+/** Whether an import should cut the blocks again (in its transaction, before its commit): see changedMuch. */
+export async function cutIsDue(trx: Kysely<Database>, size: ImportSize): Promise<boolean> {
+  if (size.first) return true;
   const last = (await sql<{ customers: string }>`select customers from customer_search_blocks_cut where id = 1`.execute(trx)).rows[0];
-  if (last === undefined) return true;
-  const cut = Number(last.customers);
-  return written * 5 >= customers || customers >= cut * 2 || customers * 2 <= cut;
+  return changedMuch(size, last === undefined ? undefined : Number(last.customers));
 }
 
 /**

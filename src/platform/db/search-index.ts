@@ -18,7 +18,8 @@ import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL, LABEL_GAP } from './migrations/20261203T1900-search-list-order.js';
 import { digitsInOrder } from './migrations/20261206T1900-sqlite-digits-list-order.js';
 import { escapeLike, successor } from '../../kernel/text.js';
-import { blockIndex, textBits } from './search-blocks.js';
+import { type ImportSize, blockIndex, changedMuch, textBits } from './search-blocks.js';
+import { COUNT_ALL } from './migrations/20261207T1500-sqlite-trigram-counts.js';
 import {
   InsertedWindows,
   SQLITE_FIND,
@@ -148,6 +149,22 @@ export async function catchUpSearchIndex(trx: Kysely<Database>, dialect: Dialect
   // The few left: the update trigger places each and indexes its text and digits under its label
   // (customer_id is only named, so that it fires).
   if (unlabelled > 0 && !afresh) await sql`update customers set customer_id = customer_id where list_pos is null`.execute(trx);
+}
+
+/**
+ * After an import's writes (in its transaction): SQLite's stored trigram counts (migration 20261207T1500)
+ * counted afresh from the index when the import changed the store much (changedMuch: a first import, a
+ * fifth of the store written, or the store doubled or halved since they were counted). About 1 s at
+ * 1,000,000 customers (a read of the whole index), so not after every small import: counts that lag behind
+ * a few writes choose a plan a little less well, never an answer (see trigramCount).
+ */
+export async function countTrigramsIfDue(trx: Kysely<Database>, dialect: Dialect, size: ImportSize): Promise<void> {
+  if (dialect !== 'sqlite') return;
+  if (!size.first) {
+    const made = (await sql<{ customers: number }>`select customers from search_trigram_counts_made where id = 1`.execute(trx)).rows[0];
+    if (!changedMuch(size, made === undefined ? undefined : Number(made.customers))) return;
+  }
+  for (const statement of COUNT_ALL) await sql.raw(statement).execute(trx);
 }
 
 /**
@@ -586,9 +603,12 @@ function sqliteQuery(
   return { fts: asked.map((t) => quote(t.trigram)).join(' AND '), fewerThan };
 }
 
+/** The stored count of a trigram of the text index, as the index stores it (asStored). */
+const storedCountStatement = perReader((reader) => reader.prepare('select doc from search_trigram_counts where term = ?').pluck(true));
+
 /**
  * How many customers hold `trigram` in `column`'s index, counted up to `limit` (a read of at most that
- * many index entries), remembered for COUNT_TTL_MS.
+ * many index entries) unless stored, remembered for COUNT_TTL_MS.
  */
 function trigramCount(reader: SqliteReader, statements: SqliteStatements, column: IndexedColumn, trigram: string, limit: number): number {
   const counts = countCache(reader);
@@ -602,6 +622,17 @@ function trigramCount(reader: SqliteReader, statements: SqliteStatements, column
   // A count known exactly (below its limit), or known to reach this limit, stands for a while.
   const ttl = known && known.count > RARE_TRIGRAM ? LARGE_COUNT_TTL_MS : COUNT_TTL_MS;
   if (known && known.count > 0 && now - known.at < ttl && (known.count < known.limit || known.limit >= limit)) return Math.min(known.count, limit);
+  // A count stored by the last import that changed much (migration 20261207T1500), when it is above FEW:
+  // a lookup, where counting reads up to `limit` of the trigram's index entries. It may lag behind the
+  // writes since, which costs a plan, never an answer; a trigram it says FEW customers or fewer hold (or
+  // none: a trigram new since) is counted on the index, so a zero is always the index's own.
+  if (column !== 'phone_digits') {
+    const stored = storedCountStatement(reader).get([asStored(trigram)]) as number | undefined;
+    if (stored !== undefined && stored > FEW) {
+      remember(counts, key, { count: stored, limit: Infinity, at: now });
+      return Math.min(stored, limit);
+    }
+  }
   // Read before counting: a write between the two makes the zero stale at once, never kept past it.
   const before = version ?? storeVersion(reader);
   const count = statements.count.get([quote(trigram), limit]) as number;
