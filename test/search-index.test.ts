@@ -19,6 +19,7 @@ import {
   forgetTrigramCounts,
   heldWidely,
   linesContaining,
+  listOrderQuery,
   linesHoldingAll,
   type Fragment,
   probes,
@@ -761,6 +762,31 @@ describe('trigram counts stored on SQLite (migration 20261207T1500)', () => {
     forgetTrigramCounts(store);
     assert.equal(heldWidely(store, smith), false);
     assert.equal((await customersContaining(store, [smith], 1500))?.length, 20);
+  });
+
+  test('every character of a fragment is in an asked trigram, unless the only trigrams holding it are stored as held too widely', async () => {
+    // `ann smith 1`: its first three trigrams the rarest, the rest held widely, the last (`h 1`) by a million;
+    // counted when the store held a million customers (so that an eighth of it is 125,000).
+    const counts: Record<string, number> = { ann: 100, 'nn ': 100, 'n s': 100, ' sm': 70_000, smi: 70_000, mit: 80_000, ith: 70_000, 'th ': 90_000, 'h 1': 1_000_000 };
+    await sql`delete from search_trigram_counts`.execute(store.db);
+    for (const [term, doc] of Object.entries(counts)) await sql`insert into search_trigram_counts (term, doc) values (${term}, ${doc})`.execute(store.db);
+    await sql`update search_trigram_counts_made set customers = 1000000`.execute(store.db);
+    forgetTrigramCounts(store);
+    const query = listOrderQuery(store, [{ column: 'search_text', text: 'ann smith 1' }]);
+    assert.ok(query !== 'nobody' && query !== 'common' && query.fts !== undefined);
+    const asked = [...query.fts.matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+    // The three rarest, then the rarest holding each character left: ` sm` (m), `smi` (i), `ith` (t, h), `th `
+    // (the space); nothing for the last character, held only by `h 1`.
+    assert.deepEqual(asked.sort(), ['ann', 'nn ', 'n s', ' sm', 'smi', 'ith', 'th '].sort());
+    // Counted when the store held 400,000: each of those is held by more than an eighth of it, and tells too few apart.
+    await sql`update search_trigram_counts_made set customers = 400000`.execute(store.db);
+    forgetTrigramCounts(store);
+    const wider = listOrderQuery(store, [{ column: 'search_text', text: 'ann smith 1' }]);
+    assert.deepEqual(wider, { fts: '"ann" AND "nn " AND "n s"', fewerThan: 101 });
+    const search = searchTerms('ann smith 1', 'US');
+    for (const scope of [{ kind: 'worker', worker: 'b@example.com' }, { kind: 'all' }] as Scope[]) {
+      assert.deepEqual(await indexedSearchPage(store, scope, search, undefined, 30), await scanSearchPage(store, scope, search, undefined, 30));
+    }
   });
 
   test('counts that lag behind the store (wrong on purpose) choose plans, never answers: every page is the scan\'s', async () => {
