@@ -598,7 +598,7 @@ function sqliteQuery(
   const end = counted.at(-1);
   if (end !== undefined && driving.includes(end) && !asked.includes(end)) asked.push(end);
   // And every character in an asked trigram, where a stored count says the trigram holding it is not held
-  // too widely (COVERED_UP_TO): `jos`, `ose` and `e.s`, the rarest of `jose.si`, name every José S…'s
+  // too widely (COVERED_UP_TO, COVERED_SHARE): `jos`, `ose` and `e.s`, the rarest of `jose.si`, name every José S…'s
   // address, so a stream read the Santoses and Schmidts before the first Silva (4,096 index entries and
   // their rows, 2.8 ms at 1,000,000 customers), where `.si` (66,417 customers) tells which hold the `i`.
   if (driving.length > 0 && (asked[0] as { count: number }).count > FEW) cover(reader, fragment.text, counted, asked);
@@ -630,26 +630,26 @@ const COVERED_SHARE = 1 / 8;
  * holds, when its stored count (migration 20261207T1500) is low enough (COVERED_UP_TO, COVERED_SHARE).
  */
 function cover(reader: SqliteReader, text: string, counted: ReadonlyArray<{ trigram: string; count: number }>, asked: Array<{ trigram: string; count: number }>): void {
-  const most = Math.min(COVERED_UP_TO, storedCustomersStatement(reader).get([]) as number * COVERED_SHARE);
+  const most = Math.min(COVERED_UP_TO, (storedCustomersStatement(reader).get([]) as number) * COVERED_SHARE);
   const chars = [...text];
+  // Where each trigram starts, and the counted ones' stored counts: read once (a query is up to 200 characters).
+  const starts = new Map<string, number[]>();
+  for (let i = 0; i + 3 <= chars.length; i++) {
+    const trigram = chars.slice(i, i + 3).join('');
+    starts.set(trigram, [...(starts.get(trigram) ?? []), i]);
+  }
+  const candidates = counted
+    .map((t) => ({ t, held: storedCount(reader, t.trigram), at: starts.get(t.trigram) ?? [] }))
+    .filter((c): c is { t: { trigram: string; count: number }; held: number; at: number[] } => c.held !== undefined && c.held <= most);
   const covered = new Array<boolean>(chars.length).fill(false);
-  const holding = (trigram: string) => {
-    const at: number[] = [];
-    for (let i = 0; i + 3 <= chars.length; i++) if (chars.slice(i, i + 3).join('') === trigram) at.push(i);
-    return at;
-  };
   const mark = (trigram: string) => {
-    for (const i of holding(trigram)) covered[i] = covered[i + 1] = covered[i + 2] = true;
+    for (const i of starts.get(trigram) ?? []) covered[i] = covered[i + 1] = covered[i + 2] = true;
   };
   for (const t of asked) mark(t.trigram);
   for (let i = 0; i < chars.length; i++) {
     if (covered[i]) continue;
-    let best: { t: { trigram: string; count: number }; held: number } | undefined;
-    for (const t of counted) {
-      if (!holding(t.trigram).some((at) => at <= i && i < at + 3)) continue;
-      const held = storedCount(reader, t.trigram);
-      if (held !== undefined && held <= most && (best === undefined || held < best.held)) best = { t, held };
-    }
+    let best: (typeof candidates)[number] | undefined;
+    for (const c of candidates) if (c.at.some((at) => at <= i && i < at + 3) && (best === undefined || c.held < best.held)) best = c;
     if (best === undefined) continue;
     asked.push(best.t);
     mark(best.t.trigram);
