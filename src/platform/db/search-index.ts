@@ -601,7 +601,7 @@ function sqliteQuery(
   // too widely (COVERED_UP_TO, COVERED_SHARE): `jos`, `ose` and `e.s`, the rarest of `jose.si`, name every José S…'s
   // address, so a stream read the Santoses and Schmidts before the first Silva (4,096 index entries and
   // their rows, 2.8 ms at 1,000,000 customers), where `.si` (66,417 customers) tells which hold the `i`.
-  if (driving.length > 0 && (asked[0] as { count: number }).count > FEW) cover(reader, fragment.text, counted, asked);
+  if (driving.length > 0 && (asked[0] as { count: number }).count > FEW) cover(reader, fragment, counted, asked);
   // Asked trigrams that drive the search were counted below their limit: the rarest bounds the answer. When
   // every one is held widely, its count says only "at least that many".
   const fewerThan = driving.length > 0 ? (asked[0] as { count: number }).count + 1 : Infinity;
@@ -626,20 +626,32 @@ const COVERED_UP_TO = 4 * 65_536;
 const COVERED_SHARE = 1 / 8;
 
 /**
- * Adds to `asked` (in place) the rarest trigram holding each character of `text` that no asked trigram
- * holds, when its stored count (migration 20261207T1500) is low enough (COVERED_UP_TO, COVERED_SHARE).
+ * Adds to `asked` (in place) the rarest trigram holding each character of the fragment that no asked trigram
+ * holds, when its stored count (migration 20261207T1500) is low enough (COVERED_UP_TO, COVERED_SHARE). The
+ * counted trigrams' stored counts are those trigramCount just remembered (uncapped: `counted` has them capped
+ * at each pass's limit), so this reads no count again.
  */
-function cover(reader: SqliteReader, text: string, counted: ReadonlyArray<{ trigram: string; count: number }>, asked: Array<{ trigram: string; count: number }>): void {
+function cover(
+  reader: SqliteReader,
+  { column, text }: Fragment,
+  counted: ReadonlyArray<{ trigram: string; count: number }>,
+  asked: Array<{ trigram: string; count: number }>,
+): void {
   const most = Math.min(COVERED_UP_TO, (storedCustomersStatement(reader).get([]) as number) * COVERED_SHARE);
+  const counts = countCache(reader);
+  const storedOf = (trigram: string) => {
+    const known = counts.get(countKey(column, trigram));
+    return known?.limit === STORED ? known.count : undefined;
+  };
   const chars = [...text];
-  // Where each trigram starts, and the counted ones' stored counts: read once (a query is up to 200 characters).
+  // Where each trigram starts (a query is up to 200 characters).
   const starts = new Map<string, number[]>();
   for (let i = 0; i + 3 <= chars.length; i++) {
     const trigram = chars.slice(i, i + 3).join('');
     starts.set(trigram, [...(starts.get(trigram) ?? []), i]);
   }
   const candidates = counted
-    .map((t) => ({ t, held: storedCount(reader, t.trigram), at: starts.get(t.trigram) ?? [] }))
+    .map((t) => ({ t, held: storedOf(t.trigram), at: starts.get(t.trigram) ?? [] }))
     .filter((c): c is { t: { trigram: string; count: number }; held: number; at: number[] } => c.held !== undefined && c.held <= most);
   const covered = new Array<boolean>(chars.length).fill(false);
   const mark = (trigram: string) => {
@@ -656,6 +668,12 @@ function cover(reader: SqliteReader, text: string, counted: ReadonlyArray<{ trig
   }
 }
 
+/** A remembered count's `limit` when it was read from the stored counts (never capped). */
+const STORED = Infinity;
+
+/** Where countCache keeps a trigram's count (the text index serves search_text and sort_key alike, counted apart). */
+const countKey = (column: IndexedColumn, trigram: string) => `${column}\u0000${trigram}`;
+
 /** The trigram's count as stored by the last import that changed much (migration 20261207T1500), if it was stored. */
 function storedCount(reader: SqliteReader, trigram: string): number | undefined {
   return storedCountStatement(reader).get([asStored(trigram)]) as number | undefined;
@@ -667,7 +685,7 @@ function storedCount(reader: SqliteReader, trigram: string): number | undefined 
  */
 function trigramCount(reader: SqliteReader, statements: SqliteStatements, column: IndexedColumn, trigram: string, limit: number): number {
   const counts = countCache(reader);
-  const key = `${column}\u0000${trigram}`;
+  const key = countKey(column, trigram);
   const known = counts.get(key);
   const now = Date.now();
   // Zero ends a search with no rows, so it stands only while nothing is written: a customer written since
@@ -684,7 +702,7 @@ function trigramCount(reader: SqliteReader, statements: SqliteStatements, column
   if (column !== 'phone_digits') {
     const stored = storedCount(reader, trigram);
     if (stored !== undefined && stored > FEW) {
-      remember(counts, key, { count: stored, limit: Infinity, at: now });
+      remember(counts, key, { count: stored, limit: STORED, at: now });
       return Math.min(stored, limit);
     }
   }
