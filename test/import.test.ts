@@ -46,6 +46,16 @@ for (const kind of storeKinds()) {
       assert.deepEqual(exported, sorted.map((r) => ({ ...r, workers: [...r.workers].sort() })));
     });
 
+    test('export and seed --out to a path that cannot be written: a clear error and exit 1, no crash', async () => {
+      const missing = path.join(dir, 'no-such-dir', 'out.ndjson');
+      for (const args of [['export', missing], ['seed', '--customers', '5', '--out', missing]]) {
+        const res = await runCli(args, db.env);
+        assert.equal(res.code, 1, res.stderr);
+        assert.match(res.stderr, /^error: cannot write .*no-such-dir.*ENOENT/m);
+        assert.doesNotMatch(res.stderr, /Unhandled|at emitErrorNT/);
+      }
+    });
+
     test('re-importing the same file changes nothing', async () => {
       const before = await exportAll();
       const res = await runCli(['import', path.join(dir, 'a.ndjson')], db.env);

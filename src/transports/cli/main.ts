@@ -4,7 +4,8 @@
  * Every command exits non-zero when it fails.
  */
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, type WriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,6 +65,20 @@ function exampleFile(name: string): string {
 }
 
 const say = (message: string) => process.stderr.write(`${message}\n`);
+
+/**
+ * FILE opened for writing before anything is read or generated for it: a path that cannot be written (no
+ * such directory, no permission) is a clear error, not a write stream's unhandled 'error' event.
+ */
+async function outputFile(file: string): Promise<WriteStream> {
+  const out = createWriteStream(file);
+  try {
+    await once(out, 'ready');
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot write ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  return out;
+}
 
 function httpUrl(raw: string): string {
   let url: URL;
@@ -173,7 +188,7 @@ program
   .argument('[file]', 'output file (default: standard output)')
   .action(async (file: string | undefined) => {
     const cfg = config();
-    const out = file ? createWriteStream(file) : process.stdout;
+    const out = file ? await outputFile(file) : process.stdout;
     // Progress on the terminal only, and never on the terminal the records themselves are written to.
     const progress = new Progress('exported', process.stderr, { enabled: process.stderr.isTTY === true && (file !== undefined || !process.stdout.isTTY) });
     const n = await withStore(cfg, async (store) => {
@@ -209,7 +224,7 @@ seedOptions(program.command('seed'))
     if (opts.workers < 1) throw new InvalidArgumentError('--workers must be at least 1');
     const records = generateCustomers(opts);
     if (opts.out) {
-      const out = createWriteStream(opts.out);
+      const out = await outputFile(opts.out);
       const n = await writeNdjson(records, out);
       await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
       say(`wrote ${n} customer(s) to ${opts.out}`);
