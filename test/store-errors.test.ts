@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { isStoreUnavailable, isUnavailableSqlState, StoreBusy } from '../src/platform/db/errors.js';
+import { isStoreUnavailable, isUnavailableSqlState, StoreBusy, StoreUnreachable } from '../src/platform/db/errors.js';
 import { type TestService, startService } from './helpers/service.js';
 import { openTestStore, seed, storeKinds, TEST_PG_URL, type TestDatabase } from './helpers/stores.js';
 
@@ -83,6 +83,8 @@ describe('store errors: unavailable (503) or not (500)', () => {
     assert.equal(isStoreUnavailable(new Error('Connection terminated unexpectedly')), true);
     assert.equal(isStoreUnavailable(new Error('timeout exceeded when trying to connect')), true);
     assert.equal(isStoreUnavailable(new StoreBusy(1000)), true);
+    // A pipelined reads' connection that could not be made (pg's own message for its timeout is "timeout expired").
+    assert.equal(isStoreUnavailable(new StoreUnreachable({ cause: new Error('timeout expired') })), true);
     assert.equal(isStoreUnavailable(new Error('wrapped', { cause: pgError('57P01', 'FATAL') })), true);
     assert.equal(isStoreUnavailable(new Error('wrapped', { cause: pgError('23505') })), false);
     assert.equal(isStoreUnavailable(new TypeError('x is undefined')), false);

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import SqliteDatabase from 'better-sqlite3';
 import pg from 'pg';
 import type { Store } from '../../src/platform/db/connect.js';
+import { PipelinedReads } from '../../src/platform/db/pipelined-reads.js';
 import type { CliProcess } from './cli.js';
 import { TEST_PG_URL, type TestDatabase } from './stores.js';
 
@@ -59,19 +60,28 @@ export async function pgClient(db: TestDatabase): Promise<pg.Client> {
   return client;
 }
 
-/** The statements `fn` sends to a PostgreSQL store's server. */
+/** The statements `fn` sends to a PostgreSQL store's server: through its pool and its pipelined hot reads. */
 export async function statementsOf(store: Store, fn: () => Promise<unknown>): Promise<string[]> {
   const asked: string[] = [];
-  const pool = (store.driver as Extract<Store['driver'], { kind: 'postgres' }>).pool;
-  const query = pool.query.bind(pool) as (...args: unknown[]) => unknown;
-  (pool as { query: unknown }).query = (...args: unknown[]) => {
-    asked.push(JSON.stringify(args[0]));
-    return query(...args);
-  };
+  const driver = store.driver as Extract<Store['driver'], { kind: 'postgres' }>;
+  // Without pipelined reads (a pool of one), the hot reads go through the pool itself: counted there once.
+  const senders = (driver.reads instanceof PipelinedReads ? [driver.pool, driver.reads] : [driver.pool]) as unknown as Array<{
+    query: (...args: unknown[]) => unknown;
+  }>;
+  const originals = senders.map((sender) => sender.query);
+  senders.forEach((sender, i) => {
+    const query = (originals[i] as (...args: unknown[]) => unknown).bind(sender);
+    sender.query = (...args: unknown[]) => {
+      asked.push(JSON.stringify(args[0]));
+      return query(...args);
+    };
+  });
   try {
     await fn();
   } finally {
-    (pool as { query: unknown }).query = query;
+    senders.forEach((sender, i) => {
+      sender.query = originals[i] as (...args: unknown[]) => unknown;
+    });
   }
   return asked;
 }

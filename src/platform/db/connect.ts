@@ -18,6 +18,7 @@ import type { Dialect } from './dialect.js';
 import { EXCLUSIVE_SLICE_MS, ImmediateSqliteDialect, lockTablesForWrite, withLockWait, type WriteOptions } from './write.js';
 import { OneSchemaPostgresDialect } from './pg-introspection.js';
 import { isSqliteBusy, StoreHeldAlone } from './errors.js';
+import { type HotReads, PipelinedReads, poolReads } from './pipelined-reads.js';
 
 export type { StoreOptions } from './store-options.js';
 
@@ -39,7 +40,12 @@ export type Driver =
        */
       readonly reader: SqliteDatabase.Database;
     }
-  | { readonly kind: 'postgres'; readonly pool: pg.Pool };
+  | {
+      readonly kind: 'postgres';
+      readonly pool: pg.Pool;
+      /** Where the hot reads go: pipelined connections of their own (pipelined-reads.ts), or the pool. */
+      readonly reads: HotReads;
+    };
 
 export type WriteTransaction = Transaction<Database>;
 
@@ -199,11 +205,23 @@ function withStatementCache(database: SqliteDatabase.Database): SqliteDialectCon
   };
 }
 
+/**
+ * How many of DATABASE_POOL_SIZE's connections carry the hot reads, pipelined (pipelined-reads.ts): two,
+ * or one of a pool of two or three; none of a pool of one, whose connection then carries everything. Fewer
+ * lanes put more statements in each write: under the bench's load at 1,000,000 customers (PostgreSQL, every
+ * customer visible) 2 lanes answered 4,624 list pages a second, 4 lanes 3,978, 8 lanes 4,354, the pool
+ * alone 2,439 (BENCHMARKS.md); more than two also let one slow statement hold up fewer others behind it,
+ * but cost more than that saved here.
+ */
+export function readLanes(poolSize: number): number {
+  return poolSize < 2 ? 0 : Math.min(MAX_READ_LANES, Math.floor(poolSize / 2));
+}
+const MAX_READ_LANES = 2;
+
 function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: StoreOptions): Store {
   const timeout = options.databaseTimeoutMs;
-  const pool = new pg.Pool({
+  const connection = {
     connectionString: store.url,
-    max: options.databasePoolSize,
     // Fail fast when the server is gone instead of queueing past the app's callback budget.
     connectionTimeoutMillis: timeout,
     statement_timeout: timeout,
@@ -212,7 +230,12 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
     keepAlive: true,
     options: `-c search_path=${store.schema},public`,
     application_name: 'frontline-integration-service',
-  });
+  };
+  // DATABASE_POOL_SIZE bounds both: the hot reads' pipelined connections, and the pool for the rest.
+  const lanes = readLanes(options.databasePoolSize);
+  const pool = new pg.Pool({ ...connection, max: Math.max(1, options.databasePoolSize - lanes) });
+  const pipelined = lanes === 0 ? undefined : new PipelinedReads(connection, lanes, (err) => options.onIdleError?.(err));
+  const reads = pipelined ?? poolReads(pool);
   // A pooled connection that dies while idle (server restart, terminated backend) emits
   // 'error' on the pool; without a listener that would crash the process.
   pool.on('error', (err) => options.onIdleError?.(err));
@@ -224,7 +247,7 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
   return {
     db,
     dialect: 'postgres',
-    driver: { kind: 'postgres', pool },
+    driver: { kind: 'postgres', pool, reads },
     bulk: postgresBulk,
     write(fn, { lock = [], waitMs = timeout, exclusive = false, longRunning = false } = {}) {
       const run = (on: Kysely<Database>) =>
@@ -242,7 +265,10 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
     async ping() {
       await sql`select 1`.execute(db);
     },
-    close: () => db.destroy(),
+    async close() {
+      await pipelined?.close();
+      await db.destroy();
+    },
   };
 
   /** Store.maintenance: a pool of one connection without a statement timeout, closed after `fn`. */

@@ -120,6 +120,14 @@ export class ReadTimeout extends Error {
   }
 }
 
+/** A connection to the server could not be made (pipelined-reads.ts): refused, timed out, or cut while opening. */
+export class StoreUnreachable extends Error {
+  constructor(options: { cause: unknown }) {
+    super(`could not connect to the database: ${options.cause instanceof Error ? options.cause.message : String(options.cause)}`, options);
+    this.name = 'StoreUnreachable';
+  }
+}
+
 const formatWait = (ms: number) => (ms >= 1000 ? `${Math.round(ms / 100) / 10} s` : `${ms} ms`);
 
 /** True when a PostgreSQL error (`code` its SQLSTATE) means the database is not available now. */
@@ -131,7 +139,7 @@ export function isUnavailableSqlState(code: string, severity?: string): boolean 
 /** True when the store could not be reached or did not answer in time: a 503, not a bug. */
 export function isStoreUnavailable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
-  if (err instanceof StoreBusy || err instanceof ReadTimeout) return true;
+  if (err instanceof StoreBusy || err instanceof ReadTimeout || err instanceof StoreUnreachable) return true;
   const { code, severity } = err as { code?: unknown; severity?: unknown };
   if (typeof code === 'string') {
     if (NODE_NETWORK_CODES.has(code)) return true;

@@ -111,7 +111,7 @@ export class ReadStatement<P extends object, R> {
     }
     const driver = store.driver;
     if (driver.kind !== 'postgres') throw new Error('unreachable: a SQLite entry always has its statement');
-    const result = await driver.pool.query({ name: this.name, text: query.sql, values: parameters });
+    const result = await driver.reads.query({ name: this.name, text: query.sql, values: parameters });
     return result.rows as R[];
   }
 

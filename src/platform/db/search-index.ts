@@ -12,7 +12,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Store } from './connect.js';
-import type pg from 'pg';
+import type { HotReads } from './pipelined-reads.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL, LABEL_GAP } from './migrations/20261203T1900-search-list-order.js';
@@ -898,7 +898,7 @@ async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo
   // The column is one of three names, never input.
   const column = plan.fragment.column;
   if (plan.way === 'whole') {
-    const result = await store.driver.pool.query<[number, string, string]>({
+    const result = await store.driver.reads.query<[number, string, string]>({
       text: `select pk, sort_key, customer_id from customers where ${column} like $1 escape '\\' limit $2`,
       values: [`%${escapeLike(plan.fragment.text)}%`, cap + 1],
       rowMode: 'array',
@@ -915,7 +915,7 @@ async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo
     // A query's digits many numbers hold: only the book's holders, through its own index (migration
     // 20261207T1000), whose first key is the rep.
     if (column === 'phone_digits' && (plan.expected ?? 0) > BOOK_FINDS_FROM) {
-      const result = await store.driver.pool.query<FoundRow>({
+      const result = await store.driver.reads.query<FoundRow>({
         text: placesOfHolders(
           `select customer_pk as pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customer_owners ` +
             `where fis_worker_key(worker) && fis_worker_key(${rep}) and ${likes} limit $${chosen.length + 2}`,
@@ -928,7 +928,7 @@ async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo
     }
     // Otherwise the store's holders, as without a book (the fetch's limit and the cap count them all), each
     // checked for the book on the server: only the book's come back.
-    const result = await store.driver.pool.query<BookRow>({
+    const result = await store.driver.reads.query<BookRow>({
       text: placesOfHolders(
         `select pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customers where ${likes} limit $${chosen.length + 2}`,
         true,
@@ -942,7 +942,7 @@ async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo
   // The list buckets are the trigram indexes' first key (migration 20261207T0500): GIN intersects them with the parts.
   const inBuckets = buckets === undefined ? '' : ` and fis_list_bucket(sort_key) && $${chosen.length + 3}::integer[]`;
   const shown = shows ? ', display_name, avatar' : '';
-  const result = await store.driver.pool.query<FoundRow>({
+  const result = await store.driver.reads.query<FoundRow>({
     // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
     text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id${shown} from customers where ${likes}${inBuckets} limit $${chosen.length + 2}`, shows),
     values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, ...(buckets === undefined ? [] : [buckets])],
@@ -1269,7 +1269,7 @@ async function pgFindNumber(store: Store, digits: string, cap: number, budget: n
   const where = 'from customers where fis_phone_windows(phone_digits) && array[$1, $2]::integer[] limit $4';
   const values = [...windowsAsked(digits), digits, budget];
   if (typeof shownTo === 'object') {
-    const result = await store.driver.pool.query<BookRow>({
+    const result = await store.driver.reads.query<BookRow>({
       name: 'fis:phone-windows-book',
       text: placesOfHolders(`${found}, display_name, avatar ${where}`, true, inBook('$5')),
       values: [...values, shownTo.book],
@@ -1278,7 +1278,7 @@ async function pgFindNumber(store: Store, digits: string, cap: number, budget: n
     return booksHolders(result.rows, budget, cap);
   }
   const shows = shownTo !== undefined;
-  const result = await store.driver.pool.query<FoundRow>({
+  const result = await store.driver.reads.query<FoundRow>({
     name: shows ? 'fis:phone-windows-shown' : 'fis:phone-windows-places',
     text: placesOfHolders(`${found}${shows ? ', display_name, avatar' : ''} ${where}`, shows),
     values,
@@ -1745,7 +1745,7 @@ async function currentBlocks(store: Store, since = performance.now()): Promise<K
   const pool = store.driver.pool;
   let state = keptBlocks.get(store);
   if (!state) keptBlocks.set(store, (state = {}));
-  const version = await blocksVersion(pool, state, since);
+  const version = await blocksVersion(store.driver.reads, state, since);
   if (state.kept?.version === version) return state.kept;
   const current = state;
   for (;;) {
@@ -1771,11 +1771,11 @@ async function currentBlocks(store: Store, since = performance.now()): Promise<K
 }
 
 /** customer_search_blocks_version as a read sent at `since` or later gave it (see currentBlocks). */
-function blocksVersion(pool: pg.Pool, state: BlocksState, since: number): Promise<string> {
+function blocksVersion(reads: HotReads, state: BlocksState, since: number): Promise<string> {
   const last = state.version;
   if (last !== undefined && last.sentAt >= since) return last.read;
   const sentAt = performance.now();
-  const read = pool
+  const read = reads
     .query<[string]>({ name: 'fis:search-blocks-version', text: 'select version::text from customer_search_blocks_version where id = 1', rowMode: 'array' })
     .then(({ rows }) => {
       const version = rows[0]?.[0];
