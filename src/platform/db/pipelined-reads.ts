@@ -12,7 +12,11 @@
  * statements of every request served in the same turn go out in one write per lane.
  *
  * A lane whose connection fails is replaced at its next use; the statements in flight on it fail (as
- * they would on a pooled connection), and nothing is retried here.
+ * they would on a pooled connection), and nothing is retried here. A statement waits for those written
+ * before it on its lane: one that runs long holds them up (new ones go to the other lane), and one past
+ * the client's read timeout (DATABASE_TIMEOUT_MS + 0.5 s: the server's statement_timeout ends a statement
+ * first, so only a server that stopped answering gets there) cuts its lane's connection, failing the
+ * statements behind it as an outage would.
  */
 import pg from 'pg';
 import { StoreUnreachable } from './errors.js';

@@ -1247,9 +1247,8 @@ export type ShownTo = 'everyone' | { readonly book: string };
 /** A find's row in a rep's book: FoundRow with what a page shows, then whether the holder is the rep's. */
 type BookRow = [...Required<FoundRow>, boolean | null];
 
-/** Whether the holder `f.pk` is the rep's (`rep`: the parameter naming the rep). */
 /**
- * Whether a found customer is in the rep's book: one probe of the owners' (customer_pk, worker) index per
+ * Whether the holder `f.pk` is in the rep's book (`rep`: the parameter naming the rep): one probe of the owners' (customer_pk, worker) index per
  * holder. A scalar subquery, not `exists`: PostgreSQL may answer an `exists` with a hashed subplan built from
  * the rep's whole book, which a generic plan of a named statement chose (its estimate of a book: 133 rows) and
  * which read all 200,002 rows of the bench's largest book for every search of a number's digits in it (123 ms
