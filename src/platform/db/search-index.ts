@@ -1248,11 +1248,12 @@ export type ShownTo = 'everyone' | { readonly book: string };
 type BookRow = [...Required<FoundRow>, boolean | null];
 
 /**
- * Whether the holder `f.pk` is in the rep's book (`rep`: the parameter naming the rep): one probe of the owners' (customer_pk, worker) index per
- * holder. A scalar subquery, not `exists`: PostgreSQL may answer an `exists` with a hashed subplan built from
- * the rep's whole book, which a generic plan of a named statement chose (its estimate of a book: 133 rows) and
- * which read all 200,002 rows of the bench's largest book for every search of a number's digits in it (123 ms
- * against 0.14; the bench's run of 15:55: 15 searches a second). A subquery's row is never hashed.
+ * Whether the holder `f.pk` is in the rep's book (`rep`: the parameter naming the rep): one probe of the
+ * owners' (customer_pk, worker) index per holder. A scalar subquery, not `exists`: PostgreSQL may answer an
+ * `exists` with a hashed subplan built from the rep's whole book, which a generic plan of a named statement
+ * chose (its estimate of a book: 133 rows) and which read all 200,002 rows of the bench's largest book for
+ * every search of a number's digits in it (123 ms against 0.14; the bench's run of 15:55: 15 searches a
+ * second). A subquery's row is never hashed.
  */
 const inBook = (rep: string) =>
   `coalesce((select true from customer_owners o where o.customer_pk = f.pk and o.worker = ${rep} limit 1), false)`;
