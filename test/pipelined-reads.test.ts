@@ -24,17 +24,18 @@ if (storeKinds().includes('postgres')) {
   describe('pipelined reads on PostgreSQL', () => {
     let reads: PipelinedReads;
     const errors: Error[] = [];
-    const open = (lanes: number, statementTimeout = 2000) =>
+    const open = (lanes: number, statementTimeout = 2000, application = APPLICATION) =>
       new PipelinedReads(
-        { connectionString: TEST_PG_URL, application_name: APPLICATION, statement_timeout: statementTimeout, connectionTimeoutMillis: 2000 },
+        { connectionString: TEST_PG_URL, application_name: application, statement_timeout: statementTimeout, connectionTimeoutMillis: 2000 },
         lanes,
         (err) => errors.push(err),
       );
-    const ours = async () => {
+    /** The server processes of the connections named `application`. */
+    const ours = async (application: string) => {
       const admin = new pg.Client({ connectionString: TEST_PG_URL });
       await admin.connect();
       try {
-        return (await admin.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [APPLICATION])).rows;
+        return (await admin.query<{ pid: number }>('select pid from pg_stat_activity where application_name = $1', [application])).rows.map((r) => r.pid);
       } finally {
         await admin.end();
       }
@@ -96,10 +97,13 @@ if (storeKinds().includes('postgres')) {
     });
 
     test('a lane whose server process is terminated: its statements fail as "unavailable", and the next ones get a new connection', async () => {
-      const one = open(1);
+      // A name of its own: its one connection is the only one so named.
+      const application = `${APPLICATION}-terminated`;
+      const one = open(1, 2000, application);
       try {
         await one.query({ text: 'select 1' });
-        const before = await ours();
+        const before = await ours(application);
+        assert.equal(before.length, 1, 'one lane, one connection');
         const settle = (sent: Promise<unknown>) =>
           sent.then(
             () => undefined,
@@ -110,10 +114,7 @@ if (storeKinds().includes('postgres')) {
         const behind = settle(one.query({ text: 'select 6 as n' }));
         const admin = new pg.Client({ connectionString: TEST_PG_URL });
         await admin.connect();
-        await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1 and query like $2', [
-          APPLICATION,
-          '%pg_sleep(1)%',
-        ]);
+        await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where application_name = $1', [application]);
         await admin.end();
         for (const failed of [await inFlight, await behind]) {
           assert.ok(failed instanceof Error, 'each statement in flight failed');
@@ -127,7 +128,9 @@ if (storeKinds().includes('postgres')) {
           );
         }
         assert.deepEqual(answered, [{ n: 5 }]);
-        assert.ok(before.length >= 1);
+        const after = await ours(application);
+        assert.equal(after.length, 1, 'the lane holds one connection again');
+        assert.notEqual(after[0], before[0], 'a new server process');
       } finally {
         await one.close();
       }

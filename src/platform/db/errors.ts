@@ -37,8 +37,9 @@
  * SQLITE_CANTOPEN (the file cannot be opened), SQLITE_FULL (disk full) and
  * SQLITE_IOERR* (the disk or the OS failed) are 503; every other SQLite code is a 500.
  * Node network codes (ECONNREFUSED, ECONNRESET, …) and the pg client's own
- * connection messages are 503; so is StoreBusy (the bounded wait for the
- * write lock ran out) and any error whose `cause` is one of these.
+ * connection messages are 503; so are StoreBusy (the bounded wait for the
+ * write lock ran out), StoreUnreachable (a pipelined reads' connection could
+ * not be made) and any error whose `cause` is one of these.
  */
 
 const PG_UNAVAILABLE_CLASSES = ['08', '53'];
