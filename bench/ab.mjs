@@ -8,7 +8,7 @@
  * Also reports the service's CPU time per request (from /proc), which is steadier than req/s, and on
  * PostgreSQL the server's (every `postgres` process's).
  *
- *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|erare6|common|id|miss|hphone|four rounds=5 dur=5 \
+ *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|erare6|common|id|miss|hphone|four|start|prefix rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
  *     bmain=dist/src/transports/cli/main.js bdb=<new store>   (store paths absolute: the services run in the temporary directory) [aname=before bname=after] [prof=DIR] [headers=1]
  *     [aflags=--flag,--other bflags=…]   (Node flags for either service: the same build with and without a flag)
@@ -65,6 +65,8 @@ if (scenario === 'anchor') for (const worker of heavy) anchors.push(...await db.
 await db.close();
 // The forms of the bench's search mix (bench/scenarios.ts), asked by the heavy workers.
 const lastName = (name) => name.split(' ').at(-1);
+// As src/application/files/seed.ts's: a name's letters as an address holds them.
+const addressPart = (s) => s.normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^A-Za-z]/g, '').toLowerCase();
 const MIX = {
   inside: (n) => lastName(n.display_name).slice(1, 5).toLowerCase(),
   two: (n, i) => n.display_name.slice(i % 4, (i % 4) + 2).trim() || 'jo',
@@ -75,6 +77,9 @@ const MIX = {
   miss: (_n, i) => `zqx${i % 97}`,
   hphone: (n) => `${n.phone_digits.slice(-7, -4)} ${n.phone_digits.slice(-4)}`,
   four: (n) => n.phone_digits.slice(-4),
+  // The address typed from its start (`noah.mu`), as bench/scenarios.ts's addressStart.
+  start: (n) => { const w = n.display_name.split(' '); return `${addressPart(w[0] ?? '')}.${addressPart(w.at(-1) ?? '').slice(0, 2)}`; },
+  prefix: (n, i) => { const w = n.display_name.split(' '); return (i % 2 === 0 ? w[0] : w.at(-1)).slice(0, 3 + (i % 3)); },
 };
 function params(i) {
   if (scenario === 'list') return { Location: 'GetCustomersList', Worker: workers[i % workers.length], PageSize: '30' };
