@@ -189,6 +189,22 @@ if (storeKinds().includes('postgres')) {
       await db.drop();
     });
 
+    test("the hot reads plan each statement once, generically; the pool and a pool of one keep the server's choice", async () => {
+      const mode = async (reads: { query<R>(q: { text: string }): Promise<{ rows: R[] }> }) =>
+        (await reads.query<{ plan_cache_mode: string }>({ text: 'show plan_cache_mode' })).rows[0]?.plan_cache_mode;
+      const store = await openTestStore(db, { DATABASE_POOL_SIZE: '4' });
+      const alone = await openTestStore(db, { DATABASE_POOL_SIZE: '1' });
+      try {
+        assert.ok(store.driver.kind === 'postgres' && alone.driver.kind === 'postgres');
+        assert.equal(await mode(store.driver.reads), 'force_generic_plan');
+        assert.equal(await mode(store.driver.pool), 'auto');
+        assert.equal(await mode(alone.driver.reads), 'auto');
+      } finally {
+        await store.close();
+        await alone.close();
+      }
+    });
+
     for (const size of [1, 4]) {
       test(`DATABASE_POOL_SIZE=${size}: reads and writes at once stay within it`, async () => {
         const application = `${APPLICATION}-size-${size}`;

@@ -218,6 +218,19 @@ export function readLanes(poolSize: number): number {
 }
 const MAX_READ_LANES = 2;
 
+/**
+ * How the pipelined connections plan their statements: each once, generically. Every hot read is a named
+ * statement of a fixed shape (precompiled.ts, and the finds of search-index.ts), whose plan does not depend
+ * on the values searched, so planning it again for each run's values only costs: PostgreSQL's own choice
+ * (after five runs, a generic plan when its estimate is no worse than the custom plans') kept re-planning the
+ * list page everyone sees and the e-mail-common rank read at every run (0.04 and 0.18 ms of the server's time
+ * each, at 1,000,000 customers, for plans no faster than the generic ones), while a book's rank 0 it planned
+ * for each run's values took 0.38 ms against the generic plan's 0.02 (BENCHMARKS.md, twenty-seventh round).
+ * test/search-generic-plans.test.ts holds every hot statement's generic plan to the rows its custom plan
+ * reads. A pool of one connection keeps PostgreSQL's choice (it carries everything).
+ */
+const HOT_READS_PLANS = 'force_generic_plan';
+
 function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: StoreOptions): Store {
   const timeout = options.databaseTimeoutMs;
   const connection = {
@@ -234,7 +247,9 @@ function openPostgres(store: Extract<StoreUrl, { kind: 'postgres' }>, options: S
   // DATABASE_POOL_SIZE bounds both: the hot reads' pipelined connections, and the pool for the rest.
   const lanes = readLanes(options.databasePoolSize);
   const pool = new pg.Pool({ ...connection, max: Math.max(1, options.databasePoolSize - lanes) });
-  const pipelined = lanes === 0 ? undefined : new PipelinedReads(connection, lanes, (err) => options.onIdleError?.(err));
+  // The hot reads' statements are all named and few (see HOT_READS_PLANS); the pool plans as the server likes.
+  const laneConnection = { ...connection, options: `${connection.options} -c plan_cache_mode=${HOT_READS_PLANS}` };
+  const pipelined = lanes === 0 ? undefined : new PipelinedReads(laneConnection, lanes, (err) => options.onIdleError?.(err));
   const reads = pipelined ?? poolReads(pool);
   // A pooled connection that dies while idle (server restart, terminated backend) emits
   // 'error' on the pool; without a listener that would crash the process.

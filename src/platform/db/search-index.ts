@@ -12,7 +12,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Store } from './connect.js';
-import type { HotReads } from './pipelined-reads.js';
+import type { HotReads, ReadQuery } from './pipelined-reads.js';
 import type { Database } from './database.js';
 import type { Dialect } from './dialect.js';
 import { INDEX_ALL, LABEL_ALL, LABEL_GAP } from './migrations/20261203T1900-search-list-order.js';
@@ -915,40 +915,63 @@ async function pgFind(store: Store, plan: PgPlan, cap: number, shownTo?: ShownTo
     // A query's digits many numbers hold: only the book's holders, through its own index (migration
     // 20261207T1000), whose first key is the rep.
     if (column === 'phone_digits' && (plan.expected ?? 0) > BOOK_FINDS_FROM) {
-      const result = await store.driver.reads.query<FoundRow>({
-        text: placesOfHolders(
-          `select customer_pk as pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customer_owners ` +
-            `where fis_worker_key(worker) && fis_worker_key(${rep}) and ${likes} limit $${chosen.length + 2}`,
-          true,
-        ),
-        values,
-        rowMode: 'array',
-      });
+      const result = await store.driver.reads.query<FoundRow>(
+        named({
+          text: placesOfHolders(
+            `select customer_pk as pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customer_owners ` +
+              `where fis_worker_key(worker) && fis_worker_key(${rep}) and ${likes} limit $${chosen.length + 2}`,
+            true,
+          ),
+          values,
+          rowMode: 'array',
+        }),
+      );
       return holders(result.rows, fetch, cap);
     }
     // Otherwise the store's holders, as without a book (the fetch's limit and the cap count them all), each
     // checked for the book on the server: only the book's come back.
-    const result = await store.driver.reads.query<BookRow>({
-      text: placesOfHolders(
-        `select pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customers where ${likes} limit $${chosen.length + 2}`,
-        true,
-        inBook(rep),
-      ),
-      values,
-      rowMode: 'array',
-    });
+    const result = await store.driver.reads.query<BookRow>(
+      named({
+        text: placesOfHolders(
+          `select pk, ${holds} as holds, sort_key, customer_id, display_name, avatar from customers where ${likes} limit $${chosen.length + 2}`,
+          true,
+          inBook(rep),
+        ),
+        values,
+        rowMode: 'array',
+      }),
+    );
     return booksHolders(result.rows, fetch, cap);
   }
   // The list buckets are the trigram indexes' first key (migration 20261207T0500): GIN intersects them with the parts.
   const inBuckets = buckets === undefined ? '' : ` and fis_list_bucket(sort_key) && $${chosen.length + 3}::integer[]`;
   const shown = shows ? ', display_name, avatar' : '';
-  const result = await store.driver.reads.query<FoundRow>({
-    // Unnamed, so that it is planned for these values (a generic plan cannot see that they are rare).
-    text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id${shown} from customers where ${likes}${inBuckets} limit $${chosen.length + 2}`, shows),
-    values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, ...(buckets === undefined ? [] : [buckets])],
-    rowMode: 'array',
-  });
+  const result = await store.driver.reads.query<FoundRow>(
+    named({
+      text: placesOfHolders(`select pk, ${holds} as holds, sort_key, customer_id${shown} from customers where ${likes}${inBuckets} limit $${chosen.length + 2}`, shows),
+      values: [...chosen.map((probe) => probe.pattern), plan.fragment.text, fetch, ...(buckets === undefined ? [] : [buckets])],
+      rowMode: 'array',
+    }),
+  );
   return holders(result.rows, fetch, cap);
+}
+
+/** Names of the finds' statements, one per text: a column, one to MAX_PROBES parts, and whom the holders are shown to. */
+const findNames = new Map<string, string>();
+
+/**
+ * A find's statement, named after its text. A find's text depends only on its shape (the column, how many parts,
+ * whom its holders are shown to), never on what is searched, so its texts are a few dozen: named, each is parsed
+ * once per connection, and PostgreSQL may plan it once (after five runs, when the generic plan's estimate is no
+ * worse than the custom plans'). Planning an unnamed find anew cost the server 0.05–0.13 ms a statement at
+ * 1,000,000 customers, as much as running it for most finds, and the generic plans ran as fast as the custom ones
+ * (BENCHMARKS.md, twenty-seventh round; test/search-generic-plans.test.ts holds every named statement's generic
+ * plan to the rows its custom plan reads).
+ */
+function named(query: ReadQuery): ReadQuery {
+  let name = findNames.get(query.text);
+  if (name === undefined) findNames.set(query.text, (name = `fis:find-${findNames.size}`));
+  return { ...query, name };
 }
 
 /**
