@@ -675,6 +675,14 @@ describe('sampled rows holding every part as pg_trgm indexes them', () => {
     assert.equal(linesHoldingAll(lines, ['zed'], 10), 0);
     assert.equal(linesHoldingAll(lines, [], 10), 0);
   });
+
+  test('a word starts after any character that is no letter or digit, in ASCII and beyond', () => {
+    const lines = ['', 'x_anna', 'r2anna', 'zanna', 'é.anna', 'éanna', '\u{1f600}anna', 'Zanna', ''].join(SAMPLE_SEPARATOR);
+    // After `_`, `.` and an emoji: word starts; after `2`, `z`, `é` and `Z`: inside a word.
+    assert.equal(linesHoldingAll(lines, [' an'], 10), 3);
+    assert.equal(linesHoldingAll(lines, ['nna', ' an'], 10), 3);
+    assert.equal(linesHoldingAll(lines, [' an', 'nna', ' x'], 10), 1);
+  });
 });
 
 describe('trigram counts remembered on SQLite', () => {
