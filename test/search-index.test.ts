@@ -18,9 +18,9 @@ import {
   candidatesContaining,
   forgetTrigramCounts,
   heldWidely,
-  linesContaining,
   listOrderQuery,
-  linesHoldingAll,
+  SampledTexts,
+  sampledBlocks,
   type Fragment,
   probes,
   trigramCounts,
@@ -652,36 +652,117 @@ describe('names and addresses found by their five-digit windows on SQLite (phone
 
 describe('sampled rows containing a fragment', () => {
   test('counts texts, each once, up to the count asked for', () => {
-    const lines = ['', 'ann smith\nann@smith.example', 'bob smith smith', 'smithers', ''].join(SAMPLE_SEPARATOR);
-    assert.equal(linesContaining(lines, 'smith', 10), 3);
-    assert.equal(linesContaining(lines, 'smith', 2), 2);
+    const texts = new SampledTexts(['ann smith\nann@smith.example', 'bob smith smith', 'smithers']);
+    assert.equal(texts.containing('smith', 10), 3);
+    assert.equal(texts.containing('smith', 2), 2);
     // A line break is inside one text (between its name and an address): a fragment never holds one, but
     // the text's two parts count once.
-    assert.equal(linesContaining(lines, 'ann', 10), 1);
-    assert.equal(linesContaining(lines, `h${SAMPLE_SEPARATOR}b`, 10), 0);
-    assert.equal(linesContaining(lines, 'zed', 10), 0);
-    assert.equal(linesContaining(lines, '', 10), 0);
+    assert.equal(texts.containing('ann', 10), 1);
+    assert.equal(texts.containing(`h${SAMPLE_SEPARATOR}b`, 10), 0);
+    assert.equal(texts.containing('hb', 10), 0);
+    assert.equal(texts.containing('zed', 10), 0);
+    assert.equal(texts.containing('', 10), 0);
+    // Asked again: the same counts, from the lists kept.
+    assert.equal(texts.containing('smith', 10), 3);
+    assert.equal(texts.containing('mith smit', 10), 1);
   });
 });
 
 describe('sampled rows holding every part as pg_trgm indexes them', () => {
   test('three characters anywhere; a word start at the start of a word, the text’s first included', () => {
-    const lines = ['', 'ann smith\nann@smith.example', 'bob marie-anne', 'joanna', 'dan annan', 'émile anne', 'léann', ''].join(SAMPLE_SEPARATOR);
-    assert.equal(linesHoldingAll(lines, ['ann'], 10), 6);
+    const texts = new SampledTexts(['ann smith\nann@smith.example', 'bob marie-anne', 'joanna', 'dan annan', 'émile anne', 'léann']);
+    assert.equal(texts.holdingAll(['ann'], 10), 6);
     // A word starting `an`: at the text's start, after a space or a hyphen; not inside `joanna` or `léann`.
-    assert.equal(linesHoldingAll(lines, [' an'], 10), 4);
-    assert.equal(linesHoldingAll(lines, [' an', 'smi'], 10), 1);
-    assert.equal(linesHoldingAll(lines, [' an', 'ann'], 2), 2);
-    assert.equal(linesHoldingAll(lines, ['zed'], 10), 0);
-    assert.equal(linesHoldingAll(lines, [], 10), 0);
+    assert.equal(texts.holdingAll([' an'], 10), 4);
+    assert.equal(texts.holdingAll([' an', 'smi'], 10), 1);
+    assert.equal(texts.holdingAll([' an', 'ann'], 2), 2);
+    assert.equal(texts.holdingAll(['zed'], 10), 0);
+    assert.equal(texts.holdingAll([], 10), 0);
   });
 
   test('a word starts after any character that is no letter or digit, in ASCII and beyond', () => {
-    const lines = ['', 'x_anna', 'r2anna', 'zanna', 'é.anna', 'éanna', '\u{1f600}anna', 'Zanna', ''].join(SAMPLE_SEPARATOR);
+    const texts = new SampledTexts(['x_anna', 'r2anna', 'zanna', 'é.anna', 'éanna', '\u{1f600}anna', 'Zanna']);
     // After `_`, `.` and an emoji: word starts; after `2`, `z`, `é` and `Z`: inside a word.
-    assert.equal(linesHoldingAll(lines, [' an'], 10), 3);
-    assert.equal(linesHoldingAll(lines, ['nna', ' an'], 10), 3);
-    assert.equal(linesHoldingAll(lines, [' an', 'nna', ' x'], 10), 1);
+    assert.equal(texts.holdingAll([' an'], 10), 3);
+    assert.equal(texts.holdingAll(['nna', ' an'], 10), 3);
+    assert.equal(texts.holdingAll([' an', 'nna', ' x'], 10), 1);
+  });
+});
+
+describe('SampledTexts against a read of every sampled text', () => {
+  // The plain reading the lists replaced: every text, one after the other.
+  const startsWord = (text: string, at: number) => at === 0 || !/[\p{L}\p{N}]/u.test(text[at - 1] as string);
+  const holds = (text: string, trigram: string) => {
+    if (!trigram.startsWith(' ')) return text.includes(trigram);
+    const start = trigram.slice(1);
+    for (let at = text.indexOf(start); at >= 0; at = text.indexOf(start, at + 1)) if (startsWord(text, at)) return true;
+    return false;
+  };
+  const holdsFirst = (text: string, by: string) => {
+    const characters = by.trimStart();
+    if (characters === '') return false;
+    if (!by.startsWith(' ')) return text.includes(characters);
+    for (let at = text.indexOf(characters); at >= 0; at = text.indexOf(characters, at + 1)) if (startsWord(text, at)) return true;
+    return false;
+  };
+  const containing = (texts: readonly string[], fragment: string, atMost: number) =>
+    fragment === '' ? 0 : Math.min(texts.filter((text) => text.includes(fragment)).length, atMost);
+  const holdingAll = (texts: readonly string[], trigrams: readonly string[], atMost: number) => {
+    const by = trigrams.find((trigram) => !trigram.startsWith(' ')) ?? trigrams[0];
+    if (by === undefined) return 0;
+    const others = trigrams.filter((trigram) => trigram !== by);
+    return Math.min(texts.filter((text) => holdsFirst(text, by) && others.every((trigram) => holds(text, trigram))).length, atMost);
+  };
+
+  test('the same counts for thousands of fragments and parts drawn from awkward texts', () => {
+    let state = 7;
+    const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(items: readonly T[]) => items[Math.floor(random() * items.length)] as T;
+    const words = ['ann', 'anna', 'joanna', 'smith', 'smithers', 'o\'neil', 'zoë', 'émile', 'müller', '100%', 'a_b', 'c\\d', '😀x', 'x', 'ab', '555', '0134', 'mple.or'];
+    const texts = Array.from({ length: 400 }, () =>
+      Array.from({ length: 1 + Math.floor(random() * 5) }, () => pick(words)).join(pick([' ', '-', '.', '\n', '@', ''])),
+    );
+    const sampled = new SampledTexts(texts);
+    let nonzero = 0;
+    for (let i = 0; i < 3000; i++) {
+      const text = pick(texts);
+      const from = Math.floor(random() * text.length);
+      const fragment = text.slice(from, from + 1 + Math.floor(random() * 8));
+      const atMost = pick([1, 5, 50, 1000]);
+      assert.equal(sampled.containing(fragment, atMost), containing(texts, fragment, atMost), `containing ${JSON.stringify(fragment)}`);
+      const parts = Array.from({ length: 1 + Math.floor(random() * 3) }, () => {
+        const at = Math.floor(random() * text.length);
+        return random() < 0.4 ? ` ${text.slice(at, at + 2)}` : text.slice(at, at + 3);
+      });
+      const count = holdingAll(texts, parts, atMost);
+      if (count > 0) nonzero++;
+      assert.equal(sampled.holdingAll(parts, atMost), count, `holdingAll ${JSON.stringify(parts)}`);
+    }
+    assert.ok(nonzero > 1000, `${nonzero} of the part sets were held by some text`);
+  });
+});
+
+describe('the share of the list in search blocks whose sampled texts hold a fragment', () => {
+  // Six sampled customers in three blocks (starting at `a`, `h` and `p`): two, three and one of them.
+  const texts = ['ann smith', 'bob smith', 'hal jones', 'ida smithers', 'jo ann', 'pat jones'];
+  const blocks = sampledBlocks(texts, texts, ['a', 'h', 'p'].map((prefix) => Buffer.from(prefix)));
+
+  test('each block holding it counts its share once, however many of its texts hold it', () => {
+    assert.equal(blocks.share('smith', 1), 2 / 6 + 3 / 6);
+    assert.equal(blocks.share('jones', 1), 3 / 6 + 1 / 6);
+    assert.equal(blocks.share('ann', 1), 2 / 6 + 3 / 6);
+    assert.equal(blocks.share('pat', 1), 1 / 6);
+    assert.equal(blocks.share('s jon', 1), 0);
+    assert.equal(blocks.share('zed', 1), 0);
+    assert.equal(blocks.share('', 1), 0);
+    // No fragment spans two texts, nor two blocks.
+    assert.equal(blocks.share(`smith${SAMPLE_SEPARATOR}hal`, 1), 0);
+    assert.equal(blocks.share('smithhal', 1), 0);
+  });
+
+  test('the count stops once past the share asked for', () => {
+    assert.ok(blocks.share('smith', 0.3) > 0.3);
+    assert.equal(blocks.share('jones', 0.9), 4 / 6);
   });
 });
 
