@@ -223,7 +223,7 @@ const MAX_READ_LANES = 2;
  * statement of a fixed shape (precompiled.ts, and the finds of search-index.ts), whose plan does not depend
  * on the values searched, so planning it again for each run's values only costs: PostgreSQL's own choice
  * (after five runs, a generic plan when its estimate is no worse than the custom plans') kept re-planning the
- * list page everyone sees and the e-mail-common rank read at every run (0.04 and 0.18 ms of the server's time
+ * list page everyone sees and the e-mail-common rank read at every run (0.02–0.04 and 0.11–0.19 ms of the server's time
  * each, at 1,000,000 customers, for plans no faster than the generic ones), while a book's rank 0 it planned
  * for each run's values took 0.38 ms against the generic plan's 0.02 (BENCHMARKS.md, twenty-seventh round).
  * test/search-generic-plans.test.ts holds every hot statement's generic plan to the rows its custom plan

@@ -963,7 +963,7 @@ const findNames = new Map<string, string>();
  * A find's statement, named after its text. A find's text depends only on its shape (the column, how many parts,
  * whom its holders are shown to), never on what is searched, so its texts are a few dozen: named, each is parsed
  * once per connection, and PostgreSQL may plan it once (after five runs, when the generic plan's estimate is no
- * worse than the custom plans'). Planning an unnamed find anew cost the server 0.05–0.13 ms a statement at
+ * worse than the custom plans'). Planning an unnamed find anew cost the server 0.04–0.13 ms a statement at
  * 1,000,000 customers, as much as running it for most finds, and the generic plans ran as fast as the custom ones
  * (BENCHMARKS.md, twenty-seventh round; test/search-generic-plans.test.ts holds every named statement's generic
  * plan to the rows its custom plan reads).
@@ -1689,6 +1689,7 @@ export class SampledTexts {
   /** How many of the texts contain `fragment`, counted up to `atMost`. */
   containing(fragment: string, atMost: number): number {
     let count = 0;
+    if (atMost <= 0) return count;
     this.forEachHolder(fragment, (text) => (++count < atMost ? text + 1 : -1));
     return count;
   }
@@ -1721,7 +1722,7 @@ export class SampledTexts {
       if (trigram !== by) lists.push(trigram.startsWith(' ') ? this.holding(trigram.slice(1), true) : this.holding(trigram, false));
     }
     let count = 0;
-    forEachCommon(lists, (text) => (++count < atMost ? text + 1 : -1));
+    if (atMost > 0) forEachCommon(lists, (text) => (++count < atMost ? text + 1 : -1));
     return count;
   }
 
