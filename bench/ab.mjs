@@ -19,6 +19,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import { createRequire } from 'node:module';
+// The seed's rule for a name's letters in an address (the compiled tree, as bmain's default: `npm run build`).
+import { addressPart } from '../dist/src/application/files/seed.js';
 const require = createRequire(import.meta.url);
 const autocannon = require('autocannon');
 const twilio = require('twilio');
@@ -65,8 +67,6 @@ if (scenario === 'anchor') for (const worker of heavy) anchors.push(...await db.
 await db.close();
 // The forms of the bench's search mix (bench/scenarios.ts), asked by the heavy workers.
 const lastName = (name) => name.split(' ').at(-1);
-// As src/application/files/seed.ts's: a name's letters as an address holds them.
-const addressPart = (s) => s.normalize('NFKD').replace(/\p{M}/gu, '').replace(/[^A-Za-z]/g, '').toLowerCase();
 const MIX = {
   inside: (n) => lastName(n.display_name).slice(1, 5).toLowerCase(),
   two: (n, i) => n.display_name.slice(i % 4, (i % 4) + 2).trim() || 'jo',

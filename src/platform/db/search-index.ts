@@ -1715,6 +1715,9 @@ export class SampledTexts {
    * digits) starts with `ab`.
    */
   holdingAll(trigrams: readonly string[], atMost: number): number {
+    // As the plain reading did: the first three characters (or, with none, the first word start, its spaces
+    // trimmed) name the texts, and every other part is checked on them (a word start by what follows its
+    // first space).
     const by = trigrams.find((trigram) => !trigram.startsWith(' ')) ?? trigrams[0];
     if (by === undefined || by.trimStart() === '') return 0;
     const lists = [this.holding(by.trimStart(), by.startsWith(' '))];
