@@ -20,6 +20,7 @@ import {
   heldWidely,
   listOrderQuery,
   SampledTexts,
+  blocksHoldingBits,
   sampledBlocks,
   type Fragment,
   probes,
@@ -739,6 +740,38 @@ describe('SampledTexts against a read of every sampled text', () => {
       assert.equal(sampled.holdingAll(parts, atMost), count, `holdingAll ${JSON.stringify(parts)}`);
     }
     assert.ok(nonzero > 1000, `${nonzero} of the part sets were held by some text`);
+  });
+});
+
+describe('the search blocks holding every bit of a fragment, one bit a block', () => {
+  test('the same blocks as a test of each block’s bits, for random blocks and bit sets, asked once and again', () => {
+    let state = 11;
+    const random = () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const BITS = 512;
+    for (const count of [0, 1, 31, 32, 33, 100]) {
+      // Blocks from nearly empty to nearly full, as a store's are.
+      const bits = Array.from({ length: count }, () => {
+        const density = random();
+        const block = Buffer.alloc(BITS / 8);
+        for (let bit = 0; bit < BITS; bit++) if (random() < density) block[bit >> 3] = (block[bit >> 3] as number) | (0x80 >> (bit & 7));
+        return block;
+      });
+      const kept = { version: '1', prefixes: bits.map((_, i) => String(i)), bits, byBit: new Map<number, Uint32Array>() };
+      const hasBit = (block: Buffer, bit: number) => ((block[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0;
+      let held = 0;
+      for (let i = 0; i < 400; i++) {
+        const asked = Array.from({ length: Math.floor(random() * 8) }, () => Math.floor(random() * BITS));
+        const expected = bits.flatMap((block, index) => (asked.every((bit) => hasBit(block, bit)) ? [index] : []));
+        for (let again = 0; again < 2; again++) {
+          const words = blocksHoldingBits(kept, asked);
+          assert.equal(words.length, Math.ceil(count / 32));
+          const got = [...words].flatMap((word, w) => Array.from({ length: 32 }, (_, b) => b).filter((b) => ((word >>> b) & 1) === 1).map((b) => w * 32 + b));
+          assert.deepEqual(got, expected, `blocks ${count}, bits ${JSON.stringify(asked)}`);
+        }
+        if (expected.length > 0 && asked.length > 0) held++;
+      }
+      if (count >= 32) assert.ok(held > 50, `${held} bit sets were held by some block`);
+    }
   });
 });
 

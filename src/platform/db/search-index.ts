@@ -1243,9 +1243,8 @@ function cheapParts(counts: TrigramCounts, fragment: Fragment): Array<Probe & { 
 function rowsInBlocksHolding(store: Store, text: string, rows: number): number {
   const kept = keptBlocks.get(store)?.kept;
   if (kept === undefined || kept.bits.length === 0) return rows;
-  const bits = textBits(text);
   let holding = 0;
-  for (const blockBits of kept.bits) if (holdsAll(blockBits, bits)) holding++;
+  for (const word of blocksHoldingBits(kept, textBits(text))) holding += bitCount(word);
   return (holding / kept.bits.length) * rows;
 }
 
@@ -1795,10 +1794,24 @@ function forEachCommon(lists: readonly Int32Array[], each: (entry: number) => nu
   }
 }
 
-/** The first index at or after `from` of the ascending `list` whose entry is `entry` or more. */
+/**
+ * The first index at or after `from` of the ascending `list` whose entry is `entry` or more. Galloping: steps
+ * from `from` double until one passes it, then a binary search between the last two. The lists of a piece most
+ * texts hold (`mple.or`'s, in nearly every block) are walked nearly entry by entry, where a binary search over
+ * the rest of the list cost each step log of its length (8% of the service's busy time for that search).
+ */
 function lowerBound(list: Int32Array, entry: number, from: number): number {
-  let low = from;
-  let high = list.length;
+  if (from >= list.length || (list[from] as number) >= entry) return from;
+  let low = from + 1;
+  let step = 1;
+  while (low < list.length && (list[low] as number) < entry) {
+    from = low;
+    step *= 2;
+    low = from + step;
+  }
+  // list[from] < entry, and list[low] >= entry or low is past the end.
+  low = from + 1;
+  let high = Math.min(from + step, list.length);
   while (low < high) {
     const middle = (low + high) >> 1;
     if ((list[middle] as number) < entry) low = middle + 1;
@@ -1846,11 +1859,13 @@ export function pgTrgmExtracts(fragment: string): boolean {
 // ---- search blocks (PostgreSQL): where in list order a text fragment can be (search-blocks.ts)
 
 /** The search blocks as the service keeps them: starts in list order, each block's bits. */
-interface KeptBlocks {
+export interface KeptBlocks {
   /** customer_search_blocks_version when they were read (migration 20261206T1300). */
   readonly version: string;
   readonly prefixes: readonly string[];
   readonly bits: readonly Buffer[];
+  /** For each bit asked about so far, the blocks holding it, one bit a block (blocksHoldingBits). */
+  readonly byBit: Map<number, Uint32Array>;
 }
 interface BlocksState {
   kept?: KeptBlocks;
@@ -1892,7 +1907,7 @@ async function currentBlocks(store: Store, since = performance.now()): Promise<K
         prefixes.push(prefix);
         bits.push(sent.subarray(4));
       }
-      return { version: all.rows[0]?.[0] ?? version, prefixes, bits };
+      return { version: all.rows[0]?.[0] ?? version, prefixes, bits, byBit: new Map() };
     })().finally(() => {
       current.reading = undefined;
     });
@@ -1926,8 +1941,39 @@ function blocksVersion(reads: HotReads, state: BlocksState, since: number): Prom
 }
 
 const hasBit = (bits: Buffer, bit: number) => ((bits[bit >> 3] as number) & (0x80 >> (bit & 7))) !== 0;
-/** Whether a block's bits hold every one of a fragment's (textBits): the block can hold the fragment. */
-const holdsAll = (blockBits: Buffer, bits: readonly number[]) => bits.every((bit) => hasBit(blockBits, bit));
+
+/**
+ * The blocks that hold every one of a fragment's bits (textBits), so can hold the fragment: block i is bit
+ * i % 32 of word i >> 5. Each bit's blocks are found once per kept blocks (a read of every block's bit: about
+ * 10 µs at 901 blocks) and kept with them (at most BLOCK_BITS of them, 116 bytes each at 901 blocks); a search
+ * then ANDs a word per 32 blocks for each of its bits, where it used to test every block's bits (5.9% of the
+ * service's busy time searching inside names at 1,000,000 customers, and 2.8% more counting the same blocks).
+ */
+export function blocksHoldingBits(kept: KeptBlocks, bits: readonly number[]): Uint32Array {
+  const holding = new Uint32Array((kept.bits.length + 31) >> 5);
+  // No bits: every block (as a test of each one's bits would say).
+  if (bits.length === 0) for (let block = 0; block < kept.bits.length; block++) holding[block >> 5] = (holding[block >> 5] as number) | (1 << (block & 31));
+  bits.forEach((bit, i) => {
+    let blocks = kept.byBit.get(bit);
+    if (blocks === undefined) {
+      blocks = new Uint32Array(holding.length);
+      for (let block = 0; block < kept.bits.length; block++) {
+        if (hasBit(kept.bits[block] as Buffer, bit)) blocks[block >> 5] = (blocks[block >> 5] as number) | (1 << (block & 31));
+      }
+      kept.byBit.set(bit, blocks);
+    }
+    if (i === 0) holding.set(blocks);
+    else for (let word = 0; word < holding.length; word++) holding[word] = (holding[word] as number) & (blocks[word] as number);
+  });
+  return holding;
+}
+
+/** The set bits of a 32-bit word. */
+function bitCount(word: number): number {
+  let v = word - ((word >>> 1) & 0x55555555);
+  v = (v & 0x33333333) + ((v >>> 2) & 0x33333333);
+  return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
 
 /** Whether the store keeps search blocks (PostgreSQL). */
 export function keepsSearchBlocks(store: Store): boolean {
@@ -1958,8 +2004,12 @@ export async function blocksHolding(
   if (bits.length === 0) throw new Error('an empty fragment has nothing to narrow by');
   const blocks = await currentBlocks(store, since);
   const holding: Array<[string, string | null]> = [];
-  blocks.bits.forEach((blockBits, i) => {
-    if (holdsAll(blockBits, bits)) holding.push([blocks.prefixes[i] as string, blocks.prefixes[i + 1] ?? null]);
+  blocksHoldingBits(blocks, bits).forEach((word, w) => {
+    // Its blocks in list order: the lowest set bit first.
+    for (let rest = word; rest !== 0; rest &= rest - 1) {
+      const i = w * 32 + 31 - Math.clz32(rest & -rest);
+      holding.push([blocks.prefixes[i] as string, blocks.prefixes[i + 1] ?? null]);
+    }
   });
   const ranges: Array<{ from: string; until: string | undefined }> = [];
   for (const [prefix, next] of holding) {
