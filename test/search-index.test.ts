@@ -20,6 +20,7 @@ import {
   heldWidely,
   listOrderQuery,
   SampledTexts,
+  bitCount,
   blocksHoldingBits,
   sampledBlocks,
   type Fragment,
@@ -767,6 +768,7 @@ describe('the search blocks holding every bit of a fragment, one bit a block', (
           assert.equal(words.length, Math.ceil(count / 32));
           const got = [...words].flatMap((word, w) => Array.from({ length: 32 }, (_, b) => b).filter((b) => ((word >>> b) & 1) === 1).map((b) => w * 32 + b));
           assert.deepEqual(got, expected, `blocks ${count}, bits ${JSON.stringify(asked)}`);
+          assert.equal([...words].reduce((sum, word) => sum + bitCount(word), 0), expected.length, 'counted as many');
         }
         if (expected.length > 0 && asked.length > 0) held++;
       }
