@@ -26,6 +26,15 @@ function rowsRead(node: PlanNode, relation: string): number {
   return own + (node.Plans ?? []).reduce((sum, child) => sum + rowsRead(child, relation), 0);
 }
 
+/** `statement` prepared as `name` on `client`, run once under EXPLAIN ANALYZE with its values: the plan it ran. */
+async function executedPlan(client: pg.Client, name: string, statement: { text: string; values: unknown[] }): Promise<PlanNode> {
+  await client.query(`prepare ${name} as ${statement.text}`);
+  // EXPLAIN EXECUTE takes no bound values: the same values as literals (each cast to its parameter's type).
+  const literals = statement.values.map((value) => client.escapeLiteral(String(value))).join(', ');
+  const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`explain (analyze, format json) execute ${name}(${literals})`);
+  return (explained.rows[0]?.['QUERY PLAN'][0] as { Plan: PlanNode }).Plan;
+}
+
 /** Rows read by every scan of the plan (nodes that name a relation). */
 function rowsReadAll(node: PlanNode): number {
   const own = node['Relation Name'] !== undefined ? (node['Actual Rows'] ?? 0) * (node['Actual Loops'] ?? 1) : 0;
@@ -77,11 +86,7 @@ if (storeKinds().includes('postgres')) {
       await client.connect();
       try {
         await client.query('set plan_cache_mode = force_generic_plan');
-        await client.query(`prepare generic as ${asked.text}`);
-        // EXPLAIN EXECUTE takes no bound values: the same values as literals (each cast to its parameter's type).
-        const literals = asked.values.map((value) => client.escapeLiteral(String(value))).join(', ');
-        const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`explain (analyze, format json) execute generic(${literals})`);
-        const plan = (explained.rows[0]?.['QUERY PLAN'][0] as { Plan: PlanNode }).Plan;
+        const plan = await executedPlan(client, 'generic', asked);
         const owners = rowsRead(plan, 'customer_owners');
         assert.ok(owners <= 50, `the generic plan read ${owners} of the owners' rows (the book holds ${BOOK}): ${JSON.stringify(plan)}`);
       } finally {
@@ -114,10 +119,7 @@ if (storeKinds().includes('postgres')) {
           for (const mode of ['force_custom_plan', 'force_generic_plan']) {
             await client.query(`set plan_cache_mode = ${mode}`);
             await client.query('deallocate all');
-            await client.query(`prepare rank_zero as ${asked.text}`);
-            const literals = asked.values.map((value) => client.escapeLiteral(String(value))).join(', ');
-            const explained = await client.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(`explain (analyze, format json) execute rank_zero(${literals})`);
-            const plan = (explained.rows[0]?.['QUERY PLAN'][0] as { Plan: PlanNode }).Plan;
+            const plan = await executedPlan(client, 'rank_zero', asked);
             const read = rowsRead(plan, 'customers');
             assert.ok(read <= 40, `${mode}, ${query}: read ${read} rows of customers for a page of 30: ${JSON.stringify(plan)}`);
           }
