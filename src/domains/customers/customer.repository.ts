@@ -319,10 +319,9 @@ function prefixQuery(kit: StatementKit, scope: ScopeKind, after: boolean, bounde
   // `y`'s second page 150–300 ms at 1,000,000 customers (33,398 rows) instead of under 1; on a first page
   // at 10,000 customers, every prefix range (`car`: 329 rows and 252 table pages, 0.25–0.28 ms; `a` 0.41–0.43
   // ms; against 0.03–0.04 for the first 31 in list order; at 1,000,000 the range's own size made it read in
-  // order anyway). An open
-  // range (a query with no successor) is checked. `|| ''`: the range is what finds the rows (in list order,
-  // through the list's index); the LIKE only checks them. Without it PostgreSQL's generic plan read the
-  // names' trigram index and sorted every match: 160 ms instead of 2 ms with every customer visible.
+  // order anyway). An open range (a query with no successor) is checked. `|| ''`: the range is what finds the
+  // rows (in list order, through the list's index); the LIKE only checks them. Without it PostgreSQL's generic
+  // plan read the names' trigram index and sorted every match: 160 ms instead of 2 ms with every customer visible.
   if (!bounded) query = query.where(sql<SqlBool>`(s.sort_key || '') like ${kit.pattern(v.prefix)} escape '\\'`);
   if (bounded) query = query.where('s.sort_key', '<', v.high as string);
   if (after) query = query.where(afterPosition(v));
