@@ -307,6 +307,43 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       });
     }
 
+    if (kind === 'postgres') {
+      test("in a rep's book, digits the store holds past the cap are judged by the book's share of the store (the server's statistics of the reps)", async () => {
+        const fragments = [
+          { column: 'search_text' as const, text: '4321' },
+          { column: 'phone_digits' as const, text: '4321' },
+        ];
+        const rep = { book: 'rep@example.com' };
+        // The rep owns 605 of the 1,200 customers, another rep the rest.
+        await sql`analyze customer_owners`.execute(store.db);
+        // Sampled again in the background; the counts before serve meanwhile.
+        const before = await trigramCounts(store);
+        forgetTrigramCounts(store);
+        let counts = await trigramCounts(store);
+        for (let waited = 0; counts === before && waited < 10_000; waited += 20) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          counts = await trigramCounts(store);
+        }
+        assert.ok(Math.abs((counts?.bookShare(rep.book) ?? 0) - 605 / 1200) < 0.05, String(counts?.bookShare(rep.book)));
+        // A rep the statistics do not list has at most the least listed rep's share.
+        assert.ok((counts?.bookShare('nobody@example.com') ?? 1) <= Math.min(counts?.bookShare(rep.book) ?? 0, counts?.bookShare('other@example.com') ?? 0));
+        // 600 holders, past a cap of 500: common for everyone, unfetched.
+        assert.deepEqual(await statementsOf(store, async () => assert.equal(await customersContaining(store, fragments, 500, 31, false, 'everyone'), undefined)), []);
+        // In the rep's book about half of them are expected, under the cap: found through the book's own index,
+        // which names only the book's five.
+        let found: Awaited<ReturnType<typeof candidatesContaining>>;
+        const asked = await statementsOf(store, async () => (found = await candidatesContaining(store, fragments, 500, 31, false, rep)));
+        assert.equal(asked.filter((statement) => statement.includes('fis_worker_key(worker)')).length, 1);
+        const { rows } = await sql<{ pk: number }>`
+          select c.pk from customers c join customer_owners o on o.customer_pk = c.pk
+           where o.worker = ${rep.book} and c.phone_digits like '%4321%'`.execute(store.db);
+        assert.equal(rows.length, 5);
+        assert.deepEqual([...(found?.pks ?? [])].sort((a, b) => a - b), rows.map((row) => Number(row.pk)).sort((a, b) => a - b));
+        // Expected past the cap even in the book (a cap of 200): common, unfetched, as in the store.
+        assert.deepEqual(await statementsOf(store, async () => assert.equal(await customersContaining(store, fragments, 200, 31, false, rep), undefined)), []);
+      });
+    }
+
     test('candidates carry their places in the list (sort_key, customer_id), read with their rows', async () => {
       const found = await candidatesContaining(store, [{ column: 'search_text', text: 'x4321@' }, { column: 'phone_digits', text: '5554321' }], 1500);
       const places = found?.places;

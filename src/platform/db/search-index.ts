@@ -287,7 +287,7 @@ export async function candidatesContaining(
   }
   // PostgreSQL: every fragment's plan first, so that one judged common without a fetch (a query's digits,
   // `555`) spares the others' fetches (its text, about 3 ms for `555` at 1,000,000 customers).
-  const plans = await Promise.all(fragments.map((fragment) => pgPlan(store, fragment, cap, page, readsBlocks)));
+  const plans = await Promise.all(fragments.map((fragment) => pgPlan(store, fragment, cap, page, readsBlocks, shownTo)));
   if (plans.includes('common')) return undefined;
   // Each fetch at once, on a connection of its own: a search waits for the longer of them, not their sum
   // (a query's digits and its text: about 1,000 and 300 rows for four digits at 1,000,000 customers). A
@@ -994,7 +994,14 @@ const placesOfHolders = (found: string, shows = false, also?: string) =>
   `${also === undefined ? '' : `, case when holds then ${also} end`} from (${found}) f`;
 
 /** pgFind's plan for `fragment`, or common: finding its customers would cost more than a read in list order. */
-async function pgPlan(store: Store, fragment: Fragment, cap: number, page: number | undefined, readsBlocks: boolean): Promise<PgPlan | 'common'> {
+async function pgPlan(
+  store: Store,
+  fragment: Fragment,
+  cap: number,
+  page: number | undefined,
+  readsBlocks: boolean,
+  shownTo?: ShownTo,
+): Promise<PgPlan | 'common'> {
   // A larger cap is a search's second chance (customer.repository.ts): here it would fetch the same rows
   // within the same budget, which the first asking already found too many.
   if (!answersUpTo(store, cap)) return 'common';
@@ -1019,9 +1026,16 @@ async function pgPlan(store: Store, fragment: Fragment, cap: number, page: numbe
   }
   // A query's digits: the sampled numbers holding them decide, before any fetch. Parts of digits overlap
   // without being independent (`123` and `234` put about 140 customers at `1234`, which 1,796 hold), and a fetch
-  // that finds them common costs as much as the read in list order it ends in (DIGITS_COMMON_MARGIN).
-  const sampledHolders = column === 'phone_digits' ? counts.containing(column, fragment.text, cap * DIGITS_COMMON_MARGIN) : undefined;
-  if (sampledHolders !== undefined && sampledHolders > cap * DIGITS_COMMON_MARGIN) return 'common';
+  // that finds them common costs as much as the read in list order it ends in (DIGITS_COMMON_MARGIN). In a rep's
+  // book, past BOOK_FINDS_FROM holders, the book's own index finds them and the fetch and the cap count only the
+  // book's (pgFind): about the store's times the book's share of the store. Four digits that also start a number
+  // (`1717`: the country code and an area code) are in about 1,700 numbers of the bench's 1,000,000 and 340 of its
+  // 200,000-customer books: judged by the store's count they were common, and the book was read in list order to
+  // fill a page (about 12,000 rows, 10–47 ms here, for one search in 15) where the book's index finds them in 3.
+  const share = typeof shownTo === 'object' && column === 'phone_digits' ? counts.bookShare(shownTo.book) : 1;
+  const commonFrom = (cap * DIGITS_COMMON_MARGIN) / share;
+  const sampledHolders = column === 'phone_digits' ? counts.containing(column, fragment.text, commonFrom) : undefined;
+  if (sampledHolders !== undefined && sampledHolders > commonFrom) return 'common';
   let fetch = budget;
   const estimated = expectedRows(chosen, rows, true);
   // Overlapping parts of digits, taken as independent, say few where the digits' holders hold them all.
@@ -1460,6 +1474,12 @@ export interface TrigramCounts {
    * or undefined when buckets are not code points here (a database not in UTF-8) or nothing was sampled.
    */
   readonly bucketShares: readonly number[] | undefined;
+  /**
+   * About what share of the customers (at most 1) `worker`'s book holds, from the server's statistics of the
+   * owners' reps (ANALYZE's most common values; a rep not among them, at most the least common of those): 1
+   * when they say nothing (never analyzed, or no rep common enough to be listed).
+   */
+  bookShare(worker: string): number;
 }
 
 interface CountsState {
@@ -1543,6 +1563,8 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
   });
   // Handled below; until then a failure must not go unhandled.
   rowTexts.catch(() => undefined);
+  const books = bookShares(store);
+  books.catch(() => undefined);
   const result = await pool.query<[string, string, number, number]>({
     text:
       `with sample as (select search_text, phone_digits, sort_key from customers tablesample system ($1) limit $2), ` +
@@ -1569,6 +1591,7 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
     phone_digits: new SampledTexts(texts.rows.map((row) => row[1])),
     sort_key: new SampledTexts(texts.rows.map((row) => row[2])),
   };
+  const bookShare = await books;
   const bounds = (await pool.query<[string]>({ text: 'select prefix from customer_search_blocks order by prefix', rowMode: 'array' })).rows;
   const blocks = sampledBlocks(
     texts.rows.map((row) => row[0]),
@@ -1584,7 +1607,31 @@ async function sampleTrigrams(store: Store): Promise<TrigramCounts> {
       textScale === 0 ? 0 : sampledTexts[column].holdingAll(trigrams, Math.floor(atLeast / textScale) + 1) * textScale,
     blockShare: (fragment, atMost) => blocks.share(fragment, atMost),
     bucketShares: utf8 ? bucketShares(texts.rows.map((row) => row[2])) : undefined,
+    bookShare: (worker) => Math.min(1, (bookShare.freqs.get(worker) ?? bookShare.unlisted) * (bookShare.owners / Math.max(total, 1))),
   };
+}
+
+/**
+ * The reps' shares of the owners' rows as ANALYZE last sampled them (`pg_stats`' most common values of
+ * `customer_owners.worker`), the share any rep not listed has at most (the least listed: the list holds the
+ * sample's most frequent reps, in order), and how many owners' rows there are. Without a list every book
+ * counts as the whole store (share 1, owners' rows taken as the customers').
+ */
+async function bookShares(store: Store): Promise<{ freqs: Map<string, number>; unlisted: number; owners: number }> {
+  if (store.driver.kind !== 'postgres') throw new Error('unreachable');
+  const { rows } = await store.driver.pool.query<{ workers: string[] | null; freqs: number[] | null; owners: number }>(
+    `select s.most_common_vals::text::text[] as workers, s.most_common_freqs::float8[] as freqs, c.reltuples::float8 as owners ` +
+      `from pg_class c join pg_namespace n on n.oid = c.relnamespace ` +
+      `left join pg_stats s on s.schemaname = n.nspname and s.tablename = 'customer_owners' and s.attname = 'worker' ` +
+      `where c.oid = to_regclass('customer_owners')`,
+  );
+  const row = rows[0];
+  const workers = row?.workers ?? [];
+  const freqs = row?.freqs ?? [];
+  if (row === undefined || workers.length === 0 || workers.length !== freqs.length || !(row.owners > 0)) {
+    return { freqs: new Map(), unlisted: Number.POSITIVE_INFINITY, owners: 1 };
+  }
+  return { freqs: new Map(workers.map((worker, i) => [worker, freqs[i] as number])), unlisted: Math.min(...freqs), owners: row.owners };
 }
 
 /** Each list bucket's share of `sortKeys` (see TrigramCounts.bucketShares). */
