@@ -342,6 +342,25 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
         // Expected past the cap even in the book (a cap of 200): common, unfetched, as in the store.
         assert.deepEqual(await statementsOf(store, async () => assert.equal(await customersContaining(store, fragments, 200, 31, false, rep), undefined)), []);
       });
+
+      test("a text's holders found in the store and checked for the book: only the book's come back, with their places and names; the cap counts them all", async () => {
+        const rep = { book: 'rep@example.com' };
+        const text = [{ column: 'search_text' as const, text: 'digits 11' }];
+        const { rows } = await sql<{ pk: number; sort_key: string; customer_id: string; display_name: string; mine: boolean }>`
+          select c.pk, c.sort_key, c.customer_id, c.display_name,
+                 exists (select 1 from customer_owners o where o.customer_pk = c.pk and o.worker = ${rep.book}) as mine
+            from customers c where c.search_text like '%digits 11%'`.execute(store.db);
+        const book = rows.filter((row) => row.mine);
+        assert.ok(book.length > 10 && book.length < rows.length - 10, `${book.length} of ${rows.length}`);
+        const found = await candidatesContaining(store, text, rows.length, undefined, false, rep);
+        assert.deepEqual([...(found?.pks ?? [])].sort((a, b) => a - b), book.map((row) => Number(row.pk)).sort((a, b) => a - b));
+        for (const row of book) {
+          assert.deepEqual(found?.places?.get(Number(row.pk)), [row.sort_key, row.customer_id]);
+          assert.equal(found?.shown?.get(Number(row.pk))?.displayName, row.display_name);
+        }
+        // A cap under the store's holders but above the book's: common.
+        assert.equal(await customersContaining(store, text, book.length, undefined, false, rep), undefined);
+      });
     }
 
     test('candidates carry their places in the list (sort_key, customer_id), read with their rows', async () => {
