@@ -47,13 +47,18 @@ import { createTestDatabase, openTestStore, seed, storeKinds, testConfig, type T
 import { statementsOf } from './helpers/store-probes.js';
 
 describe('probes: the parts of a fragment pg_trgm turns into known trigrams', () => {
-  test('every three ASCII letters or digits in a row, and every word start after a separator', () => {
+  test('every three ASCII letters or digits in a row, every word start after a separator, and every word end before one', () => {
     const found = probes('7234@example');
     const keys = found.map((p) => p.key).sort();
-    assert.deepEqual(keys, [' ex', '234', '723', 'amp', 'exa', 'mpl', 'ple', 'xam'].sort());
+    assert.deepEqual(keys, [' ex', '234', '34 ', '723', 'amp', 'exa', 'mpl', 'ple', 'xam'].sort());
     const start = found.find((p) => p.key === ' ex');
     assert.deepEqual(start, { at: 4, pattern: '%@ex%', key: ' ex', read: ['  e', ' ex'] });
     assert.deepEqual(found.find((p) => p.key === '723'), { at: 0, pattern: '%723%', key: '723', read: ['723'] });
+    assert.deepEqual(found.find((p) => p.key === '34 '), { at: 2, pattern: '%34@%', key: '34 ', read: ['34 '] });
+    // The address of the customer numbered 1: its only part not in every address is where a word ends.
+    assert.deepEqual(probes('n1@example').find((p) => p.key === 'n1 '), { at: 0, pattern: '%n1@%', key: 'n1 ', read: ['n1 '] });
+    assert.deepEqual(probes('a_b%').map((p) => p.key), []);
+    assert.deepEqual(probes('ab_').map((p) => p.pattern), ['%ab\\_%']);
   });
 
   test('LIKE wildcards as separators are escaped; non-ASCII letters and short fragments give none', () => {
@@ -149,6 +154,14 @@ for (const kind of storeKinds().filter((k) => k === 'postgres')) {
       let found: unknown = 'not asked';
       assert.deepEqual(await statementsOf(store, async () => (found = await customersContaining(store, [{ column: 'search_text', text: 'smith' }], 50))), []);
       assert.equal(found, undefined);
+    });
+
+    test('a word end finds an address whose other parts every address holds', async () => {
+      // `r7@example`: `@ex`, `exa` … are in all 3,000 addresses and `r7@` is no three letters or digits in a row;
+      // pg_trgm indexes `user7`'s end as `r7 `, in that address alone. Without it: common, read in list order.
+      await trigramCounts(store);
+      const { rows } = await sql<{ pk: number }>`select pk from customers where customer_id = 'c-7'`.execute(store.db);
+      assert.deepEqual(await customersContaining(store, [{ column: 'search_text', text: 'r7@example' }], 50), rows.map((row) => Number(row.pk)));
     });
 
     test('a word start the sampled rows name in many texts is not fetched: its pattern would fail on most of them', async () => {
@@ -734,6 +747,11 @@ describe('sampled rows holding every part as pg_trgm indexes them', () => {
     assert.equal(texts.holdingAll([' an'], 10), 4);
     assert.equal(texts.holdingAll([' an', 'smi'], 10), 1);
     assert.equal(texts.holdingAll([' an', 'ann'], 2), 2);
+    // A word ending `an`: before the text's end or a separator (`dan`, `annan`); not inside `anna` or `anne`.
+    assert.equal(texts.holdingAll(['an '], 10), 1);
+    // Ending `nn`: `ann` before a line break, `léann` at the text's end; with a word starting `an`, the first.
+    assert.equal(texts.holdingAll(['nn '], 10), 2);
+    assert.equal(texts.holdingAll(['nn ', ' an'], 10), 1);
     assert.equal(texts.holdingAll(['zed'], 10), 0);
     assert.equal(texts.holdingAll([], 10), 0);
   });
@@ -750,27 +768,23 @@ describe('sampled rows holding every part as pg_trgm indexes them', () => {
 describe('SampledTexts against a read of every sampled text', () => {
   // The plain reading the lists replaced: every text, one after the other.
   const startsWord = (text: string, at: number) => at === 0 || !/[\p{L}\p{N}]/u.test(text[at - 1] as string);
+  const endsWord = (text: string, at: number) => at >= text.length || !/[\p{L}\p{N}]/u.test(text[at] as string);
+  // ` ab`: a word starts with `ab`; `ab `: one ends with it; otherwise the characters anywhere.
   const holds = (text: string, trigram: string) => {
-    if (!trigram.startsWith(' ')) return text.includes(trigram);
-    const start = trigram.slice(1);
-    for (let at = text.indexOf(start); at >= 0; at = text.indexOf(start, at + 1)) if (startsWord(text, at)) return true;
-    return false;
-  };
-  const holdsFirst = (text: string, by: string) => {
-    const characters = by.trimStart();
+    const start = trigram.startsWith(' ');
+    const end = !start && trigram.endsWith(' ');
+    const characters = start ? trigram.trimStart() : end ? trigram.trimEnd() : trigram;
     if (characters === '') return false;
-    if (!by.startsWith(' ')) return text.includes(characters);
-    for (let at = text.indexOf(characters); at >= 0; at = text.indexOf(characters, at + 1)) if (startsWord(text, at)) return true;
+    if (!start && !end) return text.includes(characters);
+    for (let at = text.indexOf(characters); at >= 0; at = text.indexOf(characters, at + 1)) {
+      if (start ? startsWord(text, at) : endsWord(text, at + characters.length)) return true;
+    }
     return false;
   };
   const containing = (texts: readonly string[], fragment: string, atMost: number) =>
     fragment === '' ? 0 : Math.min(texts.filter((text) => text.includes(fragment)).length, atMost);
-  const holdingAll = (texts: readonly string[], trigrams: readonly string[], atMost: number) => {
-    const by = trigrams.find((trigram) => !trigram.startsWith(' ')) ?? trigrams[0];
-    if (by === undefined) return 0;
-    const others = trigrams.filter((trigram) => trigram !== by);
-    return Math.min(texts.filter((text) => holdsFirst(text, by) && others.every((trigram) => holds(text, trigram))).length, atMost);
-  };
+  const holdingAll = (texts: readonly string[], trigrams: readonly string[], atMost: number) =>
+    trigrams.length === 0 ? 0 : Math.min(texts.filter((text) => trigrams.every((trigram) => holds(text, trigram))).length, atMost);
 
   test('the same counts for thousands of fragments and parts drawn from awkward texts', () => {
     let state = 7;
@@ -790,7 +804,8 @@ describe('SampledTexts against a read of every sampled text', () => {
       assert.equal(sampled.containing(fragment, atMost), containing(texts, fragment, atMost), `containing ${JSON.stringify(fragment)}`);
       const parts = Array.from({ length: 1 + Math.floor(random() * 3) }, () => {
         const at = Math.floor(random() * text.length);
-        return random() < 0.4 ? ` ${text.slice(at, at + 2)}` : text.slice(at, at + 3);
+        const kind = random();
+        return kind < 0.3 ? ` ${text.slice(at, at + 2)}` : kind < 0.6 ? `${text.slice(at, at + 2)} ` : text.slice(at, at + 3);
       });
       const count = holdingAll(texts, parts, atMost);
       if (count > 0) nonzero++;

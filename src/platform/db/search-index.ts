@@ -1433,8 +1433,13 @@ const WORD = /^[a-z0-9]+$/;
  * Parts of a fragment that pg_trgm turns into known trigrams, whatever the
  * database's locale (ASCII letters and digits only; stored text is folded to
  * lower case): every three letters or digits in a row (`%abc%`: the trigram
- * `abc`), and every word start, a separator followed by two of them (`%.ex%`:
- * pg_trgm pads the word, and reads `  e` and ` ex`).
+ * `abc`), every word start, a separator followed by two of them (`%.ex%`:
+ * pg_trgm pads the word, and reads `  e` and ` ex`), and every word end, two
+ * of them followed by a separator (`%n1@%`: it reads `n1 `). A word's end is
+ * often the rarest part of an address: `n1@example` (the address of the
+ * customer numbered 1, `…johnson1@example.org`) has no other part that is not
+ * in every address, so without it the search read the whole list in order
+ * (680 ms at 1,000,000 customers); `n1 ` is in one.
  */
 export function probes(text: string): Probe[] {
   const found = new Map<string, Probe>();
@@ -1445,6 +1450,11 @@ export function probes(text: string): Probe[] {
     if (SEPARATOR.test(triple[0] as string) && WORD.test(start)) {
       const key = ` ${start}`;
       found.set(key, { at: i, pattern: `%${escapeLike(triple)}%`, key, read: [`  ${start[0]}`, key] });
+    }
+    const end = triple.slice(0, 2);
+    if (WORD.test(end) && SEPARATOR.test(triple[2] as string)) {
+      const key = `${end} `;
+      found.set(key, { at: i, pattern: `%${escapeLike(triple)}%`, key, read: [key] });
     }
   }
   return [...found.values()];
@@ -1757,37 +1767,35 @@ export class SampledTexts {
   forEachHolder(fragment: string, each: (text: number) => number): void {
     if (fragment === '' || fragment.includes(SAMPLE_SEPARATOR)) return;
     if (fragment.length <= PIECE) {
-      forEachCommon([this.holding(fragment, false)], each);
+      forEachCommon([this.holding(fragment, 'anywhere')], each);
       return;
     }
     // Every text holding it holds its first, middle and last three characters: those are checked for the whole.
-    const pieces = [0, (fragment.length - PIECE) >> 1, fragment.length - PIECE].map((at) => this.holding(fragment.slice(at, at + PIECE), false));
+    const pieces = [0, (fragment.length - PIECE) >> 1, fragment.length - PIECE].map((at) => this.holding(fragment.slice(at, at + PIECE), 'anywhere'));
     forEachCommon(pieces, (text) => ((this.texts[text] as string).includes(fragment) ? each(text) : text + 1));
   }
 
   /**
    * How many of the texts hold every one of `trigrams` as pg_trgm's GIN index names them, counted up to
    * `atMost`: `abc` when the text holds those characters, ` ab` when a word of it (a run of letters and
-   * digits) starts with `ab`.
+   * digits) starts with `ab`, `ab ` when one ends with it.
    */
   holdingAll(trigrams: readonly string[], atMost: number): number {
-    // As the plain reading did: the first three characters (or, with none, the first word start, its spaces
-    // trimmed) name the texts, and every other part is checked on them (a word start by what follows its
-    // first space).
-    const by = trigrams.find((trigram) => !trigram.startsWith(' ')) ?? trigrams[0];
-    if (by === undefined || by.trimStart() === '') return 0;
-    const lists = [this.holding(by.trimStart(), by.startsWith(' '))];
-    for (const trigram of trigrams) {
-      if (trigram !== by) lists.push(trigram.startsWith(' ') ? this.holding(trigram.slice(1), true) : this.holding(trigram, false));
-    }
+    // As the plain reading did: the first three characters (or, with none, the first word start or end, its
+    // spaces trimmed) name the texts, and every other part is checked on them (a word start by what follows
+    // its first space, a word end by what comes before its last).
+    const by = trigrams.find((trigram) => !trigram.startsWith(' ') && !trigram.endsWith(' ')) ?? trigrams[0];
+    if (by === undefined || by.trim() === '') return 0;
+    const lists = [this.holding(...part(by))];
+    for (const trigram of trigrams) if (trigram !== by) lists.push(this.holding(...part(trigram)));
     let count = 0;
     if (atMost > 0) forEachCommon(lists, (text) => (++count < atMost ? text + 1 : -1));
     return count;
   }
 
-  /** The texts (their indexes, ascending) holding `characters`, at a word's start when `wordStart`. */
-  private holding(characters: string, wordStart: boolean): Int32Array {
-    const key = `${wordStart ? 'w' : 'c'}${characters}`;
+  /** The texts (their indexes, ascending) holding `characters`, at a word's start or end when `at` says so. */
+  private holding(characters: string, where: PartAt): Int32Array {
+    const key = `${where[0]}${characters}`;
     const known = this.lists.get(key);
     if (known !== undefined) return known;
     const found: number[] = [];
@@ -1798,8 +1806,9 @@ export class SampledTexts {
       const { lines, starts } = this;
       let text = 0;
       for (let at = lines.indexOf(characters); at >= 0; ) {
-        // Not where a word starts: on to the next place, in this text or the next (the separator starts a word).
-        if (wordStart && !startsWord(lines, at)) {
+        // Not where a word starts (ends): on to the next place, in this text or the next (the separator starts a
+        // word and ends one).
+        if ((where === 'start' && !startsWord(lines, at)) || (where === 'end' && !endsWord(lines, at + characters.length))) {
           at = lines.indexOf(characters, at + 1);
           continue;
         }
@@ -1882,6 +1891,15 @@ const WORD_CHARACTER = /[\p{L}\p{N}]/u;
 
 /** Whether a word of `text` starts at `at` (at its start, or after a character that is no letter or digit). */
 const startsWord = (text: string, at: number) => at === 0 || !WORD_CHARACTER.test(text[at - 1] as string);
+/** Whether a word of `text` ends before `at` (nothing, or no letter or digit, follows). */
+const endsWord = (text: string, at: number) => at >= text.length || !WORD_CHARACTER.test(text[at] as string);
+
+/** Where in a word a trigram's characters stand, as pg_trgm pads words: ` ab` at its start, `ab ` at its end. */
+type PartAt = 'anywhere' | 'start' | 'end';
+
+/** A trigram as SampledTexts.holding takes it: its characters, and where in a word they stand. */
+const part = (trigram: string): [string, PartAt] =>
+  trigram.startsWith(' ') ? [trigram.trimStart(), 'start'] : trigram.endsWith(' ') ? [trigram.trimEnd(), 'end'] : [trigram, 'anywhere'];
 
 const ALNUM = /[a-z0-9]/;
 
