@@ -8,7 +8,7 @@
  * Also reports the service's CPU time per request (from /proc), which is steadier than req/s, and on
  * PostgreSQL the server's (every `postgres` process's).
  *
- *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|erare6|common|id|miss|hphone|four|start|prefix rounds=5 dur=5 \
+ *   node bench/ab.mjs scenario=list|anchor|search|phone|details|hsearch|inside|two|one|erare|eown|erare6|common|id|miss|hphone|four|start|prefix rounds=5 dur=5 \
  *     amain=<old tree>/dist/src/cli/main.js adb=<old store> \
  *     bmain=dist/src/transports/cli/main.js bdb=<new store>   (store paths absolute: the services run in the temporary directory) [aname=before bname=after] [prof=DIR] [headers=1]
  *     [aflags=--flag,--other bflags=…]   (Node flags for either service: the same build with and without a flag)
@@ -72,6 +72,9 @@ const MIX = {
   two: (n, i) => n.display_name.slice(i % 4, (i % 4) + 2).trim() || 'jo',
   one: (n, i) => (n.display_name[i % n.display_name.length] ?? 'a').toLowerCase(),
   erare: (n) => `${Number(n.customer_id.slice(1))}@example`,
+  // A customer's own address, as erare but held by that customer alone at any size: the letter before the number
+  // too (`n17@example`; `17@example` is in every address numbered …17, 100 of 10,000 and 10,000 of 1,000,000).
+  eown: (n) => `${(addressPart(lastName(n.display_name)) || '.').slice(-1)}${Number(n.customer_id.slice(1))}@example`,
   common: () => 'mple.or',
   id: (n) => n.customer_id,
   miss: (_n, i) => `zqx${i % 97}`,
