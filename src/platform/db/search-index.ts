@@ -1040,7 +1040,7 @@ async function pgPlan(
   // book's (pgFind): about the store's times the book's share of the store. Four digits that also start a number
   // (`1717`: the country code and an area code) are in about 1,700 numbers of the bench's 1,000,000 and 340 of its
   // 200,000-customer books: judged by the store's count they were common, and the book was read in list order to
-  // fill a page (about 12,000 rows, 10–47 ms here, for one search in 15) where the book's index finds them in 3.
+  // fill a page (5–49 ms here, for one last-four search in 15) where the book's index finds them in about 3.
   const share = typeof shownTo === 'object' && column === 'phone_digits' ? counts.bookShare(shownTo.book) : 1;
   const commonFrom = (cap * DIGITS_COMMON_MARGIN) / share;
   const sampledHolders = column === 'phone_digits' ? counts.containing(column, fragment.text, commonFrom) : undefined;
@@ -1793,7 +1793,7 @@ export class SampledTexts {
     return count;
   }
 
-  /** The texts (their indexes, ascending) holding `characters`, at a word's start or end when `at` says so. */
+  /** The texts (their indexes, ascending) holding `characters` anywhere, or where a word starts or ends (`where`). */
   private holding(characters: string, where: PartAt): Int32Array {
     const key = `${where[0]}${characters}`;
     const known = this.lists.get(key);
