@@ -1781,13 +1781,10 @@ export class SampledTexts {
    * digits) starts with `ab`, `ab ` when one ends with it.
    */
   holdingAll(trigrams: readonly string[], atMost: number): number {
-    // As the plain reading did: the first three characters (or, with none, the first word start or end, its
-    // spaces trimmed) name the texts, and every other part is checked on them (a word start by what follows
-    // its first space, a word end by what comes before its last).
-    const by = trigrams.find((trigram) => !trigram.startsWith(' ') && !trigram.endsWith(' ')) ?? trigrams[0];
-    if (by === undefined || by.trim() === '') return 0;
-    const lists = [this.holding(...part(by))];
-    for (const trigram of trigrams) if (trigram !== by) lists.push(this.holding(...part(trigram)));
+    // Each part's texts (a word start by what follows its spaces, a word end by what comes before them),
+    // intersected; a part of spaces alone names none.
+    if (trigrams.length === 0 || trigrams.some((trigram) => trigram.trim() === '')) return 0;
+    const lists = trigrams.map((trigram) => this.holding(...part(trigram)));
     let count = 0;
     if (atMost > 0) forEachCommon(lists, (text) => (++count < atMost ? text + 1 : -1));
     return count;
@@ -1799,10 +1796,7 @@ export class SampledTexts {
     const known = this.lists.get(key);
     if (known !== undefined) return known;
     const found: number[] = [];
-    if (characters === '') {
-      // Every text holds nothing at its start.
-      for (let i = 0; i < this.texts.length; i++) found.push(i);
-    } else if (!characters.includes(SAMPLE_SEPARATOR)) {
+    if (!characters.includes(SAMPLE_SEPARATOR)) {
       const { lines, starts } = this;
       let text = 0;
       for (let at = lines.indexOf(characters); at >= 0; ) {
